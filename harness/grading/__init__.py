@@ -1,0 +1,1 @@
+"""Graders: extract an answer from each sample, canonicalize it, give a verdict, group equivalents."""

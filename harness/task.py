@@ -1,0 +1,64 @@
+"""The Task record and the registry that finds every task defined in the `tasks` package.
+
+A benchmark is one module in `tasks/` that defines one or more module-level `Task` objects; the
+registry imports each module once and indexes tasks by name. Adding a benchmark touches one file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal, Mapping, Sequence
+
+from .data import Source
+from .errors import UnknownTask
+from .grading.base import Grader
+from .records import Item, Prompt
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    version: int
+    kind: Literal["math", "choice", "code", "other"]
+    load: Callable[[Source], list[Item]]
+    # One prompt, or several variants (e.g. choice orderings): sample i uses variant i % len(variants).
+    render: Callable[[Item], Prompt | Sequence[Prompt]]
+    grader: Callable[[], Grader]
+    description: str = ""
+    # Sampling fields this task needs whatever the model's defaults (stop strings, max_tokens).
+    sampling: Mapping[str, Any] = field(default_factory=dict)
+
+
+_REGISTRY: dict[str, Task] | None = None
+
+
+def registry() -> dict[str, Task]:
+    global _REGISTRY
+    if _REGISTRY is None:
+        import tasks as pkg
+
+        found: dict[str, Task] = {}
+        for mod in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+            if mod.name.startswith("_"):
+                continue
+            module = importlib.import_module(f"{pkg.__name__}.{mod.name}")
+            for value in vars(module).values():
+                if isinstance(value, Task):
+                    if value.name in found and found[value.name] is not value:
+                        raise RuntimeError(f"task name {value.name!r} defined twice ({mod.name})")
+                    found[value.name] = value
+        _REGISTRY = dict(sorted(found.items()))
+    return _REGISTRY
+
+
+def get_task(name: str) -> Task:
+    tasks = registry()
+    if name not in tasks:
+        raise UnknownTask(f"unknown task {name!r}; known tasks: {', '.join(tasks)}")
+    return tasks[name]
+
+
+def get_tasks(names: Sequence[str]) -> list[Task]:
+    return [get_task(n) for n in names]

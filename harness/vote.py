@@ -1,0 +1,77 @@
+"""Majority vote over classes of equivalent answers, and the unbiased pass@k estimator.
+
+Tie rule (deterministic, never looks at the gold answer): among classes with the most votes, the
+winner is the class whose first member has the lowest sample index. Samples without an answer
+(unparseable, timeout) do not vote but count in `n`, so vote shares are fractions of all samples.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from math import comb
+from typing import Sequence
+
+from .records import Grade
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """Unbiased estimator of pass@k from n samples with c correct (Chen et al., 2021):
+    1 - C(n-c, k) / C(n, k). Exact in integers, so no float underflow for large n."""
+    if not 0 <= c <= n:
+        raise ValueError(f"need 0 <= c <= n, got c={c}, n={n}")
+    if not 1 <= k <= n:
+        raise ValueError(f"need 1 <= k <= n, got k={k}, n={n}")
+    if n - c < k:
+        return 1.0
+    return 1.0 - comb(n - c, k) / comb(n, k)
+
+
+@dataclass(frozen=True, slots=True)
+class Vote:
+    n: int
+    n_correct: int
+    n_unparseable: int
+    n_timeout: int
+    winner: int | None  # sample index of the winning class's first member
+    answer: str | None  # the winner's canonical answer (extracted when no canonical form)
+    correct: bool  # maj@k outcome
+    share: float  # winner's votes / n
+    margin: float  # (winner's votes - runner-up's votes) / n
+    n_classes: int
+
+    @property
+    def pass_at_1(self) -> float:
+        return self.n_correct / self.n if self.n else 0.0
+
+
+def vote(grades: Sequence[Grade]) -> Vote:
+    n = len(grades)
+    counts: Counter[int] = Counter()
+    first: dict[int, int] = {}
+    for i, g in enumerate(grades):
+        if g.cls is None:
+            continue
+        counts[g.cls] += 1
+        first.setdefault(g.cls, i)
+    n_correct = sum(g.verdict == "correct" for g in grades)
+    n_unp = sum(g.verdict == "unparseable" for g in grades)
+    n_to = sum(g.verdict == "timeout" for g in grades)
+    if not counts:
+        return Vote(n, n_correct, n_unp, n_to, None, None, False, 0.0, 0.0, 0)
+    ranked = sorted(counts, key=lambda c: (-counts[c], first[c]))
+    top = ranked[0]
+    runner_up = counts[ranked[1]] if len(ranked) > 1 else 0
+    rep = grades[first[top]]
+    return Vote(
+        n=n,
+        n_correct=n_correct,
+        n_unparseable=n_unp,
+        n_timeout=n_to,
+        winner=first[top],
+        answer=rep.canonical if rep.canonical is not None else rep.extracted,
+        correct=rep.verdict == "correct",
+        share=counts[top] / n,
+        margin=(counts[top] - runner_up) / n,
+        n_classes=len(counts),
+    )

@@ -1,0 +1,1 @@
+"""Benchmarks. Each module defines module-level `harness.task.Task` objects; the registry finds them."""

@@ -1,0 +1,25 @@
+"""Shared fixtures. Benchmark files are read from ../shared/data (or $HARNESS_DATA_DIR), never copied."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_data_dir() -> Path | None:
+    env = os.environ.get("HARNESS_DATA_DIR")
+    cand = Path(env) if env else REPO.parent / "shared" / "data"
+    return cand if cand.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The folder of real benchmark files; tests that need it skip, saying why, when it is absent."""
+    d = shared_data_dir()
+    if d is None:
+        pytest.skip("real benchmark files not found: set HARNESS_DATA_DIR or put them in ../shared/data")
+    return d
