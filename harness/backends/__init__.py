@@ -1,0 +1,45 @@
+"""Backends: a batch of prompts and the sample indices wanted for each in, completions out.
+
+Adding a backend is one module here and one line in `REGISTRY`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Protocol, Sequence
+
+from ..errors import BackendError
+from ..models import ModelSpec
+from ..records import Completion, Request, Sampling
+
+REGISTRY: dict[str, str] = {
+    "hf": "harness.backends.hf:HFBackend",
+    "openai": "harness.backends.openai:OpenAIBackend",
+    "vllm": "harness.backends.vllm:VLLMBackend",
+}
+
+
+class Backend(Protocol):
+    """`generate` returns, for each request, one completion per entry of `request.indices`, in
+    order; sample j must draw with `request.seeds[j]` where the engine allows per-sample seeds.
+    `batch_size` is how many completions the runner hands over per call (and so, at most, what a
+    crash loses)."""
+
+    name: str
+    batch_size: int
+
+    def generate(self, requests: Sequence[Request], params: Sampling) -> list[list[Completion]]: ...
+
+    def close(self) -> None: ...
+
+
+def make_backend(spec: ModelSpec) -> Backend:
+    target = REGISTRY.get(spec.backend)
+    if target is None:
+        raise BackendError(f"unknown backend {spec.backend!r}; known: {', '.join(REGISTRY)}")
+    module_name, _, cls_name = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise BackendError(f"backend {spec.backend!r} is not available here: {exc}") from None
+    return getattr(module, cls_name)(spec)

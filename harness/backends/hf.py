@@ -1,0 +1,118 @@
+"""Hugging Face transformers: CPU or GPU, batched sampling with `generate`.
+
+Prompts with messages go through the tokenizer's chat template when it has one; otherwise the
+prompt's plain text is used. Sequences are sorted by length and sampled in batches of
+`batch_size` with left padding. Per-sample seeds are not possible inside one batched `generate`,
+so each batch seeds torch from the seeds of the samples in it: the same batch reproduces.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Sequence
+
+from ..errors import BackendError
+from ..models import ModelSpec
+from ..records import Completion, Prompt, Request, Sampling, stable_hash
+
+
+class HFBackend:
+    name = "hf"
+
+    def __init__(self, spec: ModelSpec):
+        try:
+            import torch
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+            from transformers.utils import logging as hf_logging
+        except ImportError as exc:  # pragma: no cover - dependencies
+            raise BackendError(f"the hf backend needs torch and transformers: {exc}") from None
+        self._torch = torch
+        hf_logging.disable_progress_bar()
+        opts = dict(spec.options)
+        self.batch_size = int(opts.get("batch_size", 16))
+        device = opts.get("device") or ("cuda" if torch.cuda.is_available() else "cpu")
+        dtype = opts.get("dtype", "auto")
+        try:
+            self.tok = AutoTokenizer.from_pretrained(spec.model, revision=spec.revision)
+            self.model = AutoModelForCausalLM.from_pretrained(
+                spec.model, revision=spec.revision,
+                dtype=dtype if dtype == "auto" else getattr(torch, dtype),
+            ).to(device)
+        except (OSError, ValueError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise BackendError(f"could not load model {spec.model!r} with transformers: {first}") from None
+        self.model.eval()
+        self.device = device
+        self.tok.padding_side = "left"
+        if self.tok.pad_token_id is None:
+            self.tok.pad_token = self.tok.eos_token
+        self.has_template = bool(getattr(self.tok, "chat_template", None))
+
+    def render(self, prompt: Prompt) -> tuple[str, bool]:
+        """Text fed to the model, and whether it already holds the special tokens."""
+        if prompt.messages is not None and self.has_template:
+            msgs = [{"role": m.role, "content": m.content} for m in prompt.messages]
+            return self.tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True), True
+        return prompt.text, False
+
+    def generate(self, requests: Sequence[Request], params: Sampling) -> list[list[Completion]]:
+        flat: list[tuple[int, int, str, bool, int]] = []
+        for r, req in enumerate(requests):
+            text, templated = self.render(req.prompt)
+            for j, seed in enumerate(req.seeds):
+                flat.append((r, j, text, templated, seed))
+        out: list[list[Completion | None]] = [[None] * len(req.indices) for req in requests]
+        for templated in (False, True):
+            order = sorted((i for i in range(len(flat)) if flat[i][3] == templated), key=lambda i: len(flat[i][2]))
+            for start in range(0, len(order), self.batch_size):
+                chunk = [flat[i] for i in order[start:start + self.batch_size]]
+                for (r, j, *_), comp in zip(chunk, self._sample(chunk, params)):
+                    out[r][j] = comp
+        return out  # type: ignore[return-value]
+
+    def _sample(self, chunk: list[tuple[int, int, str, bool, int]], params: Sampling) -> list[Completion]:
+        torch = self._torch
+        torch.manual_seed(int(stable_hash([c[4] for c in chunk], 8), 16))
+        templated = chunk[0][3]  # chunks never mix templated and plain prompts
+        enc = self.tok([c[2] for c in chunk], return_tensors="pt", padding=True,
+                       add_special_tokens=not templated).to(self.device)
+        kwargs: dict[str, Any] = dict(
+            max_new_tokens=params.max_tokens,
+            pad_token_id=self.tok.pad_token_id,
+        )
+        if params.temperature > 0:
+            kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p, top_k=0)
+        else:
+            kwargs.update(do_sample=False)
+        if params.stop:
+            kwargs.update(stop_strings=list(params.stop), tokenizer=self.tok)
+        t0 = time.perf_counter()
+        with torch.inference_mode():
+            seqs = self.model.generate(**enc, **kwargs)
+        latency = (time.perf_counter() - t0) / len(chunk)
+        prompt_len = enc["input_ids"].shape[1]
+        n_prompt = enc["attention_mask"].sum(dim=1).tolist()
+        eos = self.tok.eos_token_id
+        comps = []
+        for row, new in enumerate(seqs[:, prompt_len:].tolist()):
+            ended = False
+            if eos is not None and eos in new:
+                new = new[: new.index(eos)]
+                ended = True
+            while new and new[-1] == self.tok.pad_token_id and self.tok.pad_token_id != eos:
+                new.pop()
+            text = self.tok.decode(new, skip_special_tokens=True)
+            cut = _cut_at_stop(text, params.stop)
+            if cut is not None:
+                text, ended = cut, True
+            comps.append(Completion(text=text, finish="stop" if ended else "length", tokens=len(new),
+                                    prompt_tokens=int(n_prompt[row]), latency_s=latency))
+        return comps
+
+    def close(self) -> None:
+        self.model = None
+
+
+def _cut_at_stop(text: str, stop: Sequence[str]) -> str | None:
+    hits = [text.find(s) for s in stop if s and s in text]
+    return text[: min(hits)] if hits else None

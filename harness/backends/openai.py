@@ -1,0 +1,208 @@
+"""Any OpenAI-compatible server: vLLM serve, SGLang, llama.cpp server, hosted APIs.
+
+Requests go out concurrently (at most `max_concurrency` in flight). A prompt that needs several
+samples asks for them with `n` in one request; a server that refuses `n` (or returns fewer choices)
+gets single requests instead, each with its own sample seed, so the k samples are independent draws
+(a seed shared by k single requests would make them identical). 429, 5xx, timeouts and dropped
+connections are retried with exponential backoff and full jitter; other 4xx fail at once.
+
+Options (models file `[models.X.options]`): max_concurrency (16), timeout_s (600), max_retries (5),
+backoff_s (0.5), backoff_max_s (30), endpoint ("auto": chat when the prompt has messages, else
+completions; or "chat" / "completions"), use_n (true), send_seed (true), batch_size.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import time
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import httpx
+
+from ..errors import BackendError
+from ..models import ModelSpec
+from ..records import Completion, Request, Sampling
+
+RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+
+
+class _Refused(Exception):
+    """The server refused a parameter (400/422): retrying as is cannot help."""
+
+
+@dataclass
+class _Stats:
+    requests: int = 0
+    retries: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class OpenAIBackend:
+    name = "openai"
+
+    def __init__(self, spec: ModelSpec):
+        if not spec.base_url:
+            raise BackendError(f"model {spec.name!r}: an openai backend needs a base_url")
+        o = dict(spec.options)
+        self.spec = spec
+        self.base_url = spec.base_url.rstrip("/")
+        self.max_concurrency = int(o.get("max_concurrency", 16))
+        self.timeout_s = float(o.get("timeout_s", 600))
+        self.max_retries = int(o.get("max_retries", 5))
+        self.backoff_s = float(o.get("backoff_s", 0.5))
+        self.backoff_max_s = float(o.get("backoff_max_s", 30))
+        self.endpoint = o.get("endpoint", "auto")
+        if self.endpoint not in ("auto", "chat", "completions"):
+            raise BackendError(f"model {spec.name!r}: endpoint must be auto, chat or completions")
+        self.use_n = bool(o.get("use_n", True))
+        self.send_seed = bool(o.get("send_seed", True))
+        self.batch_size = int(o.get("batch_size", max(64, 8 * self.max_concurrency)))
+        self.headers = {"Content-Type": "application/json"}
+        key = os.environ.get(spec.api_key_env) if spec.api_key_env else None
+        if key:
+            self.headers["Authorization"] = f"Bearer {key}"
+        self.stats = _Stats()
+        self._rng = random.Random()  # jitter only; never affects what is sampled
+
+    # -- public ----------------------------------------------------------------------------
+
+    def generate(self, requests: Sequence[Request], params: Sampling) -> list[list[Completion]]:
+        return asyncio.run(self._generate(requests, params))
+
+    def close(self) -> None:
+        pass
+
+    # -- internals -------------------------------------------------------------------------
+
+    async def _generate(self, requests: Sequence[Request], params: Sampling) -> list[list[Completion]]:
+        sem = asyncio.Semaphore(self.max_concurrency)
+        limits = httpx.Limits(max_connections=self.max_concurrency, max_keepalive_connections=self.max_concurrency)
+        async with httpx.AsyncClient(timeout=self.timeout_s, limits=limits, headers=self.headers) as client:
+            jobs = [self._one_prompt(client, sem, req, params) for req in requests]
+            return list(await asyncio.gather(*jobs))
+
+    async def _one_prompt(self, client: httpx.AsyncClient, sem: asyncio.Semaphore, req: Request,
+                          params: Sampling) -> list[Completion]:
+        done: list[Completion] = []
+        if self.use_n and len(req.seeds) > 1:
+            try:
+                async with sem:
+                    done = await self._call(client, req, params, len(req.seeds), req.seeds[0])
+            except _Refused:
+                self.use_n = False  # remember for the rest of the run
+                done = []
+            done = done[: len(req.seeds)]
+        rest = req.seeds[len(done):]
+
+        async def single(seed: int) -> Completion:
+            async with sem:
+                return (await self._call(client, req, params, 1, seed))[0]
+
+        done += await asyncio.gather(*(single(s) for s in rest))
+        return done
+
+    def _body(self, req: Request, params: Sampling, n: int, seed: int) -> tuple[str, dict[str, Any]]:
+        chat = self.endpoint == "chat" or (self.endpoint == "auto" and req.prompt.messages is not None)
+        body: dict[str, Any] = {
+            "model": self.spec.model,
+            "max_tokens": params.max_tokens,
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "n": n,
+        }
+        if params.stop:
+            body["stop"] = list(params.stop)
+        if self.send_seed:
+            body["seed"] = seed
+        if chat:
+            msgs = req.prompt.messages or ()
+            body["messages"] = [{"role": m.role, "content": m.content} for m in msgs] or [
+                {"role": "user", "content": req.prompt.text}]
+            return "/chat/completions", body
+        body["prompt"] = req.prompt.text
+        return "/completions", body
+
+    async def _call(self, client: httpx.AsyncClient, req: Request, params: Sampling, n: int,
+                    seed: int) -> list[Completion]:
+        path, body = self._body(req, params, n, seed)
+        url = self.base_url + path
+        t_start = time.monotonic()
+        last = ""
+        for attempt in range(self.max_retries + 1):
+            if attempt:
+                self.stats.retries += 1
+            t0 = time.monotonic()
+            retry_after: float | None = None
+            try:
+                resp = await client.post(url, json=body)
+            except httpx.TimeoutException as exc:
+                last = f"timed out after {self.timeout_s:.0f} s ({type(exc).__name__})"
+            except httpx.TransportError as exc:
+                last = f"{type(exc).__name__}: {exc or 'connection failed'}"
+            else:
+                self.stats.requests += 1
+                if resp.status_code == 200:
+                    try:
+                        return self._parse(resp.json(), path, n, time.monotonic() - t0)
+                    except (ValueError, KeyError, TypeError, IndexError) as exc:
+                        last = f"malformed response ({type(exc).__name__}: {exc})"
+                elif resp.status_code in RETRY_STATUS:
+                    last = f"HTTP {resp.status_code}: {resp.text[:200]}"
+                    retry_after = _retry_after(resp)
+                elif resp.status_code in (400, 422) and n > 1:
+                    raise _Refused(resp.text[:200])
+                elif resp.status_code in (401, 403):
+                    hint = (f"set ${self.spec.api_key_env}" if self.spec.api_key_env else "configure api_key_env")
+                    raise BackendError(f"{url} refused the request (HTTP {resp.status_code}): {resp.text[:200]}; {hint}")
+                elif resp.status_code == 404:
+                    raise BackendError(
+                        f"{url} answered 404 for model {self.spec.model!r}: {resp.text[:200]}. "
+                        f"Check the base_url (it usually ends in /v1) and the served model name ({self.base_url}/models)"
+                    )
+                else:
+                    raise BackendError(f"{url} answered HTTP {resp.status_code}: {resp.text[:300]}")
+            if attempt < self.max_retries:
+                delay = min(self.backoff_max_s, self.backoff_s * 2 ** attempt) * self._rng.uniform(0.5, 1.0)
+                if retry_after is not None:
+                    delay = max(delay, min(retry_after, self.backoff_max_s))
+                await asyncio.sleep(delay)
+        raise BackendError(
+            f"could not get completions from {url} for model {self.spec.model!r}: tried {self.max_retries + 1} "
+            f"times over {time.monotonic() - t_start:.1f} s (exponential backoff); last error: {last}. "
+            "Is the server running and reachable?"
+        )
+
+    def _parse(self, data: dict[str, Any], path: str, n: int, latency: float) -> list[Completion]:
+        choices = sorted(data["choices"], key=lambda c: c.get("index", 0))
+        usage = data.get("usage") or {}
+        ptoks = usage.get("prompt_tokens")
+        ctoks = usage.get("completion_tokens")
+        if isinstance(ptoks, int):
+            self.stats.prompt_tokens += ptoks
+        if isinstance(ctoks, int):
+            self.stats.completion_tokens += ctoks
+        out = []
+        for c in choices:
+            text = c["message"]["content"] if path == "/chat/completions" else c["text"]
+            finish = c.get("finish_reason")
+            out.append(Completion(
+                text=text or "",
+                finish="length" if finish == "length" else "stop",
+                tokens=ctoks if len(choices) == 1 and isinstance(ctoks, int) else None,
+                prompt_tokens=ptoks if isinstance(ptoks, int) else None,
+                latency_s=latency,
+            ))
+        if not out:
+            raise ValueError("no choices")
+        return out
+
+
+def _retry_after(resp: httpx.Response) -> float | None:
+    try:
+        return float(resp.headers["retry-after"])
+    except (KeyError, ValueError):
+        return None

@@ -1,0 +1,109 @@
+"""String-level cleanup of an extracted answer before it is tokenized.
+
+What it does, and why each step is safe to do on text alone:
+- drops math delimiters (`$...$`, `\\(...\\)`, `\\[...\\]`), spacing commands (`\\!`, `\\,`, `~`, `\\quad`)
+  and sizing commands (`\\left`, `\\right`, `\\big`, `\\displaystyle`): they never change a value;
+- maps synonyms to one spelling (`\\dfrac`/`\\tfrac` -> `\\frac`, `\\cdot`/`\\times`/`×` -> `*`, `−` -> `-`,
+  `π` -> `\\pi`, `°`/`^\\circ` -> `\\degree`, `%`/`\\%` -> `\\percent`), so the parser knows one form;
+- removes currency (`$`, `\\$`), a trailing unit (`\\text{ cm}^2`, `\\mbox{ inches}`, `5 dollars`) and a
+  leading `x =`-free variable membership (`x \\in [a,b]` -> `[a,b]`);
+- removes thousands separators where they cannot be list commas: always for `{,}` and `,\\!` (LaTeX's
+  explicit thousands forms), otherwise only when the whole answer is one number like `58,500`;
+- trims trailing punctuation (`.`, `;`, `,`) and surrounding whitespace.
+Every step is linear in the length of the text (no backtracking regexes on unbounded input).
+"""
+
+from __future__ import annotations
+
+import re
+
+_UNICODE = {
+    "−": "-", "–": "-", "—": "-", "×": "*", "·": "*", "⋅": "*", "÷": "/", "π": "\\pi ", "∞": "\\infty ",
+    "√": "\\sqrt ", "≤": "\\le ", "≥": "\\ge ", "≠": "\\ne ", "±": "\\pm ", "∪": "\\cup ", "∈": "\\in ",
+    "°": "\\degree ", "\u00a0": " ", "\u2009": " ", "\u202f": " ",
+}
+_SYNONYMS = [
+    ("\\dfrac", "\\frac"), ("\\tfrac", "\\frac"), ("\\cfrac", "\\frac"),
+    ("\\cdot", "*"), ("\\times", "*"), ("\\ast", "*"), ("\\div", "/"),
+    ("\\leq", "\\le"), ("\\geq", "\\ge"), ("\\leqslant", "\\le"), ("\\geqslant", "\\ge"),
+    ("\\neq", "\\ne"), ("\\lt", "<"), ("\\gt", ">"), ("\\mp", "\\pm"),
+    ("\\dbinom", "\\binom"), ("\\tbinom", "\\binom"), ("\\infin", "\\infty"),
+    ("\\bmatrix", "\\pmatrix"),
+]
+_DROP = re.compile(
+    r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|Biggl|Biggr|big|Big|bigg|Bigg|displaystyle|textstyle"
+    r"|scriptstyle|limits|nolimits)(?![a-zA-Z])"
+)
+_SPACES = re.compile(r"\\[,;:! ]|\\q?quad(?![a-zA-Z])|~")
+_DEGREE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}|\\circ(?![a-zA-Z])|\\degree(?![a-zA-Z])")
+_UNWRAP = re.compile(r"\\(?:mathbf|textbf|mathit|textit|boldsymbol|bm|mathsf|emph|mathnormal|operatorname\*?)\s*(?=\{)")
+_UNIT_WORDS = (
+    "cm|mm|km|meters?|metres?|centimeters?|kilometers?|millimeters?|inches|inch|ft|feet|foot|yd|yards?|"
+    "miles?|mi|units?|sq|square|cubic|degrees?|deg|radians?|rad|dollars?|cents?|hours?|hrs?|minutes?|mins?|"
+    "seconds?|days?|weeks?|months?|years?|kg|grams?|kilograms?|pounds?|lbs?|oz|ounces?|liters?|"
+    "litres?|ml|gallons?|mph|people|persons?|students?|apples?|books?|marbles?|pages?|points?|ways?|times|"
+    "percent|cups?|boxes|bags?|eggs?|trees?|cars?|balls?|tickets?|pieces?|items?|stamps?|coins?|numbers?"
+)
+_TRAIL_UNIT = re.compile(
+    r"(?<=[\d}).\s])\s*(?:\\(?:text|mbox|mathrm|textrm|textup|textnormal)\s*\{[^{}]*\}|(?<![a-zA-Z\\])(?:"
+    + _UNIT_WORDS + r")(?![a-zA-Z]))\s*(?:\^\s*\{?\s*[23]\s*\}?)?\s*$"
+)
+_MEMBERSHIP = re.compile(r"^\s*[a-zA-Z]\s*\\in\s*")
+_THOUSANDS_EXPLICIT = re.compile(r"(?<=\d)(?:\{,\}|,\\!\s*)(?=\d{3})")
+_WHOLE_THOUSANDS = re.compile(r"^-?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$")
+_DELIMS = [("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")]
+
+MAX_CLEAN_CHARS = 2000  # answers longer than this are not cleaned further (the parser refuses them)
+
+
+def _strip_delimiters(s: str) -> str:
+    changed = True
+    while changed:
+        changed = False
+        s = s.strip()
+        for left, right in _DELIMS:
+            if len(s) >= len(left) + len(right) and s.startswith(left) and s.endswith(right):
+                inner = s[len(left): len(s) - len(right)]
+                if left == "$" and "$" in inner:
+                    continue
+                s = inner
+                changed = True
+    return s
+
+
+def clean_answer(raw: str) -> str:
+    """The answer in the one spelling the tokenizer expects; see the module docstring."""
+    s = raw.strip()
+    if len(s) > MAX_CLEAN_CHARS:
+        return s
+    for old, new in _UNICODE.items():
+        if old in s:
+            s = s.replace(old, new)
+    s = _strip_delimiters(s)
+    s = _THOUSANDS_EXPLICIT.sub("", s)
+    s = _SPACES.sub(" ", s)
+    s = _DROP.sub("", s)
+    for old, new in _SYNONYMS:
+        if old in s:
+            s = re.sub(re.escape(old) + r"(?![a-zA-Z])", lambda _m, new=new: new, s)
+    s = s.replace("\\begin{bmatrix}", "\\begin{pmatrix}").replace("\\end{bmatrix}", "\\end{pmatrix}")
+    s = s.replace("\\begin{matrix}", "\\begin{pmatrix}").replace("\\end{matrix}", "\\end{pmatrix}")
+    s = _DEGREE.sub(" \\\\degree ", s)
+    s = s.replace("\\%", "\\percent ").replace("%", "\\percent ")
+    s = s.replace("\\$", "").replace("$", "")
+    s = _UNWRAP.sub("", s)
+    s = _MEMBERSHIP.sub("", s)
+    s = s.strip()
+    while s and s[-1] in ".;,:" and not s.endswith("\\,"):
+        s = s[:-1].rstrip()
+    for _ in range(3):  # a unit may follow another ("5 \text{ cm}^2 \text{ each}" is rare; 3 suffices)
+        new = _TRAIL_UNIT.sub("", s).rstrip()
+        if new == s or not new:
+            break
+        s = new
+    s = s.strip()
+    while s and s[-1] in ".;,:":
+        s = s[:-1].rstrip()
+    if _WHOLE_THOUSANDS.match(s):
+        s = s.replace(",", "")
+    return s

@@ -1,0 +1,185 @@
+"""Model specs: aliases from a TOML models file, or inline specs on the command line.
+
+    [models.phi]
+    backend = "vllm"                       # hf | vllm | openai
+    model = "microsoft/phi-4"              # hub id or local path (for openai: the served model name)
+    params_b = 14.7                        # parameter count in billions
+    family = "phi"
+    [models.phi.sampling]                  # defaults for runs of this model
+    temperature = 0.6
+    [models.phi.options]                   # handed to the backend as is
+    tensor_parallel_size = 1
+
+`openai` models name their server with `base_url` and the environment variable holding the API key
+with `api_key_env`; the key itself is never written to the file or the store.
+
+Inline specs need no file: `hf:PATH_OR_ID`, `vllm:PATH_OR_ID`, `openai:MODEL@BASE_URL`.
+The file is `--models PATH`, else $HARNESS_MODELS, else ./models.toml, else the bundled examples.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import HarnessError, UnknownModel
+from .records import stable_hash
+
+MODELS_ENV = "HARNESS_MODELS"
+BACKENDS = ("hf", "vllm", "openai")
+_SAMPLING_KEYS = {"max_tokens", "temperature", "top_p", "stop", "seed"}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    backend: str
+    model: str
+    params_b: float | None = None
+    family: str | None = None
+    base_url: str | None = None
+    api_key_env: str | None = None
+    revision: str | None = None
+    sampling: Mapping[str, Any] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> dict[str, Any]:
+        """What identifies the model (no secrets): stored with every run."""
+        return {
+            "name": self.name, "backend": self.backend, "model": self.model, "params_b": self.params_b,
+            "family": self.family, "base_url": self.base_url, "revision": self.revision,
+            "api_key_env": self.api_key_env, "options": dict(self.options),
+        }
+
+    def fingerprint(self) -> str:
+        """Same weights or endpoint model => same id, so completions are shared across aliases.
+
+        Local weights are identified by their files' names, sizes and a hash of the first and last
+        MiB of each (cheap for 100 GB checkpoints, and changes when weights are retrained); hub ids by
+        id and revision; servers by model name and URL. Backend options that change outputs
+        (dtype, quantization) are part of it."""
+        ident: dict[str, Any] = {"model": self.model, "revision": self.revision}
+        path = Path(self.model).expanduser()
+        if self.backend in ("hf", "vllm") and path.is_dir():
+            ident = {"files": _dir_digest(path)}
+        elif self.backend == "openai":
+            ident["base_url"] = (self.base_url or "").rstrip("/")
+        for key in ("dtype", "quantization", "chat", "endpoint"):
+            if key in self.options:
+                ident[key] = self.options[key]
+        return stable_hash(ident, 20)
+
+
+def _dir_digest(path: Path) -> list[tuple[str, int, str]]:
+    out = []
+    for f in sorted(path.rglob("*")):
+        if not f.is_file() or f.name.startswith("."):
+            continue
+        size = f.stat().st_size
+        h = hashlib.sha256()
+        with f.open("rb") as fh:
+            h.update(fh.read(1 << 20))
+            if size > 2 << 20:
+                fh.seek(-(1 << 20), os.SEEK_END)
+                h.update(fh.read())
+        out.append((str(f.relative_to(path)), size, h.hexdigest()[:16]))
+    return out
+
+
+def parse_inline(spec: str) -> ModelSpec | None:
+    """`hf:PATH_OR_ID`, `vllm:PATH_OR_ID`, `openai:MODEL@BASE_URL`; None if `spec` is not inline."""
+    backend, sep, rest = spec.partition(":")
+    if not sep or backend not in BACKENDS:
+        return None
+    if not rest:
+        raise UnknownModel(f"inline model spec {spec!r} names no model: write {backend}:PATH_OR_ID")
+    if backend == "openai":
+        model, at, url = rest.rpartition("@")
+        if not at or not model or not url.startswith(("http://", "https://")):
+            raise UnknownModel(f"inline spec {spec!r}: write openai:MODEL@http://HOST:PORT/v1")
+        return ModelSpec(name=spec, backend="openai", model=model, base_url=url, api_key_env="OPENAI_API_KEY")
+    return ModelSpec(name=spec, backend=backend, model=rest)
+
+
+def models_file(path: str | Path | None = None) -> Path | None:
+    """The models file in effect (see module docstring); None means the bundled examples."""
+    if path is not None:
+        p = Path(path).expanduser()
+        if not p.is_file():
+            raise HarnessError(f"models file {p} not found")
+        return p
+    if os.environ.get(MODELS_ENV):
+        p = Path(os.environ[MODELS_ENV]).expanduser()
+        if not p.is_file():
+            raise HarnessError(f"models file {p} (from ${MODELS_ENV}) not found")
+        return p
+    p = Path("models.toml")
+    return p if p.is_file() else None
+
+
+def load_models(path: str | Path | None = None) -> dict[str, ModelSpec]:
+    p = models_file(path)
+    if p is None:
+        text = resources.files("harness").joinpath("models.example.toml").read_text(encoding="utf-8")
+        where = "bundled models.example.toml"
+    else:
+        text, where = p.read_text(encoding="utf-8"), str(p)
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise HarnessError(f"{where}: not valid TOML ({exc})") from None
+    return {alias: _spec_from_table(alias, table, where) for alias, table in doc.get("models", {}).items()}
+
+
+def _spec_from_table(alias: str, t: Mapping[str, Any], where: str) -> ModelSpec:
+    def bad(msg: str) -> HarnessError:
+        return HarnessError(f"{where}: [models.{alias}] {msg}")
+
+    if not isinstance(t, Mapping):
+        raise bad("must be a table")
+    backend = t.get("backend")
+    if backend not in BACKENDS:
+        raise bad(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if not isinstance(t.get("model"), str) or not t["model"]:
+        raise bad("needs model = \"PATH_OR_ID\"")
+    if backend == "openai" and not t.get("base_url"):
+        raise bad("an openai model needs base_url = \"http://HOST:PORT/v1\"")
+    if "api_key" in t:
+        raise bad("holds an api_key: put the key in an environment variable and name it with api_key_env")
+    sampling = dict(t.get("sampling", {}))
+    unknown = set(sampling) - _SAMPLING_KEYS
+    if unknown:
+        raise bad(f"unknown sampling keys {sorted(unknown)}; known: {sorted(_SAMPLING_KEYS)}")
+    params = t.get("params_b")
+    return ModelSpec(
+        name=alias, backend=backend, model=t["model"],
+        params_b=None if params is None else float(params), family=t.get("family"),
+        base_url=t.get("base_url"), api_key_env=t.get("api_key_env"), revision=t.get("revision"),
+        sampling=sampling, options=dict(t.get("options", {})),
+    )
+
+
+def resolve(name: str, path: str | Path | None = None) -> ModelSpec:
+    """An alias from the models file, or an inline spec."""
+    inline = parse_inline(name)
+    if inline is not None:
+        return inline
+    models = load_models(path)
+    if name in models:
+        return models[name]
+    known = ", ".join(sorted(models)) or "none"
+    where = models_file(path) or "the bundled examples"
+    raise UnknownModel(
+        f"unknown model {name!r}; aliases in {where}: {known}. "
+        "Or name a model inline: hf:PATH_OR_ID, vllm:PATH_OR_ID, openai:MODEL@BASE_URL"
+    )
+
+
+def to_json(spec: ModelSpec) -> str:
+    return json.dumps(spec.describe(), sort_keys=True)
