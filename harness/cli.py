@@ -204,7 +204,7 @@ def main() -> None:
     try:
         app()
     except HarnessError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise SystemExit(2) from None
     except KeyboardInterrupt:
         err.print("interrupted: every completed batch is stored; run the same command again to resume")

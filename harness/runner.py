@@ -124,6 +124,11 @@ def run(
     if k < 1:
         raise HarnessError(f"k must be at least 1, got {k}")
     overrides = dict(sampling or {})
+    # Every task's data is read before anything is written or loaded: a bad file fails fast.
+    loaded = [(task, task.load(source)) for task in tasks]
+    for task, items in loaded:
+        if not items:
+            raise HarnessError(f"task {task.name} loaded no items")
     model_id = spec.fingerprint()
     store.upsert_model(model_id, spec.name, spec.backend, spec.model, spec.params_b, spec.family, spec.describe())
     run_sampling = resolve_sampling(spec, tasks[0], overrides) if tasks else Sampling()
@@ -141,8 +146,8 @@ def run(
     status = "failed"
     try:
         with _Progress(progress) as bars:
-            for task in tasks:
-                summaries.append(_run_task(task, spec, model_id, run_id, k, store, source,
+            for task, items in loaded:
+                summaries.append(_run_task(task, items, model_id, run_id, k, store,
                                            resolve_sampling(spec, task, overrides), get_backend, bars))
         status = "done"
     except KeyboardInterrupt:
@@ -169,11 +174,8 @@ def _batches(requests: list[Request], size: int) -> Iterator[list[Request]]:
         yield batch
 
 
-def _run_task(task: Task, spec: ModelSpec, model_id: str, run_id: str, k: int, store: Store, source: Source,
+def _run_task(task: Task, items: list[Item], model_id: str, run_id: str, k: int, store: Store,
               params: Sampling, get_backend: Callable[[], Backend], bars: _Progress) -> TaskSummary:
-    items = task.load(source)
-    if not items:
-        raise HarnessError(f"task {task.name} loaded no items")
     variants = [_variants(task, it) for it in items]
     store.put_items(task.name, task.version, list(zip(items, variants)))
     skey = params.key()

@@ -31,6 +31,7 @@ from .records import Completion, Prompt, stable_hash
 
 DEFAULT_DB = "harness.duckdb"
 DB_ENV = "HARNESS_DB"
+LOCK_TIMEOUT_ENV = "HARNESS_LOCK_TIMEOUT"  # seconds to wait for another process's lock
 
 MIGRATIONS: list[tuple[str, str]] = [
     (
@@ -166,9 +167,12 @@ class CachedSample:
 class Store:
     """A DuckDB file. `read_only` stores never write and never migrate (an old file is refused)."""
 
-    def __init__(self, path: str | Path | None = None, *, read_only: bool = False, lock_timeout: float = 30.0):
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False,
+                 lock_timeout: float | None = None):
         self.path = resolve_db_path(path)
         self.read_only = read_only
+        if lock_timeout is None:
+            lock_timeout = float(os.environ.get(LOCK_TIMEOUT_ENV, 30))
         self.lock_timeout = lock_timeout
         self._migrated = False
         if read_only and not self.path.exists():

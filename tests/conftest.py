@@ -23,3 +23,11 @@ def shared_data() -> Path:
     if d is None:
         pytest.skip("real benchmark files not found: set HARNESS_DATA_DIR or put them in ../shared/data")
     return d
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """A tiny random-weight Llama (byte-level BPE trained here, chat template, head_dim 64)."""
+    from harness.tiny import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("models") / "tiny")

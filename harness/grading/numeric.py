@@ -22,6 +22,7 @@ _PATTERNS = [
     re.compile(r"(?:the\s+)?(?:final\s+)?answer\s*(?:is|:)\s*[:\s]*(?P<a>[^\n]*)", re.IGNORECASE),
     re.compile(r"^\s*A\s*:\s*(?P<a>[^\n]*)$", re.MULTILINE),
 ]
+_FRAC_RE = re.compile(r"\\[dt]?frac\{\s*(-?\d+)\s*\}\{\s*(\d+)\s*\}")
 _MAX_DIGITS = 200  # longer "numbers" are not answers; refusing them keeps Fraction cheap
 
 
@@ -43,7 +44,9 @@ def last_boxed(text: str) -> str | None:
 
 
 def extract_number(text: str) -> str | None:
-    """The answer's number as written (cleaned), or None when the text holds no number."""
+    """The answer's number as written (cleaned), or None when the text holds no number.
+    `\\frac{a}{b}` with integer parts reads as a/b."""
+    text = _FRAC_RE.sub(r"\1/\2", text)
     boxed = last_boxed(text)
     candidates: list[str] = []
     if boxed is not None:

@@ -1,0 +1,105 @@
+"""A small OpenAI-compatible HTTP server on loopback, for the openai backend's protocol and fault tests.
+
+It answers /v1/completions and /v1/chat/completions with text drawn from the request's `seed`
+(so a shared seed yields identical samples, as real servers do), and can be told to fail: answer
+429 or 500 a number of times, drop the connection, or refuse `n`. Every request body is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Behaviour:
+    fail_status: int | None = None  # answer this status ...
+    fail_times: int = 0  # ... this many times first
+    drop_times: int = 0  # close the connection without an answer this many times first
+    refuse_n: bool = False  # 400 on n > 1, as some servers do
+    model: str = "loopback-model"
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _text(rng: random.Random) -> str:
+    return f"Let me think. {rng.randint(0, 99)} and {rng.randint(0, 99)}. The answer is {rng.randint(0, 9)}."
+
+
+class _Handler(BaseHTTPRequestHandler):
+    behaviour: Behaviour
+
+    def log_message(self, *args: Any) -> None:  # quiet
+        pass
+
+    def _send(self, status: int, payload: dict[str, Any]) -> None:
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        if self.path == "/v1/models":
+            self._send(200, {"data": [{"id": self.behaviour.model}]})
+        else:
+            self._send(404, {"error": "not found"})
+
+    def do_POST(self) -> None:
+        b = self.behaviour
+        length = int(self.headers.get("Content-Length", 0))
+        req = json.loads(self.rfile.read(length))
+        with b.lock:
+            b.requests.append(req)
+            if b.drop_times > 0:
+                b.drop_times -= 1
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return
+            if b.fail_times > 0:
+                b.fail_times -= 1
+                self._send(b.fail_status or 500, {"error": {"message": "injected failure"}})
+                return
+        if self.path not in ("/v1/completions", "/v1/chat/completions"):
+            self._send(404, {"error": {"message": f"no route {self.path}"}})
+            return
+        if req.get("model") != b.model:
+            self._send(404, {"error": {"message": f"model {req.get('model')} does not exist"}})
+            return
+        n = int(req.get("n", 1))
+        if n > 1 and b.refuse_n:
+            self._send(400, {"error": {"message": "n > 1 is not supported"}})
+            return
+        rng = random.Random(req["seed"]) if "seed" in req else random.Random()
+        chat = self.path.endswith("chat/completions")
+        choices = []
+        for i in range(n):
+            text = _text(rng)
+            choices.append({"index": i, "finish_reason": "stop",
+                            **({"message": {"role": "assistant", "content": text}} if chat else {"text": text})})
+        self._send(200, {"choices": choices, "usage": {"prompt_tokens": 11, "completion_tokens": 7 * n}})
+
+
+class LoopbackServer:
+    def __init__(self, behaviour: Behaviour | None = None):
+        self.behaviour = behaviour or Behaviour()
+        handler = type("Handler", (_Handler,), {"behaviour": self.behaviour})
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def __enter__(self) -> "LoopbackServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

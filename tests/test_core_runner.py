@@ -1,0 +1,95 @@
+"""The run loop with a fake backend: caching, resume, raising k, distinct seeds, what a crash loses."""
+
+import pytest
+
+from harness.data import Source
+from harness.models import ModelSpec
+from harness.runner import run
+from harness.store import Store
+from harness.task import get_task
+from fakes import FakeBackend
+
+SPEC = ModelSpec(name="fake", backend="hf", model="fake-model-id")
+
+
+def do_run(store, backend, k, limit=10, task="arith", **kw):
+    return run(SPEC, [get_task(task)], k, store, Source(limit=limit), backend_factory=lambda s: backend,
+               progress=False, **kw)
+
+
+def test_rerun_generates_nothing_and_does_not_create_a_backend(tmp_path):
+    store = Store(tmp_path / "r.duckdb")
+    first = do_run(store, FakeBackend(), k=4)
+    assert (first.tasks[0].generated, first.tasks[0].reused) == (40, 0)
+
+    def no_backend(spec):
+        raise AssertionError("a fully cached rerun must not load the model")
+
+    again = run(SPEC, [get_task("arith")], 4, store, Source(limit=10), backend_factory=no_backend, progress=False)
+    assert (again.tasks[0].generated, again.tasks[0].reused) == (0, 40)
+    assert again.tasks[0].maj_at_k == first.tasks[0].maj_at_k
+    assert store.query("SELECT count(*) AS n FROM generations")[0]["n"] == 40
+
+
+def test_raising_k_generates_only_new_samples(tmp_path):
+    store = Store(tmp_path / "r.duckdb")
+    do_run(store, FakeBackend(), k=4)
+    b = FakeBackend()
+    s = do_run(store, b, k=8)
+    assert (s.tasks[0].generated, s.tasks[0].reused) == (40, 40)
+    assert sorted({i for call in b.calls for _, i, _ in call}) == [4, 5, 6, 7]
+
+
+def test_samples_of_an_item_draw_with_distinct_seeds_and_differ(tmp_path):
+    b = FakeBackend(answer=lambda p, rng: f"The answer is {rng.randint(0, 10**9)}")
+    do_run(Store(tmp_path / "r.duckdb"), b, k=8, limit=3)
+    by_prompt = {}
+    for call in b.calls:
+        for text, i, seed in call:
+            by_prompt.setdefault(text, []).append(seed)
+    assert all(len(set(seeds)) == 8 for seeds in by_prompt.values())
+    rows = Store(tmp_path / "r.duckdb").query(
+        "SELECT prompt_hash, count(DISTINCT text) AS d FROM generations GROUP BY prompt_hash")
+    assert [r["d"] for r in rows] == [8, 8, 8]
+
+
+def test_seeds_reproduce_across_stores(tmp_path):
+    a, b = FakeBackend(), FakeBackend()
+    do_run(Store(tmp_path / "a.duckdb"), a, k=3, limit=4)
+    do_run(Store(tmp_path / "b.duckdb"), b, k=3, limit=4)
+    assert sorted(x for c in a.calls for x in c) == sorted(x for c in b.calls for x in c)
+
+
+def test_a_crash_loses_at_most_the_batch_in_flight(tmp_path):
+    store = Store(tmp_path / "r.duckdb")
+    with pytest.raises(RuntimeError, match="backend died"):
+        do_run(store, FakeBackend(batch_size=8, die_after_batches=3), k=4)  # 10 items x 4 = 40 samples
+    stored = store.query("SELECT count(*) AS n FROM generations")[0]["n"]
+    assert stored == 24  # three whole batches of 8
+    assert store.runs()[0]["status"] == "failed"
+    b = FakeBackend()
+    s = do_run(store, b, k=4)
+    assert (s.tasks[0].generated, s.tasks[0].reused) == (16, 24)
+    assert store.query("SELECT count(*) AS n, count(DISTINCT gen_key) AS d FROM generations")[0] == {"n": 40, "d": 40}
+
+
+def test_results_per_item_and_task_are_stored(tmp_path):
+    store = Store(tmp_path / "r.duckdb")
+    # every sample answers the gold: maj@k = pass@1 = 1
+    gold = {it.fields["question"]: it.gold for it in get_task("arith").load(Source(limit=5))}
+    answer = lambda prompt, rng: "The answer is " + next(g for q, g in gold.items() if q in prompt)
+    s = do_run(store, FakeBackend(answer=answer), k=2, limit=5)
+    t = s.tasks[0]
+    assert (t.maj_at_k, t.pass_at_1, t.pass_at_k, t.n_items) == (1.0, 1.0, 1.0, 5)
+    items = store.query("SELECT * FROM item_results WHERE run_id = ? ORDER BY item_id", [s.run_id])
+    assert [r["maj_correct"] for r in items] == [True] * 5 and all(r["vote_share"] == 1.0 for r in items)
+    scores = store.query("SELECT verdict, count(*) AS n FROM scores WHERE run_id = ? GROUP BY verdict", [s.run_id])
+    assert scores == [{"verdict": "correct", "n": 10}]
+    assert store.task_results(s.run_id)[0]["maj_at_k"] == 1.0
+
+
+def test_sampling_change_means_new_samples(tmp_path):
+    store = Store(tmp_path / "r.duckdb")
+    do_run(store, FakeBackend(), k=2, limit=3)
+    s = do_run(store, FakeBackend(), k=2, limit=3, sampling={"temperature": 0.2})
+    assert s.tasks[0].generated == 6
