@@ -155,6 +155,29 @@ def runs(db: DbOpt = None, limit: Annotated[Optional[int], typer.Option(help="ne
 
 
 @app.command()
+def ingest(
+    path: Annotated[Path, typer.Argument(help="JSONL of generations: model, task, item_id, response; optional sample, gold, prompt")],
+    db: DbOpt = None,
+    params_b: Annotated[Optional[float], typer.Option("--params-b", help="the model's size in billions of parameters")] = None,
+    family: Annotated[Optional[str], typer.Option(help="model family")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="where the task's items are, for lines without gold")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Store generations made elsewhere as runs (one per model), graded by each task's own grader, so
+    they are compared and shown like any other run."""
+    from .data import Source
+    from .ingest import ingest_file
+    from .store import Store
+
+    runs_ = ingest_file(Store(db), path, params_b=params_b, family=family, source=Source.resolve(data_dir))
+    if as_json:
+        print(json.dumps([r.to_json() for r in runs_]))
+        return
+    for r in runs_:
+        print_summary(r)
+
+
+@app.command()
 def demo(
     db: DbOpt = None,
     k: Annotated[int, typer.Option("-k")] = 4,

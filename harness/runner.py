@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
-import pyarrow as pa
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -24,34 +23,11 @@ from .data import Source
 from .errors import HarnessError
 from .models import ModelSpec
 from .records import Grade, Item, Prompt, Request, Sampling, sample_seed
+from .results import TaskSummary, record_results
 from .store import Store
 from .task import Task
-from .vote import Vote, pass_at_k, vote
 
 GRADE_CHUNK = 64  # items per grader call: amortizes pools, keeps the progress bar moving
-
-
-@dataclass(frozen=True, slots=True)
-class TaskSummary:
-    task: str
-    version: int
-    n_items: int
-    k: int
-    generated: int
-    reused: int
-    maj_at_k: float
-    pass_at_1: float
-    pass_at_k: float
-    n_timeout: int
-    n_unparseable: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "task": self.task, "version": self.version, "n_items": self.n_items, "k": self.k,
-            "generated": self.generated, "reused": self.reused, "maj_at_k": self.maj_at_k,
-            "pass_at_1": self.pass_at_1, "pass_at_k": self.pass_at_k, "n_timeout": self.n_timeout,
-            "n_unparseable": self.n_unparseable,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,60 +202,6 @@ def _run_task(task: Task, items: list[Item], model_id: str, run_id: str, k: int,
     finally:
         grader.close()
 
-    votes = [vote(g) for g in grades]
-    summary = _summarize(task, items, votes, k, n_missing, len(items) * k - n_missing)
-    store.put_results(run_id, task.name, task.version,
-                      _score_table(run_id, task, items, slots, texts, grades),
-                      _item_table(run_id, task, items, votes, k), summary.to_json())
-    return summary
-
-
-def _summarize(task: Task, items: Sequence[Item], votes: Sequence[Vote], k: int, generated: int,
-               reused: int) -> TaskSummary:
-    n = len(items)
-    return TaskSummary(
-        task=task.name, version=task.version, n_items=n, k=k, generated=generated, reused=reused,
-        maj_at_k=sum(v.correct for v in votes) / n,
-        pass_at_1=sum(v.pass_at_1 for v in votes) / n,
-        pass_at_k=sum(pass_at_k(v.n, v.n_correct, k) for v in votes) / n,
-        n_timeout=sum(v.n_timeout for v in votes),
-        n_unparseable=sum(v.n_unparseable for v in votes),
-    )
-
-
-def _score_table(run_id, task, items, slots, texts, grades) -> pa.Table:
-    cols: dict[str, list] = {c: [] for c in ("run_id", "task", "item_id", "sample_index", "gen_key", "extracted",
-                                             "canonical", "verdict", "cls", "detail")}
-    for item, item_slots, item_grades in zip(items, slots, grades):
-        for (prompt, i), g in zip(item_slots, item_grades):
-            for col, val in (("run_id", run_id), ("task", task.name), ("item_id", item.id), ("sample_index", i),
-                             ("gen_key", texts[(prompt.hash, i)][0]), ("extracted", g.extracted),
-                             ("canonical", g.canonical), ("verdict", g.verdict), ("cls", g.cls),
-                             ("detail", g.detail)):
-                cols[col].append(val)
-    cols["sample_index"] = pa.array(cols["sample_index"], pa.int32())
-    cols["cls"] = pa.array(cols["cls"], pa.int32())
-    for c in ("extracted", "canonical", "detail"):
-        cols[c] = pa.array(cols[c], pa.string())
-    return pa.table(cols)
-
-
-def _item_table(run_id, task, items, votes, k) -> pa.Table:
-    return pa.table({
-        "run_id": [run_id] * len(items),
-        "task": [task.name] * len(items),
-        "task_version": pa.array([task.version] * len(items), pa.int32()),
-        "item_id": [it.id for it in items],
-        "gold": [it.gold for it in items],
-        "n": pa.array([v.n for v in votes], pa.int32()),
-        "n_correct": pa.array([v.n_correct for v in votes], pa.int32()),
-        "n_unparseable": pa.array([v.n_unparseable for v in votes], pa.int32()),
-        "n_timeout": pa.array([v.n_timeout for v in votes], pa.int32()),
-        "maj_answer": pa.array([v.answer for v in votes], pa.string()),
-        "maj_correct": [v.correct for v in votes],
-        "vote_share": [v.share for v in votes],
-        "margin": [v.margin for v in votes],
-        "n_classes": pa.array([v.n_classes for v in votes], pa.int32()),
-        "pass_at_1": [v.pass_at_1 for v in votes],
-        "pass_at_k": [pass_at_k(v.n, v.n_correct, k) for v in votes],
-    })
+    samples = [[(i, texts[(p.hash, i)][0]) for p, i in item_slots] for item_slots in slots]
+    return record_results(store, run_id, task.name, task.version, items, samples, grades, k,
+                          generated=n_missing, reused=len(items) * k - n_missing)
