@@ -53,6 +53,10 @@ def print_summary(summary: Any, console: Console = out) -> None:
         table.add_row(t.task, str(t.n_items), str(t.k), _pct(t.maj_at_k), _pct(t.pass_at_1), _pct(t.pass_at_k),
                       str(t.generated), str(t.reused), str(t.n_unparseable), str(t.n_timeout))
     console.print(table)
+    for t in summary.tasks:
+        if t.possibly_contaminated:
+            console.print(f"[yellow]warning:[/] {t.task}: {t.possibly_contaminated} of {t.n_items} items were exported "
+                          f"as training data for {summary.model} (harness export-sft): their scores may be inflated")
 
 
 @app.command()

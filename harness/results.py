@@ -29,13 +29,15 @@ class TaskSummary:
     pass_at_k: float
     n_timeout: int
     n_unparseable: int
+    # items of this task exported as training data for this model before: their scores may be inflated
+    possibly_contaminated: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
             "task": self.task, "version": self.version, "n_items": self.n_items, "k": self.k,
             "generated": self.generated, "reused": self.reused, "maj_at_k": self.maj_at_k,
             "pass_at_1": self.pass_at_1, "pass_at_k": self.pass_at_k, "n_timeout": self.n_timeout,
-            "n_unparseable": self.n_unparseable,
+            "n_unparseable": self.n_unparseable, "possibly_contaminated": self.possibly_contaminated,
         }
 
 
@@ -46,7 +48,7 @@ def item_pass_at_k(v: Vote, k: int) -> float:
 
 def record_results(store: Store, run_id: str, task: str, version: int, items: Sequence[Item],
                    samples: Sequence[Sequence[tuple[int, str | None]]], grades: Sequence[Sequence[Grade]],
-                   k: int, *, generated: int, reused: int) -> TaskSummary:
+                   k: int, *, generated: int, reused: int, contaminated: set[str] = frozenset()) -> TaskSummary:
     """Vote on each item, store scores per sample, results per item and the task summary.
     `samples[j]` lists (sample index, generation key) of item j, aligned with `grades[j]`."""
     votes = [vote(g) for g in grades]
@@ -58,6 +60,7 @@ def record_results(store: Store, run_id: str, task: str, version: int, items: Se
         pass_at_k=sum(item_pass_at_k(v, k) for v in votes) / n,
         n_timeout=sum(v.n_timeout for v in votes),
         n_unparseable=sum(v.n_unparseable for v in votes),
+        possibly_contaminated=sum(it.id in contaminated for it in items),
     )
     store.put_results(run_id, task, version, _score_table(run_id, task, items, samples, grades),
                       _item_table(run_id, task, version, items, votes, k), summary.to_json())

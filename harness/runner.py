@@ -123,7 +123,7 @@ def run(
     try:
         with _Progress(progress) as bars:
             for task, items in loaded:
-                summaries.append(_run_task(task, items, model_id, run_id, k, store,
+                summaries.append(_run_task(task, items, spec.name, model_id, run_id, k, store,
                                            resolve_sampling(spec, task, overrides), get_backend, bars))
         status = "done"
     except KeyboardInterrupt:
@@ -150,7 +150,7 @@ def _batches(requests: list[Request], size: int) -> Iterator[list[Request]]:
         yield batch
 
 
-def _run_task(task: Task, items: list[Item], model_id: str, run_id: str, k: int, store: Store,
+def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run_id: str, k: int, store: Store,
               params: Sampling, get_backend: Callable[[], Backend], bars: _Progress) -> TaskSummary:
     variants = [_variants(task, it) for it in items]
     store.put_items(task.name, task.version, list(zip(items, variants)))
@@ -204,4 +204,5 @@ def _run_task(task: Task, items: list[Item], model_id: str, run_id: str, k: int,
 
     samples = [[(i, texts[(p.hash, i)][0]) for p, i in item_slots] for item_slots in slots]
     return record_results(store, run_id, task.name, task.version, items, samples, grades, k,
-                          generated=n_missing, reused=len(items) * k - n_missing)
+                          generated=n_missing, reused=len(items) * k - n_missing,
+                          contaminated=store.exported_item_ids(model_name, task.name))

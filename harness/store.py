@@ -141,6 +141,28 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX gen_lookup ON generations (model_id, sampling_key, prompt_hash);
         """,
     ),
+    (
+        "training queue",
+        """
+        CREATE TABLE train_queue (
+            model_name        TEXT NOT NULL,  -- the model that should learn the item
+            task              TEXT NOT NULL,
+            task_version      INTEGER NOT NULL,
+            item_id           TEXT NOT NULL,
+            reason            TEXT NOT NULL,  -- own_samples | teacher
+            pass_rate         DOUBLE NOT NULL,
+            teacher           TEXT,
+            teacher_pass_rate DOUBLE,
+            run_id            TEXT NOT NULL,
+            teacher_run_id    TEXT,
+            queued_at         TIMESTAMP NOT NULL,
+            exported_at       TIMESTAMP,      -- set once the item went into SFT data: later scores on it
+            export_path       TEXT,           -- are flagged as possibly contaminated
+            PRIMARY KEY (model_name, task, item_id)
+        );
+        ALTER TABLE task_results ADD COLUMN possibly_contaminated INTEGER DEFAULT 0;
+        """,
+    ),
 ]
 
 _LOCK_RE = re.compile(r"Could not set lock|Conflicting lock", re.IGNORECASE)
@@ -374,10 +396,12 @@ class Store:
                            n_unparseable, n_timeout, maj_answer, maj_correct, vote_share, margin, n_classes,
                            pass_at_1, pass_at_k FROM new_items""")
             con.execute(
-                "INSERT INTO task_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                """INSERT INTO task_results (run_id, task, task_version, n_items, k, generated, reused, maj_at_k,
+                   pass_at_1, pass_at_k, n_timeout, n_unparseable, finished_at, possibly_contaminated)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 [run_id, task, version, summary["n_items"], summary["k"], summary["generated"], summary["reused"],
                  summary["maj_at_k"], summary["pass_at_1"], summary["pass_at_k"], summary["n_timeout"],
-                 summary["n_unparseable"], now()],
+                 summary["n_unparseable"], now(), summary.get("possibly_contaminated", 0)],
             )
 
     # -- reading -----------------------------------------------------------------------------
@@ -399,6 +423,72 @@ class Store:
             sql += " LIMIT ?"
             return self.query(sql, [limit])
         return self.query(sql)
+
+    def latest_item_results(self, model_name: str, task: str) -> tuple[str | None, list[dict[str, Any]]]:
+        """Per-item results of the newest finished run of `model_name` that has `task`."""
+        latest = self.query(
+            """SELECT r.run_id FROM runs r JOIN task_results t USING (run_id)
+               WHERE r.model_name = ? AND t.task = ? AND r.status = 'done'
+               ORDER BY r.started_at DESC LIMIT 1""", [model_name, task])
+        if not latest:
+            return None, []
+        run_id = latest[0]["run_id"]
+        return run_id, self.query("SELECT * FROM item_results WHERE run_id = ? AND task = ? ORDER BY item_id",
+                                  [run_id, task])
+
+    def tasks_of_model(self, model_name: str) -> list[str]:
+        rows = self.query("""SELECT DISTINCT t.task FROM runs r JOIN task_results t USING (run_id)
+                             WHERE r.model_name = ? AND r.status = 'done' ORDER BY t.task""", [model_name])
+        return [r["task"] for r in rows]
+
+    def queue_items(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Add teachable items to the training queue; an item already queued keeps its export mark
+        but gets the newer evidence. Returns how many rows were written."""
+        if not rows:
+            return 0
+        ts = now()
+        with self.connect() as con:
+            for r in rows:
+                con.execute(
+                    """INSERT INTO train_queue VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)
+                       ON CONFLICT (model_name, task, item_id) DO UPDATE SET reason = excluded.reason,
+                       pass_rate = excluded.pass_rate, teacher = excluded.teacher,
+                       teacher_pass_rate = excluded.teacher_pass_rate, run_id = excluded.run_id,
+                       teacher_run_id = excluded.teacher_run_id, task_version = excluded.task_version""",
+                    [r["model_name"], r["task"], r["task_version"], r["item_id"], r["reason"], r["pass_rate"],
+                     r.get("teacher"), r.get("teacher_pass_rate"), r["run_id"], r.get("teacher_run_id"), ts],
+                )
+        return len(rows)
+
+    def queue(self, model_name: str, *, pending_only: bool = False) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM train_queue WHERE model_name = ?"
+        if pending_only:
+            sql += " AND exported_at IS NULL"
+        return self.query(sql + " ORDER BY task, item_id", [model_name])
+
+    def correct_samples(self, run_id: str, task: str) -> list[dict[str, Any]]:
+        """Every correct sample of a run's task with its text and prompt, for SFT export."""
+        return self.query(
+            """SELECT s.item_id, s.sample_index, g.text, p.prompt
+               FROM scores s JOIN generations g USING (gen_key) JOIN prompts p ON p.prompt_hash = g.prompt_hash
+               WHERE s.run_id = ? AND s.task = ? AND s.verdict = 'correct'
+               ORDER BY s.item_id, length(g.text), s.sample_index""", [run_id, task])
+
+    def mark_exported(self, model_name: str, keys: Sequence[tuple[str, str]], path: str) -> None:
+        if not keys:
+            return
+        tab = pa.table({"task": [k[0] for k in keys], "item_id": [k[1] for k in keys]})
+        with self.connect() as con:
+            con.register("exported", tab)
+            con.execute(
+                """UPDATE train_queue SET exported_at = ?, export_path = ?
+                   WHERE model_name = ? AND (task, item_id) IN (SELECT (task, item_id) FROM exported)""",
+                [now(), path, model_name])
+
+    def exported_item_ids(self, model_name: str, task: str) -> set[str]:
+        rows = self.query("""SELECT item_id FROM train_queue WHERE model_name = ? AND task = ?
+                             AND exported_at IS NOT NULL""", [model_name, task])
+        return {r["item_id"] for r in rows}
 
     def task_results(self, run_id: str) -> list[dict[str, Any]]:
         return self.query("SELECT * FROM task_results WHERE run_id = ? ORDER BY task", [run_id])
