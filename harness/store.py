@@ -163,6 +163,26 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE task_results ADD COLUMN possibly_contaminated INTEGER DEFAULT 0;
         """,
     ),
+    (
+        "nightly checks",
+        """
+        CREATE TABLE nightly_checks (
+            checked_at      TIMESTAMP NOT NULL,
+            model_name      TEXT NOT NULL,
+            task            TEXT NOT NULL,
+            run_id          TEXT NOT NULL,
+            baseline_run_id TEXT,
+            n_items         INTEGER NOT NULL,  -- items both runs have
+            baseline_score  DOUBLE,
+            score           DOUBLE NOT NULL,
+            diff            DOUBLE,
+            diff_low        DOUBLE,
+            diff_high       DOUBLE,
+            p_value         DOUBLE,
+            status          TEXT NOT NULL      -- regression | improvement | steady | no_baseline
+        );
+        """,
+    ),
 ]
 
 _LOCK_RE = re.compile(r"Could not set lock|Conflicting lock", re.IGNORECASE)
@@ -424,12 +444,13 @@ class Store:
             return self.query(sql, [limit])
         return self.query(sql)
 
-    def latest_item_results(self, model_name: str, task: str) -> tuple[str | None, list[dict[str, Any]]]:
-        """Per-item results of the newest finished run of `model_name` that has `task`."""
+    def latest_item_results(self, model_name: str, task: str, *, back: int = 0) -> tuple[str | None, list[dict[str, Any]]]:
+        """Per-item results of the newest finished run of `model_name` that has `task` (`back=1`:
+        the one before it)."""
         latest = self.query(
             """SELECT r.run_id FROM runs r JOIN task_results t USING (run_id)
                WHERE r.model_name = ? AND t.task = ? AND r.status = 'done'
-               ORDER BY r.started_at DESC LIMIT 1""", [model_name, task])
+               ORDER BY r.started_at DESC LIMIT 1 OFFSET ?""", [model_name, task, back])
         if not latest:
             return None, []
         run_id = latest[0]["run_id"]
@@ -489,6 +510,15 @@ class Store:
         rows = self.query("""SELECT item_id FROM train_queue WHERE model_name = ? AND task = ?
                              AND exported_at IS NOT NULL""", [model_name, task])
         return {r["item_id"] for r in rows}
+
+    def put_nightly_checks(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        cols = ("model_name", "task", "run_id", "baseline_run_id", "n_items", "baseline_score", "score", "diff",
+                "diff_low", "diff_high", "p_value", "status")
+        ts = now()
+        with self.connect() as con:
+            for r in rows:
+                con.execute(f"INSERT INTO nightly_checks (checked_at, {', '.join(cols)}) VALUES (?{', ?' * len(cols)})",
+                            [ts, *(r.get(c) for c in cols)])
 
     def task_results(self, run_id: str) -> list[dict[str, Any]]:
         return self.query("SELECT * FROM task_results WHERE run_id = ? ORDER BY task", [run_id])
