@@ -34,7 +34,7 @@ _DROP = re.compile(
     r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|Biggl|Biggr|big|Big|bigg|Bigg|displaystyle|textstyle"
     r"|scriptstyle|limits|nolimits)(?![a-zA-Z])"
 )
-_SPACES = re.compile(r"\\[,;:! ]|\\q?quad(?![a-zA-Z])|~")
+_SPACES = re.compile(r"(?<!\\)\\[,;:! ]|\\q?quad(?![a-zA-Z])|~")
 _DEGREE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}|\\circ(?![a-zA-Z])|\\degree(?![a-zA-Z])")
 _UNWRAP = re.compile(r"\\(?:mathbf|textbf|mathit|textit|boldsymbol|bm|mathsf|emph|mathnormal|operatorname\*?)\s*(?=\{)")
 _UNIT_WORDS = (
@@ -42,15 +42,16 @@ _UNIT_WORDS = (
     "miles?|mi|units?|sq|square|cubic|degrees?|deg|radians?|rad|dollars?|cents?|hours?|hrs?|minutes?|mins?|"
     "seconds?|days?|weeks?|months?|years?|kg|grams?|kilograms?|pounds?|lbs?|oz|ounces?|liters?|"
     "litres?|ml|gallons?|mph|people|persons?|students?|apples?|books?|marbles?|pages?|points?|ways?|times|"
-    "percent|cups?|boxes|bags?|eggs?|trees?|cars?|balls?|tickets?|pieces?|items?|stamps?|coins?|numbers?"
+    "cups?|boxes|bags?|eggs?|trees?|cars?|balls?|tickets?|pieces?|items?|stamps?|coins?|numbers?"
 )
 _TRAIL_UNIT = re.compile(
     r"(?<=[\d}).\s])\s*(?:\\(?:text|mbox|mathrm|textrm|textup|textnormal)\s*\{[^{}]*\}|(?<![a-zA-Z\\])(?:"
     + _UNIT_WORDS + r")(?![a-zA-Z]))\s*(?:\^\s*\{?\s*[23]\s*\}?)?\s*$"
 )
+_PERCENT_WORD = re.compile(r"\s*(?<!\\)\b(?:percent|per cent)\b")
 _MEMBERSHIP = re.compile(r"^\s*[a-zA-Z]\s*\\in\s*")
 _THOUSANDS_EXPLICIT = re.compile(r"(?<=\d)(?:\{,\}|,\\!\s*)(?=\d{3})")
-_WHOLE_THOUSANDS = re.compile(r"^-?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$")
+_WHOLE_THOUSANDS = re.compile(r"^-?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$|^-?[1-9]\d{0,2}(?: \d{3})+(?:\.\d+)?$")
 _DELIMS = [("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")]
 
 MAX_CLEAN_CHARS = 2000  # answers longer than this are not cleaned further (the parser refuses them)
@@ -90,6 +91,7 @@ def clean_answer(raw: str) -> str:
     s = s.replace("\\begin{matrix}", "\\begin{pmatrix}").replace("\\end{matrix}", "\\end{pmatrix}")
     s = _DEGREE.sub(" \\\\degree ", s)
     s = s.replace("\\%", "\\percent ").replace("%", "\\percent ")
+    s = _PERCENT_WORD.sub(" \\\\percent", s)
     s = s.replace("\\$", "").replace("$", "")
     s = _UNWRAP.sub("", s)
     s = _MEMBERSHIP.sub("", s)
@@ -105,5 +107,5 @@ def clean_answer(raw: str) -> str:
     while s and s[-1] in ".;,:":
         s = s[:-1].rstrip()
     if _WHOLE_THOUSANDS.match(s):
-        s = s.replace(",", "")
+        s = s.replace(",", "").replace(" ", "")
     return s

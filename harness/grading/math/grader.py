@@ -1,0 +1,305 @@
+"""MathGrader: extract, canonicalize, compare and group math answers, a batch at a time.
+
+Per batch (`grade`):
+1. in the parent, for the gold and every response: extract the answer, clean it, parse it into an
+   AST (bounded), and compute its exact rational value when it is a plain number (the fast path);
+2. collect the checks that need sympy: the canonical form of every distinct non-number answer, and
+   the equivalence of every pair that is not two plain numbers (gold against each distinct answer,
+   and distinct answers among themselves for the vote classes); skip those already cached;
+3. send them all to the worker pool in one call (a few messages, not one per check);
+4. per item: verdicts against the gold, and vote classes by union-find over "equivalent" answers,
+   so `1/2`, `0.5` and `\\frac{1}{2}` share a class.
+A check that overruns its time limit is "timeout", never "incorrect". A batch of plain numbers
+never starts the pool.
+
+Conventions (each a flag in `MathOptions`):
+- `percent="strip"` (default): `33.5\\%` is 33.5, so it equals `33.5` and not `0.335`; the benchmarks'
+  gold answers write percentages as the number before the sign. `percent="divide"` makes it 0.335.
+- `rel_tol=0.0` (default): numbers compare exactly (rationals) or to 1e-25 relative (irrationals),
+  so `0.333` is not `1/3`; a positive `rel_tol` accepts relative differences up to it.
+- degrees: `30^\\circ` is 30 (inside a trig function it is pi/6).
+- `i` is the imaginary unit and `e` Euler's number; `204_5` (a base subscript) is the digits 204.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Hashable, Literal, Sequence
+
+from ...records import Grade, Item, Verdict
+from ..base import classes_by_key
+from .extract import extract_answer, gold_answer
+from .normalize import clean_answer
+from .parse import AST, ParseError, TooComplex, parse_answer
+from .pool import WorkerPool
+from .rational import format_rational, rational_of
+from .symbolic import Options
+
+_CACHE_MAX = 200_000
+_CACHE_TEXT_MAX = 2_000  # responses longer than this are not kept in the parse cache
+MAX_PAIRWISE = 24  # distinct answers per item compared among themselves; beyond, only against the gold
+
+
+@dataclass(frozen=True)
+class MathOptions:
+    percent: Literal["strip", "divide"] = "strip"
+    rel_tol: float = 0.0
+    timeout_s: float = 5.0  # per check, in a worker
+    workers: int | None = None  # default: min(2, cpu count)
+    memory_mb: int | None = 3072  # per worker
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """One answer after the in-process stages."""
+
+    extracted: str | None
+    cleaned: str | None
+    ast: AST | None
+    value: Fraction | None  # exact value on the fast path
+    error: str | None  # why there is no AST
+
+    @property
+    def key(self) -> Hashable | None:
+        """Equal keys are the same answer without any check."""
+        if self.value is not None:
+            return ("q", self.value)
+        if self.ast is not None:
+            return ("a", self.ast)
+        return None
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[Hashable, Hashable] = {}
+
+    def find(self, x: Hashable) -> Hashable:
+        self.parent.setdefault(x, x)
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a: Hashable, b: Hashable) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[rb] = ra
+
+
+class MathGrader:
+    """The Grader for math answers; see the module docstring. `close()` stops the worker pool."""
+
+    def __init__(self, options: MathOptions | None = None, **overrides: Any):
+        opts = options or MathOptions()
+        if overrides:
+            opts = MathOptions(**{**opts.__dict__, **overrides})
+        self.options = opts
+        self._sym_opts = Options(opts.percent, opts.rel_tol)
+        self._pool: WorkerPool | None = None
+        self._parsed: dict[tuple[str, bool], Parsed] = {}
+        self._canon: dict[AST, tuple[Any, ...]] = {}
+        self._equiv: dict[tuple[AST, AST], tuple[Any, ...]] = {}
+        self.stats = {"checks_sent": 0, "fast": 0, "batches": 0}
+
+    # ---- stage 1: in the parent --------------------------------------------------------------
+    def parse(self, text: str, gold: bool = False) -> Parsed:
+        """Extract (responses) or take (gold) the answer, clean it, parse it; cached by text."""
+        key = (text, gold)
+        hit = self._parsed.get(key)
+        if hit is not None:
+            return hit
+        if gold:
+            raw: str | None = gold_answer(text)
+        else:
+            raw = extract_answer(text).text
+        parsed = self._analyze(raw)
+        if gold or len(text) <= _CACHE_TEXT_MAX:  # long responses are rarely repeated: not worth the memory
+            if len(self._parsed) > _CACHE_MAX:
+                self._parsed.clear()
+            self._parsed[key] = parsed
+        return parsed
+
+    def _analyze(self, raw: str | None) -> Parsed:
+        if raw is None or not raw.strip():
+            return Parsed(raw, None, None, None, "no answer found")
+        cleaned = None
+        try:
+            cleaned = clean_answer(raw)
+            ast = parse_answer(cleaned)
+            return Parsed(raw, cleaned, ast, rational_of(ast, self.options.percent), None)
+        except TooComplex as exc:
+            return Parsed(raw, cleaned, None, None, f"too complex: {exc}")
+        except ParseError as exc:
+            return Parsed(raw, cleaned, None, None, f"unparseable: {exc}")
+        except RecursionError:
+            return Parsed(raw, cleaned, None, None, "too complex: nesting")
+        except Exception as exc:  # model text must never crash a run: a parser bug is an unparseable answer
+            return Parsed(raw, cleaned, None, None, f"unparseable (internal {type(exc).__name__}: {exc})")
+
+    # ---- stage 2-3: the pool ------------------------------------------------------------------
+    @property
+    def pool(self) -> WorkerPool:
+        if self._pool is None:
+            self._pool = WorkerPool(self.options.workers, self.options.timeout_s, self.options.memory_mb)
+        return self._pool
+
+    @staticmethod
+    def _pair_key(a: AST, b: AST) -> tuple[AST, AST]:
+        return (a, b) if repr(a) <= repr(b) else (b, a)
+
+    def _plan(self, gold: Parsed, answers: list[Parsed]) -> tuple[list[AST], list[tuple[AST, AST]]]:
+        """Canonical forms and pairs this item needs from the pool (not yet cached)."""
+        canon: list[AST] = []
+        pairs: list[tuple[AST, AST]] = []
+        distinct: dict[Hashable, Parsed] = {}
+        for p in answers:
+            if p.key is not None and p.key not in distinct:
+                distinct[p.key] = p
+        for p in [gold, *distinct.values()]:
+            if p.ast is not None and p.value is None and p.ast not in self._canon:
+                canon.append(p.ast)
+        reps = list(distinct.values())
+        if gold.ast is not None:
+            for p in reps:
+                if self._needs_check(gold, p):
+                    pairs.append(self._pair_key(gold.ast, p.ast))
+        head = reps[:MAX_PAIRWISE]
+        for i, p in enumerate(head):
+            for q in head[i + 1:]:
+                if self._needs_check(p, q):
+                    pairs.append(self._pair_key(p.ast, q.ast))
+        return canon, [pk for pk in pairs if pk not in self._equiv]
+
+    @staticmethod
+    def _needs_check(a: Parsed, b: Parsed) -> bool:
+        if a.ast is None or b.ast is None or a.key == b.key:
+            return False
+        if a.cleaned is not None and a.cleaned == b.cleaned:
+            return False
+        return not (a.value is not None and b.value is not None)
+
+    def _run_checks(self, canon: list[AST], pairs: list[tuple[AST, AST]]) -> None:
+        canon = list(dict.fromkeys(canon))
+        pairs = list(dict.fromkeys(pairs))
+        jobs: list[tuple[Any, ...]] = [("canon", a, self._sym_opts) for a in canon]
+        jobs += [("equiv", a, b, self._sym_opts) for a, b in pairs]
+        if not jobs:
+            return
+        self.stats["checks_sent"] += len(jobs)
+        results = self.pool.run(jobs)
+        if len(self._canon) > _CACHE_MAX:
+            self._canon.clear()
+        if len(self._equiv) > _CACHE_MAX:
+            self._equiv.clear()
+        for a, r in zip(canon, results[: len(canon)]):
+            self._canon[a] = r
+        for pk, r in zip(pairs, results[len(canon):]):
+            self._equiv[pk] = r
+
+    # ---- stage 4: verdicts and classes ----------------------------------------------------------
+    def _same(self, a: Parsed, b: Parsed) -> tuple[Any, ...]:
+        """("ok", bool) or ("err", kind, detail) for two parsed answers, from the fast path or the caches."""
+        if a.key is not None and a.key == b.key:
+            return ("ok", True)
+        if a.cleaned is not None and a.cleaned == b.cleaned:
+            return ("ok", True)
+        if a.value is not None and b.value is not None:
+            self.stats["fast"] += 1
+            if self.options.rel_tol > 0:
+                return ("ok", abs(a.value - b.value) <= self.options.rel_tol * max(abs(a.value), abs(b.value)))
+            return ("ok", False)
+        if a.ast is None or b.ast is None:
+            return ("ok", False)
+        return self._equiv.get(self._pair_key(a.ast, b.ast), ("err", "timeout", "not checked"))
+
+    def _canonical(self, p: Parsed) -> tuple[str | None, str | None]:
+        """(canonical spelling, error kind) of an answer."""
+        if p.value is not None:
+            return format_rational(p.value), None
+        if p.ast is None:
+            return None, "unparseable"
+        r = self._canon.get(p.ast)
+        if r is None:
+            return p.cleaned, None
+        if r[0] == "ok":
+            return r[1], None
+        return None, r[1]
+
+    def _grade_item(self, gold: Parsed, answers: list[Parsed]) -> list[Grade]:
+        uf = _UnionFind()
+        distinct: dict[Hashable, Parsed] = {}
+        for p in answers:
+            if p.key is not None and p.key not in distinct:
+                distinct[p.key] = p
+        reps = list(distinct.items())
+        head = reps[:MAX_PAIRWISE]
+        for i, (ka, pa) in enumerate(head):
+            for kb, pb in head[i + 1:]:
+                r = self._same(pa, pb)
+                if r[0] == "ok" and r[1]:
+                    uf.union(ka, kb)
+        out: list[Grade] = []
+        keys: list[Hashable | None] = []
+        for p in answers:
+            canonical, err = self._canonical(p)
+            verdict: Verdict
+            detail = p.error
+            if p.cleaned is not None and p.cleaned == gold.cleaned:
+                verdict = "correct"  # identical text, even when too large to parse
+                canonical = canonical if canonical is not None else p.cleaned
+            elif p.ast is None:
+                verdict = "unparseable"
+            elif err is not None:
+                verdict = "timeout" if err == "timeout" else "unparseable"
+                detail = str(self._canon.get(p.ast, ("", "", ""))[2])
+            elif p.ast[0] == "text" and gold.ast is not None and gold.ast[0] not in ("text", "choice"):
+                verdict = "unparseable"  # words where a number or expression was asked for
+                detail = "text answer to a math question"
+            elif gold.ast is None and gold.cleaned != p.cleaned:
+                verdict = "incorrect"
+                detail = f"gold not parseable: {gold.error}"
+            else:
+                r = self._same(gold, p)
+                if r[0] == "ok":
+                    verdict = "correct" if r[1] else "incorrect"
+                else:
+                    verdict = "timeout" if r[1] == "timeout" else "incorrect"
+                    detail = str(r[2])
+            votes = verdict in ("correct", "incorrect")
+            key = p.key if p.key is not None else (("s", p.cleaned) if votes else None)
+            keys.append(uf.find(key) if votes and key is not None else None)
+            out.append(Grade(p.extracted, canonical, verdict, None, detail))
+        classes = classes_by_key(keys)
+        return [Grade(g.extracted, g.canonical, g.verdict, c, g.detail) for g, c in zip(out, classes)]
+
+    # ---- the Grader protocol ------------------------------------------------------------------
+    def grade(self, batch: Sequence[tuple[Item, Sequence[str]]]) -> list[list[Grade]]:
+        """One Grade per response per item, in order; see the module docstring."""
+        self.stats["batches"] += 1
+        parsed = [(self.parse(item.gold, gold=True), [self.parse(r) for r in responses])
+                  for item, responses in batch]
+        canon: list[AST] = []
+        pairs: list[tuple[AST, AST]] = []
+        for gold, answers in parsed:
+            c, p = self._plan(gold, answers)
+            canon += c
+            pairs += p
+        self._run_checks(canon, pairs)
+        return [self._grade_item(gold, answers) for gold, answers in parsed]
+
+    def grade_pairs(self, pairs: Sequence[tuple[str, str]]) -> list[Grade]:
+        """Grades for (gold, response) pairs, each its own item: for `harness score` and tests."""
+        batch = [(Item(id=str(i), gold=g), [r]) for i, (g, r) in enumerate(pairs)]
+        return [grades[0] for grades in self.grade(batch)]
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def __enter__(self) -> "MathGrader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
