@@ -32,8 +32,8 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 
-DbOpt = Annotated[Optional[Path], typer.Option("--db", help="DuckDB results file [default: $HARNESS_DB or ./harness.duckdb]")]
-ModelsOpt = Annotated[Optional[Path], typer.Option("--models", help="models file [default: $HARNESS_MODELS, ./models.toml, or the bundled examples]")]
+DbOpt = Annotated[Optional[Path], typer.Option("--db", help="DuckDB results file (default: $HARNESS_DB, else ./harness.duckdb)")]
+ModelsOpt = Annotated[Optional[Path], typer.Option("--models", help="models file (default: $HARNESS_MODELS, else ./models.toml, else the bundled examples)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object instead of tables")]
 
 
@@ -54,6 +54,8 @@ def print_summary(summary: Any, console: Console = out) -> None:
                       str(t.generated), str(t.reused), str(t.n_unparseable), str(t.n_timeout))
     console.print(table)
     for t in summary.tasks:
+        for rep in t.reports:
+            console.print(f"[bold]{t.task}: {rep.name}[/]\n{rep.text}", highlight=False)
         if t.possibly_contaminated:
             console.print(f"[yellow]warning:[/] {t.task}: {t.possibly_contaminated} of {t.n_items} items were exported "
                           f"as training data for {summary.model} (harness export-sft): their scores may be inflated")
@@ -67,7 +69,7 @@ def run(
     limit: Annotated[Optional[int], typer.Option(help="first N items of each task")] = None,
     db: DbOpt = None,
     models: ModelsOpt = None,
-    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="folder with local benchmark files [default: $HARNESS_DATA_DIR, else the hub]")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="folder with local benchmark files (default: $HARNESS_DATA_DIR, else the hub)")] = None,
     temperature: Annotated[Optional[float], typer.Option(help="overrides the model's default")] = None,
     top_p: Annotated[Optional[float], typer.Option("--top-p")] = None,
     max_tokens: Annotated[Optional[int], typer.Option("--max-tokens")] = None,
@@ -160,8 +162,10 @@ def runs(db: DbOpt = None, limit: Annotated[Optional[int], typer.Option(help="ne
 
 @app.command()
 def ingest(
-    path: Annotated[Path, typer.Argument(help="JSONL of generations: model, task, item_id, response; optional sample, gold, prompt")],
+    path: Annotated[Path, typer.Argument(help="JSONL of generations: model, task, item_id, response; optional sample, gold, prompt. Or `lm-eval DIR`: lm_eval's --output_path folder")],
+    lm_eval_dir: Annotated[Optional[Path], typer.Argument(metavar="[DIR]", help="after `lm-eval`: the folder lm_eval --output_path --log_samples wrote")] = None,
     db: DbOpt = None,
+    model: Annotated[Optional[str], typer.Option("--model", "-m", help="with lm-eval: store the run under this name (a models-file alias takes that model's id)")] = None,
     params_b: Annotated[Optional[float], typer.Option("--params-b", help="the model's size in billions of parameters")] = None,
     family: Annotated[Optional[str], typer.Option(help="model family")] = None,
     data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="where the task's items are, for lines without gold")] = None,
@@ -173,6 +177,12 @@ def ingest(
     from .ingest import ingest_file
     from .store import Store
 
+    if str(path) == "lm-eval":  # harness ingest lm-eval DIR: see harness/commands/ingest.py
+        from .commands.ingest import ingest_lm_eval
+
+        return ingest_lm_eval(lm_eval_dir, db=db, model=model, params_b=params_b, family=family, as_json=as_json)
+    if lm_eval_dir is not None:
+        raise HarnessError(f"unexpected argument {lm_eval_dir}: ingest takes one JSONL file, or `lm-eval DIR`")
     runs_ = ingest_file(Store(db), path, params_b=params_b, family=family, source=Source.resolve(data_dir))
     if as_json:
         print(json.dumps([r.to_json() for r in runs_]))
@@ -188,7 +198,7 @@ def demo(
     limit: Annotated[int, typer.Option(help="items of the task")] = 20,
     task: Annotated[str, typer.Option(help="task to run (gsm8k needs --data-dir or the hub)")] = "arith",
     data_dir: Annotated[Optional[Path], typer.Option("--data-dir")] = None,
-    model_dir: Annotated[Optional[Path], typer.Option("--model-dir", help="where the tiny model is built [default: ~/.cache/harness]")] = None,
+    model_dir: Annotated[Optional[Path], typer.Option("--model-dir", help="where the tiny model is built (default: ~/.cache/harness)")] = None,
 ) -> None:
     """The main job on an embedded default: builds a tiny random-weight model locally (no download),
     runs an embedded task with k samples per item through the real transformers path, stores it.

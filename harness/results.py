@@ -31,6 +31,7 @@ class TaskSummary:
     n_unparseable: int
     # items of this task exported as training data for this model before: their scores may be inflated
     possibly_contaminated: int = 0
+    reports: tuple[Any, ...] = ()  # harness.task.Report
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -38,6 +39,7 @@ class TaskSummary:
             "generated": self.generated, "reused": self.reused, "maj_at_k": self.maj_at_k,
             "pass_at_1": self.pass_at_1, "pass_at_k": self.pass_at_k, "n_timeout": self.n_timeout,
             "n_unparseable": self.n_unparseable, "possibly_contaminated": self.possibly_contaminated,
+            **({"reports": {r.name: r.data for r in self.reports}} if self.reports else {}),
         }
 
 

@@ -203,6 +203,8 @@ def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run
         grader.close()
 
     samples = [[(i, texts[(p.hash, i)][0]) for p, i in item_slots] for item_slots in slots]
-    return record_results(store, run_id, task.name, task.version, items, samples, grades, k,
-                          generated=n_missing, reused=len(items) * k - n_missing,
-                          contaminated=store.exported_item_ids(model_name, task.name))
+    summary = record_results(store, run_id, task.name, task.version, items, samples, grades, k,
+                             generated=n_missing, reused=len(items) * k - n_missing,
+                             contaminated=store.exported_item_ids(model_name, task.name))
+    graded = list(zip(items, grades))
+    return replace(summary, reports=tuple(report(graded) for report in task.reports))

@@ -14,7 +14,7 @@ from typing import Any, Callable, Literal, Mapping, Sequence
 from .data import Source
 from .errors import UnknownTask
 from .grading.base import Grader
-from .records import Item, Prompt
+from .records import Grade, Item, Prompt
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,17 @@ class Task:
     description: str = ""
     # Sampling fields this task needs whatever the model's defaults (stop strings, max_tokens).
     sampling: Mapping[str, Any] = field(default_factory=dict)
+    # Extra analyses of a graded run (e.g. position bias for multiple choice), shown and stored with it.
+    reports: tuple[Callable[[Sequence[tuple[Item, Sequence[Grade]]]], "Report"], ...] = ()
+
+
+@dataclass(frozen=True)
+class Report:
+    """A task-specific analysis of one graded run: `data` goes into JSON output, `text` to the terminal."""
+
+    name: str
+    data: Mapping[str, Any]
+    text: str
 
 
 _REGISTRY: dict[str, Task] | None = None
@@ -54,6 +65,10 @@ def registry() -> dict[str, Task]:
 
 
 def get_task(name: str) -> Task:
+    if name.startswith("lm_eval:"):  # an lm-eval generate_until task, built by harness.lmeval_task
+        from .lmeval_task import build_task
+
+        return build_task(name)
     tasks = registry()
     if name not in tasks:
         raise UnknownTask(f"unknown task {name!r}; known tasks: {', '.join(tasks)}")
