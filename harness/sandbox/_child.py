@@ -1,15 +1,19 @@
 """Child side of the sandbox: the first code that runs in the sandboxed interpreter.
 
-Started as `python -S -B -P _child.py SPEC_FD REPORT_FD` by `harness.sandbox.runner`, possibly as root
-inside fresh namespaces. It reads the job from SPEC_FD (an unlinked file, closed before any untrusted
-code runs), sets the resource limits, opens the standard library by file descriptor (so imports keep
-working after the drop even when the interpreter lives under a private home such as /root/.pyenv),
-drops to the sandbox uid/gid, then runs the program and either its tests or its probe calls.
+Started as `python -S -B -P _child.py SPEC_FD REPORT_FD` by `harness.sandbox.runner`, as root inside
+fresh namespaces where the machine allows them. It reads the job from SPEC_FD (an unlinked file,
+closed before any untrusted code runs), opens the standard library's folders by descriptor (so imports
+keep working after the drop even when the interpreter lives under a private home such as
+/root/.pyenv), sets the resource limits, drops to the sandbox uid/gid, then runs the program, its
+tests, and its probe calls, in one namespace.
 
-The report is one JSON line on REPORT_FD carrying a per-run nonce the program never sees in its
-namespace; the parent only accepts a "passed" report with that nonce, so a program that exits early
-(sys.exit, os._exit, a signal) cannot pass. This defends against early exits, not against a program
-that digs the nonce out of the interpreter's memory. Only the standard library is used here.
+Reports are lines (Python literals, read back with ast.literal_eval) on REPORT_FD, each carrying a
+per-run nonce that the program's namespace never holds: one for the tests, written only after the
+test code ran to its end (or failed), then one with the probe outputs. The parent accepts "passed"
+only from a tests line with that nonce, so a program that exits early (sys.exit, os._exit, a signal)
+cannot pass. This defends against early exits, not against a program that digs the nonce out of the
+interpreter's memory. Only built-in and standard-library modules are used here, and few of them:
+every import costs every run.
 """
 
 import os
@@ -34,6 +38,14 @@ def _reroot_imports():
             continue
         fd = os.open(entry, os.O_RDONLY | os.O_DIRECTORY)
         paths.append("/proc/self/fd/%d" % fd)
+    old = [entry for entry in sys.path if os.path.isdir(entry)]
+    for module in list(sys.modules.values()):  # packages imported at startup (encodings, collections)
+        search = getattr(module, "__path__", None)
+        if isinstance(search, list):
+            for i, entry in enumerate(search):
+                for before, after in zip(old, paths):
+                    if entry == before or entry.startswith(before + os.sep):
+                        search[i] = after + entry[len(before):]
     sys.path[:] = paths
     sys.path_importer_cache.clear()
 
@@ -103,17 +115,17 @@ def _canon_repr(value, depth=0):
 
 def main():
     spec_fd, report_fd = int(sys.argv[1]), int(sys.argv[2])
-    with os.fdopen(spec_fd, "rb") as fh:
-        import json
+    import marshal  # built in: json would cost a `re` import (7 ms) in every run
 
-        spec = json.loads(fh.read().decode("utf-8"))
+    with os.fdopen(spec_fd, "rb") as fh:
+        spec = marshal.loads(fh.read())
     nonce = spec["nonce"]
     notes = []
 
-    def report(payload):
+    def write(payload):
         payload["nonce"] = nonce
         payload["notes"] = notes
-        data = (json.dumps(payload) + "\n").encode("utf-8")
+        data = ("\n" + repr(payload) + "\n").encode("utf-8", "backslashreplace")
         try:
             sys.stdout.flush()
             sys.stderr.flush()
@@ -123,8 +135,17 @@ def main():
             os.write(report_fd, data)
         except OSError:
             pass
-        os._exit(0)
 
+    def finish(payload=None):
+        if payload is not None:
+            write(payload)
+        os._exit(0)  # no atexit handlers, no lingering threads of the program
+
+    import _signal  # built in; `signal` would import enum and collections (tens of ms a run)
+
+    # As PID 1 of a namespace the interpreter would ignore SIGXCPU's default action; a handler is
+    # delivered, so the CPU limit ends the run with a status the parent reads as a timeout.
+    _signal.signal(_signal.SIGXCPU, lambda signum, frame: os._exit(128 + _signal.SIGXCPU))
     _reroot_imports()
     _set_limits(spec["limits"])
     if spec.get("uid") is not None:
@@ -134,7 +155,6 @@ def main():
             notes.append("privileges not dropped (%s)" % exc)
     os.chdir(spec["cwd"])
     os.umask(0o077)
-    # Free the interpreter from the parent's secrets: the spec is gone, only report_fd stays open.
     del spec["nonce"]
     program, tests, calls = spec["program"], spec["tests"], spec["calls"]
     sources = {"<program>": program, "<tests>": tests}
@@ -145,11 +165,23 @@ def main():
     try:
         code = compile(program, "<program>", "exec")
     except BaseException as exc:  # SyntaxError, ValueError (null bytes), RecursionError
-        report({"status": "syntax", **_describe(exc, "compile", sources)})
+        finish({"kind": "tests", "status": "syntax", **_describe(exc, "compile", sources)})
     try:
         exec(code, namespace)
     except BaseException as exc:
-        report({"status": "error", **_describe(exc, "program", sources)})
+        finish({"kind": "tests", "status": "error", **_describe(exc, "program", sources)})
+    if tests:
+        # Tests first: a probe call that hangs must not cost the test verdict.
+        try:
+            exec(compile(tests, "<tests>", "exec"), namespace)
+        except AssertionError as exc:
+            write({"kind": "tests", "status": "failed", **_describe(exc, "tests", sources)})
+        except BaseException as exc:
+            write({"kind": "tests", "status": "error", **_describe(exc, "tests", sources)})
+        else:
+            write({"kind": "tests", "status": "passed", "seconds": time.perf_counter() - start})
+    else:
+        write({"kind": "tests", "status": "passed", "seconds": time.perf_counter() - start})
     if calls:
         outputs = []
         for call in calls:
@@ -159,14 +191,8 @@ def main():
             except BaseException as exc:  # an exception is behaviour too
                 text = "!" + type(exc).__name__
             outputs.append(text[:2000])
-        report({"status": "probed", "outputs": outputs, "seconds": time.perf_counter() - start})
-    try:
-        exec(compile(tests, "<tests>", "exec"), namespace)
-    except AssertionError as exc:
-        report({"status": "failed", **_describe(exc, "tests", sources)})
-    except BaseException as exc:
-        report({"status": "error", **_describe(exc, "tests", sources)})
-    report({"status": "passed", "seconds": time.perf_counter() - start})
+        write({"kind": "probe", "outputs": outputs})
+    finish()
 
 
 if __name__ == "__main__":
