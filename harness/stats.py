@@ -12,6 +12,8 @@ Conventions
 - The difference gets a *paired* percentile bootstrap: items are resampled with replacement and both
   models' values of a drawn item travel together, so the correlation between the models (they find
   the same items hard) narrows the interval as it should. Default `DEFAULT_RESAMPLES` = 10,000.
+  Pooled over several tasks, pass `strata` (the task of each item): items are then resampled within
+  their task, which keeps each task's size fixed, as it is by design.
 - Randomness is local: every function takes `seed` (an int or a `numpy.random.Generator`) and never
   touches global state, so the same inputs and seed give the same interval.
 - Binary outcomes are tested with McNemar's exact test (two-sided binomial test with p = 1/2 on the
@@ -44,6 +46,7 @@ _CHUNK_CELLS = 2_000_000
 _DECIMALS = 12
 
 Seed = int | np.random.Generator
+Strata = Sequence[object] | np.ndarray | None  # one label per item (e.g. its task), or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,8 +143,12 @@ def wilson_interval(successes: int, n: int, confidence: float = DEFAULT_CONFIDEN
 
 
 def bootstrap_means(values: Sequence[float] | np.ndarray, n_resamples: int = DEFAULT_RESAMPLES,
-                    seed: Seed = DEFAULT_SEED) -> np.ndarray:
+                    seed: Seed = DEFAULT_SEED, strata: Strata = None) -> np.ndarray:
     """Means of `n_resamples` resamples (with replacement, same size) of `values`.
+
+    With `strata` (one label per value, e.g. the task), each stratum is resampled on its own and
+    keeps its size, so the pooled mean's spread reflects only the variation within tasks: task
+    sizes are fixed by the benchmark design, not drawn at random.
 
     Few distinct values: multinomial counts per distinct value (exactly the same distribution as
     resampling indices, far cheaper). Otherwise indices are drawn in bounded chunks."""
@@ -149,6 +156,19 @@ def bootstrap_means(values: Sequence[float] | np.ndarray, n_resamples: int = DEF
     if n_resamples < 1:
         raise ValueError("n_resamples must be >= 1")
     rng = rng_from(seed)
+    if strata is not None:
+        labels = np.asarray(strata)
+        if labels.shape != x.shape:
+            raise ValueError(f"strata must label every value: {labels.size} labels for {x.size} values")
+        out = np.zeros(n_resamples)
+        for label in np.unique(labels):
+            part = x[labels == label]
+            out += part.size / x.size * _resampled_means(part, n_resamples, rng)
+        return out
+    return _resampled_means(x, n_resamples, rng)
+
+
+def _resampled_means(x: np.ndarray, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
     n = x.size
     uniq, counts = np.unique(np.round(x, _DECIMALS), return_counts=True)
     if uniq.size == 1:
@@ -175,22 +195,25 @@ def _percentile(estimate: float, resampled: np.ndarray, confidence: float, metho
 
 
 def mean_interval(values: Sequence[float] | np.ndarray, confidence: float = DEFAULT_CONFIDENCE,
-                  n_resamples: int = DEFAULT_RESAMPLES, seed: Seed = DEFAULT_SEED) -> Interval:
+                  n_resamples: int = DEFAULT_RESAMPLES, seed: Seed = DEFAULT_SEED,
+                  strata: Strata = None) -> Interval:
     """Percentile bootstrap interval for the mean of per-item values (pass@1, pass@k)."""
     x = _as_1d(values, "values")
-    return _percentile(float(x.mean()), bootstrap_means(x, n_resamples, seed), confidence, "bootstrap")
+    return _percentile(float(x.mean()), bootstrap_means(x, n_resamples, seed, strata), confidence, "bootstrap")
 
 
 def paired_bootstrap_diff(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray,
                           confidence: float = DEFAULT_CONFIDENCE, n_resamples: int = DEFAULT_RESAMPLES,
-                          seed: Seed = DEFAULT_SEED) -> Interval:
-    """Paired percentile bootstrap interval for mean(a) - mean(b), resampling items.
+                          seed: Seed = DEFAULT_SEED, strata: Strata = None) -> Interval:
+    """Paired percentile bootstrap interval for mean(a) - mean(b), resampling items (within
+    `strata` when given).
 
     Resampling items and averaging a_i - b_i over the draw is the same as resampling the pairs, so
     the bootstrap runs over the per-item differences."""
     x, y = _pair(a, b)
     d = x - y
-    return _percentile(float(d.mean()), bootstrap_means(d, n_resamples, seed), confidence, "paired-bootstrap")
+    return _percentile(float(d.mean()), bootstrap_means(d, n_resamples, seed, strata), confidence,
+                       "paired-bootstrap" if strata is None else "stratified-paired-bootstrap")
 
 
 # --- tests -------------------------------------------------------------------------------------
@@ -302,9 +325,10 @@ def _seeds(seed: Seed) -> tuple[np.random.Generator, np.random.Generator, np.ran
 
 def paired_binary(a: Sequence[bool] | np.ndarray, b: Sequence[bool] | np.ndarray,
                   confidence: float = DEFAULT_CONFIDENCE, n_resamples: int = DEFAULT_RESAMPLES,
-                  seed: Seed = DEFAULT_SEED) -> Paired:
+                  seed: Seed = DEFAULT_SEED, strata: Strata = None) -> Paired:
     """Paired comparison of 0/1 outcomes (maj@k): Wilson intervals, paired bootstrap on the
-    difference, McNemar's exact test."""
+    difference (within `strata` when given), McNemar's exact test. Wilson treats the pooled items
+    as one binomial sample, slightly conservative when strata differ in accuracy."""
     x, y = _pair(a, b)
     t = discordance(x, y)
     _, _, rng_d = _seeds(seed)
@@ -312,7 +336,7 @@ def paired_binary(a: Sequence[bool] | np.ndarray, b: Sequence[bool] | np.ndarray
         n=t.n,
         a=wilson_interval(t.both + t.a_only, t.n, confidence),
         b=wilson_interval(t.both + t.b_only, t.n, confidence),
-        diff=paired_bootstrap_diff(x, y, confidence, n_resamples, rng_d),
+        diff=paired_bootstrap_diff(x, y, confidence, n_resamples, rng_d, strata),
         p_value=mcnemar_exact(t.a_only, t.b_only),
         p_method="mcnemar-exact",
         a_only=t.a_only,
@@ -325,17 +349,18 @@ def paired_binary(a: Sequence[bool] | np.ndarray, b: Sequence[bool] | np.ndarray
 
 def paired_means(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray,
                  confidence: float = DEFAULT_CONFIDENCE, n_resamples: int = DEFAULT_RESAMPLES,
-                 seed: Seed = DEFAULT_SEED) -> Paired:
+                 seed: Seed = DEFAULT_SEED, strata: Strata = None) -> Paired:
     """Paired comparison of per-item means (pass@1, pass@k): bootstrap intervals for each model and
-    the paired difference, sign-flip permutation p-value."""
+    the paired difference (within `strata` when given), sign-flip permutation p-value (signs flip
+    per item, so strata need no special treatment)."""
     x, y = _pair(a, b)
     rng_a, rng_b, rng_d = _seeds(seed)
     d = np.round(x - y, _DECIMALS)
     return Paired(
         n=int(x.size),
-        a=mean_interval(x, confidence, n_resamples, rng_a),
-        b=mean_interval(y, confidence, n_resamples, rng_b),
-        diff=paired_bootstrap_diff(x, y, confidence, n_resamples, rng_d),
+        a=mean_interval(x, confidence, n_resamples, rng_a, strata),
+        b=mean_interval(y, confidence, n_resamples, rng_b, strata),
+        diff=paired_bootstrap_diff(x, y, confidence, n_resamples, rng_d, strata),
         p_value=sign_flip_test(x, y, n_resamples, rng_d),
         p_method="sign-flip-permutation",
         a_only=int(np.count_nonzero(d > 0)),

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
 
 from harness import stats
 
@@ -141,3 +140,20 @@ def test_mcnemar_power_matches_its_exact_value() -> None:
         power += binom.pmf(m, n, p_disc) * binom.pmf(k, m, q)[p_values < 0.05].sum()
     assert 0.8 < power < 0.99  # a meaningful check: neither trivial nor saturated
     assert abs(rejections / m_sets - power) < _tolerance(m_sets, power), (rejections / m_sets, power)
+
+
+def test_stratified_bootstrap_covers_a_pooled_difference() -> None:
+    """Two tasks of fixed sizes with different true differences (-0.15 on 120 items, +0.05 on 80):
+    the pooled truth is their item-weighted mean, -0.07; the within-task bootstrap covers it."""
+    rng = np.random.default_rng(17)
+    m = 800
+    tasks = ((120, np.array([0.45, 0.05, 0.20, 0.30])), (80, np.array([0.70, 0.10, 0.05, 0.15])))
+    truth = sum(n * (c[1] - c[2]) for n, c in tasks) / sum(n for n, _ in tasks)
+    labels = [i for i, (n, _) in enumerate(tasks) for _ in range(n)]
+    hits = 0
+    for _ in range(m):
+        parts = [_binary_pairs(rng, n, c) for n, c in tasks]
+        a = np.concatenate([p[0] for p in parts])
+        b = np.concatenate([p[1] for p in parts])
+        hits += stats.paired_binary(a, b, n_resamples=2000, seed=rng, strata=labels).diff.contains(truth)
+    assert abs(hits / m - NOMINAL) < _tolerance(m), hits / m

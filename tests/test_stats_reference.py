@@ -237,3 +237,31 @@ def test_size_efficiency_equivalence_margin() -> None:
     assert not stats.size_efficiency(0.7, 0.7, 14e9, 70e9, _iv(-0.03, 0.01), margin=0.02).equivalent
     with pytest.raises(ValueError):
         stats.score_per_log_param(0.5, 1)
+
+
+# --- stratified bootstrap ----------------------------------------------------------------------
+
+def test_stratified_bootstrap_matches_the_analytic_spread() -> None:
+    """Two tasks with very different accuracies: resampling within tasks removes the spurious
+    variance of random task proportions. The stratified sd matches
+    sqrt(sum_s w_s^2 var_s / n_s) (population variances, as the bootstrap uses); the unstratified
+    one matches sqrt(var_all / n) and is larger."""
+    rng = np.random.default_rng(12)
+    easy = (rng.random(300) < 0.9).astype(float)
+    hard = (rng.random(200) < 0.2).astype(float)
+    x = np.concatenate([easy, hard])
+    labels = ["easy"] * 300 + ["hard"] * 200
+    strat = stats.bootstrap_means(x, 40_000, seed=1, strata=labels)
+    plain = stats.bootstrap_means(x, 40_000, seed=1)
+    sd_strat = np.sqrt(sum((p.size / x.size) ** 2 * p.var() / p.size for p in (easy, hard)))
+    assert strat.mean() == pytest.approx(x.mean(), abs=0.001)
+    assert strat.std() == pytest.approx(sd_strat, rel=0.02)
+    assert plain.std() == pytest.approx(x.std() / np.sqrt(x.size), rel=0.02)
+    assert plain.std() > 1.3 * strat.std()
+
+
+def test_strata_must_label_every_item() -> None:
+    with pytest.raises(ValueError, match="label every value"):
+        stats.bootstrap_means([1.0, 0.0, 1.0], 10, strata=["t", "t"])
+    r = stats.paired_binary([1, 0, 1, 1], [0, 0, 1, 0], n_resamples=200, strata=["a", "a", "b", "b"])
+    assert r.diff.method == "stratified-paired-bootstrap"
