@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-DbOpt = Annotated[Optional[Path], typer.Option("--db", help="DuckDB results file [default: $HARNESS_DB or ./harness.duckdb]")]
+DbOpt = Annotated[Optional[Path], typer.Option("--db", help="DuckDB results file (default: $HARNESS_DB, else ./harness.duckdb)")]
 
 
 def register(app: typer.Typer) -> None:
@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
     def teach(
         model: Annotated[str, typer.Option("--model", "-m", help="the model that should learn (alias or ingested name)")],
         teacher: Annotated[Optional[str], typer.Option(help="a stronger model whose reliable solutions make an item teachable")] = None,
-        task: Annotated[list[str], typer.Option("--task", "-t", help="tasks [default: every task the model has runs of]")] = [],
+        task: Annotated[list[str], typer.Option("--task", "-t", help="tasks (default: every task the model has runs of)")] = [],
         min_teacher_rate: Annotated[float, typer.Option(help="teacher pass@1 that counts as 'solves reliably'")] = 0.75,
         db: DbOpt = None,
         as_json: Annotated[bool, typer.Option("--json")] = False,
