@@ -47,10 +47,10 @@ def _pct(x: float) -> str:
 
 def print_summary(summary: Any, console: Console = out) -> None:
     table = Table(title=f"run {summary.run_id}  model {summary.model}")
-    for col in ("task", "items", "k", "maj@k", "pass@1", "pass@k", "generated", "reused", "unparseable", "timeout"):
+    for col in ("task", "items", "k", "n", "maj@k", "pass@1", "pass@k", "new", "reused", "unparsed", "timeout"):
         table.add_column(col, justify="left" if col == "task" else "right")
     for t in summary.tasks:
-        table.add_row(t.task, str(t.n_items), str(t.k), _pct(t.maj_at_k), _pct(t.pass_at_1), _pct(t.pass_at_k),
+        table.add_row(t.task, str(t.n_items), str(t.k), str(t.n or t.k), _pct(t.maj_at_k), _pct(t.pass_at_1), _pct(t.pass_at_k),
                       str(t.generated), str(t.reused), str(t.n_unparseable), str(t.n_timeout))
     console.print(table)
     for t in summary.tasks:
@@ -65,7 +65,8 @@ def print_summary(summary: Any, console: Console = out) -> None:
 def run(
     model: Annotated[str, typer.Option("--model", "-m", help="alias from the models file, or inline: hf:PATH_OR_ID, vllm:PATH_OR_ID, openai:MODEL@BASE_URL")],
     task: Annotated[list[str], typer.Option("--task", "-t", help="task name (repeat or comma-separate); see `harness tasks`")],
-    k: Annotated[int, typer.Option("-k", help="samples per item")] = 1,
+    k: Annotated[int, typer.Option("-k", help="k of maj@k and pass@k")] = 1,
+    n: Annotated[Optional[int], typer.Option("-n", "--samples", help="samples per item (>= k; default k): maj@k and pass@k are then estimated over k-subsets of n")] = None,
     limit: Annotated[Optional[int], typer.Option(help="first N items of each task")] = None,
     db: DbOpt = None,
     models: ModelsOpt = None,
@@ -96,7 +97,7 @@ def run(
     options = {"permutations": permutations} if permutations else {}
     source = Source.resolve(data_dir, limit, options)
     sampling = {"temperature": temperature, "top_p": top_p, "max_tokens": max_tokens, "seed": seed}
-    summary = do_run(spec, tasks, k, Store(db), source, sampling=sampling, progress=progress,
+    summary = do_run(spec, tasks, k, Store(db), source, n=n, sampling=sampling, progress=progress,
                      command=shlex.join(["harness", *sys.argv[1:]]))
     if as_json:
         print(json.dumps(summary.to_json()))

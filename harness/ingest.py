@@ -109,7 +109,9 @@ def _ingest_task(store: Store, run_id: str, model_id: str, name: str, rows: Sequ
         if gold is None:
             if known is None:
                 try:
-                    known = {it.id: it for it in task.load(Source(source.data_dir, None, source.options))}
+                    # Outside generations saw the dataset's own choice order: no shuffle, one ordering.
+                    opts = {**source.options, "shuffle": False, "permutations": 1}
+                    known = {it.id: it for it in task.load(Source(source.data_dir, None, opts))}
                 except HarnessError as exc:
                     raise DataError(f"{where}:{first_line}: no gold given, and task {name}'s items could not be "
                                     f"loaded to find it ({exc})") from None

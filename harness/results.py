@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from .records import Grade, Item
 from .store import Store
-from .vote import Vote, pass_at_k, vote
+from .vote import Vote, maj_at_k, pass_at_k, vote
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,15 +32,24 @@ class TaskSummary:
     # items of this task exported as training data for this model before: their scores may be inflated
     possibly_contaminated: int = 0
     reports: tuple[Any, ...] = ()  # harness.task.Report
+    n: int | None = None  # samples per item behind the estimates (>= k); None means k
 
     def to_json(self) -> dict[str, Any]:
         return {
             "task": self.task, "version": self.version, "n_items": self.n_items, "k": self.k,
+            "n": self.n if self.n is not None else self.k,
             "generated": self.generated, "reused": self.reused, "maj_at_k": self.maj_at_k,
             "pass_at_1": self.pass_at_1, "pass_at_k": self.pass_at_k, "n_timeout": self.n_timeout,
             "n_unparseable": self.n_unparseable, "possibly_contaminated": self.possibly_contaminated,
             **({"reports": {r.name: r.data for r in self.reports}} if self.reports else {}),
         }
+
+
+def item_maj_at_k(grades: Sequence[Grade], v: Vote, k: int) -> float:
+    """maj@k of one item: its vote's outcome with k samples, the subset estimator with more."""
+    if len(grades) <= k:
+        return float(v.correct)
+    return maj_at_k(grades, k)
 
 
 def item_pass_at_k(v: Vote, k: int) -> float:
@@ -52,20 +61,25 @@ def record_results(store: Store, run_id: str, task: str, version: int, items: Se
                    samples: Sequence[Sequence[tuple[int, str | None]]], grades: Sequence[Sequence[Grade]],
                    k: int, *, generated: int, reused: int, contaminated: set[str] = frozenset()) -> TaskSummary:
     """Vote on each item, store scores per sample, results per item and the task summary.
-    `samples[j]` lists (sample index, generation key) of item j, aligned with `grades[j]`."""
+    `samples[j]` lists (sample index, generation key) of item j, aligned with `grades[j]`.
+
+    With n > k samples an item's maj@k is the subset estimator of `harness.vote.maj_at_k` and its
+    pass@k the unbiased estimator; `maj_correct` (what paired comparisons use) is the vote over all n."""
     votes = [vote(g) for g in grades]
+    maj = [item_maj_at_k(g, v, k) for g, v in zip(grades, votes)]
     n = len(items)
     summary = TaskSummary(
         task=task, version=version, n_items=n, k=k, generated=generated, reused=reused,
-        maj_at_k=sum(v.correct for v in votes) / n,
+        maj_at_k=sum(maj) / n,
         pass_at_1=sum(v.pass_at_1 for v in votes) / n,
         pass_at_k=sum(item_pass_at_k(v, k) for v in votes) / n,
         n_timeout=sum(v.n_timeout for v in votes),
         n_unparseable=sum(v.n_unparseable for v in votes),
         possibly_contaminated=sum(it.id in contaminated for it in items),
+        n=max((v.n for v in votes), default=k),
     )
     store.put_results(run_id, task, version, _score_table(run_id, task, items, samples, grades),
-                      _item_table(run_id, task, version, items, votes, k), summary.to_json())
+                      _item_table(run_id, task, version, items, votes, maj, k), summary.to_json())
     return summary
 
 
@@ -90,7 +104,7 @@ def _score_table(run_id, task, items, samples, grades) -> pa.Table:
     })
 
 
-def _item_table(run_id, task, version, items, votes, k) -> pa.Table:
+def _item_table(run_id, task, version, items, votes, maj, k) -> pa.Table:
     n = len(items)
     return pa.table({
         "run_id": [run_id] * n,
@@ -109,4 +123,5 @@ def _item_table(run_id, task, version, items, votes, k) -> pa.Table:
         "n_classes": pa.array([v.n_classes for v in votes], pa.int32()),
         "pass_at_1": [v.pass_at_1 for v in votes],
         "pass_at_k": [item_pass_at_k(v, k) for v in votes],
+        "maj_at_k": maj,
     })

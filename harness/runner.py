@@ -92,6 +92,7 @@ def run(
     store: Store,
     source: Source,
     *,
+    n: int | None = None,
     sampling: Mapping[str, Any] | None = None,
     backend_factory: Callable[[ModelSpec], Backend] = make_backend,
     progress: bool = True,
@@ -99,6 +100,9 @@ def run(
 ) -> RunSummary:
     if k < 1:
         raise HarnessError(f"k must be at least 1, got {k}")
+    n = k if n is None else n
+    if n < k:
+        raise HarnessError(f"-n (samples per item, {n}) must be at least -k ({k})")
     overrides = dict(sampling or {})
     # Every task's data is read before anything is written or loaded: a bad file fails fast.
     loaded = [(task, task.load(source)) for task in tasks]
@@ -123,7 +127,7 @@ def run(
     try:
         with _Progress(progress) as bars:
             for task, items in loaded:
-                summaries.append(_run_task(task, items, spec.name, model_id, run_id, k, store,
+                summaries.append(_run_task(task, items, spec.name, model_id, run_id, k, n, store,
                                            resolve_sampling(spec, task, overrides), get_backend, bars))
         status = "done"
     except KeyboardInterrupt:
@@ -150,15 +154,15 @@ def _batches(requests: list[Request], size: int) -> Iterator[list[Request]]:
         yield batch
 
 
-def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run_id: str, k: int, store: Store,
+def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run_id: str, k: int, n: int, store: Store,
               params: Sampling, get_backend: Callable[[], Backend], bars: _Progress) -> TaskSummary:
     variants = [_variants(task, it) for it in items]
     store.put_items(task.name, task.version, list(zip(items, variants)))
     skey = params.key()
 
     # Which (prompt, sample index) each item's k samples are: sample i uses variant i % V.
-    slots = [[(v[i % len(v)], i) for i in range(k)] for v in variants]
-    cached = store.cached(model_id, skey, [p.hash for v in variants for p in v], k)
+    slots = [[(v[i % len(v)], i) for i in range(n)] for v in variants]
+    cached = store.cached(model_id, skey, [p.hash for v in variants for p in v], n)
     missing: dict[str, tuple[Prompt, list[int]]] = {}
     for item_slots in slots:
         for prompt, i in item_slots:
@@ -204,7 +208,7 @@ def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run
 
     samples = [[(i, texts[(p.hash, i)][0]) for p, i in item_slots] for item_slots in slots]
     summary = record_results(store, run_id, task.name, task.version, items, samples, grades, k,
-                             generated=n_missing, reused=len(items) * k - n_missing,
+                             generated=n_missing, reused=len(items) * n - n_missing,
                              contaminated=store.exported_item_ids(model_name, task.name))
     graded = list(zip(items, grades))
     return replace(summary, reports=tuple(report(graded) for report in task.reports))

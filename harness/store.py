@@ -183,6 +183,13 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "maj@k estimated from n >= k samples",
+        """
+        ALTER TABLE item_results ADD COLUMN maj_at_k DOUBLE;
+        ALTER TABLE task_results ADD COLUMN n INTEGER;
+        """,
+    ),
 ]
 
 _LOCK_RE = re.compile(r"Could not set lock|Conflicting lock", re.IGNORECASE)
@@ -403,7 +410,10 @@ class Store:
 
     def put_results(self, run_id: str, task: str, version: int, scores: pa.Table, items: pa.Table,
                     summary: Mapping[str, Any]) -> None:
-        """Scores per sample, results per item and the task's summary, in one transaction."""
+        """Scores per sample, results per item and the task's summary, in one transaction.
+        Item rows without `maj_at_k` (written by tools that only know the vote) take `maj_correct`."""
+        if "maj_at_k" not in items.column_names:
+            items = items.append_column("maj_at_k", pa.array([float(x) for x in items.column("maj_correct").to_pylist()]))
         with self.connect() as con:
             con.register("new_scores", scores)
             con.register("new_items", items)
@@ -414,14 +424,14 @@ class Store:
                            canonical, verdict, cls, detail FROM new_scores""")
             con.execute("""INSERT INTO item_results SELECT run_id, task, task_version, item_id, gold, n, n_correct,
                            n_unparseable, n_timeout, maj_answer, maj_correct, vote_share, margin, n_classes,
-                           pass_at_1, pass_at_k FROM new_items""")
+                           pass_at_1, pass_at_k, maj_at_k FROM new_items""")
             con.execute(
                 """INSERT INTO task_results (run_id, task, task_version, n_items, k, generated, reused, maj_at_k,
-                   pass_at_1, pass_at_k, n_timeout, n_unparseable, finished_at, possibly_contaminated)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   pass_at_1, pass_at_k, n_timeout, n_unparseable, finished_at, possibly_contaminated, n)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 [run_id, task, version, summary["n_items"], summary["k"], summary["generated"], summary["reused"],
                  summary["maj_at_k"], summary["pass_at_1"], summary["pass_at_k"], summary["n_timeout"],
-                 summary["n_unparseable"], now(), summary.get("possibly_contaminated", 0)],
+                 summary["n_unparseable"], now(), summary.get("possibly_contaminated", 0), summary.get("n")],
             )
 
     # -- reading -----------------------------------------------------------------------------
@@ -456,6 +466,13 @@ class Store:
         run_id = latest[0]["run_id"]
         return run_id, self.query("SELECT * FROM item_results WHERE run_id = ? AND task = ? ORDER BY item_id",
                                   [run_id, task])
+
+    def model_params_b(self, model_name: str) -> float | None:
+        """Parameter count (billions) recorded for the newest run of `model_name`, if any."""
+        rows = self.query("""SELECT m.params_b FROM runs r JOIN models m USING (model_id)
+                             WHERE r.model_name = ? AND m.params_b IS NOT NULL
+                             ORDER BY r.started_at DESC LIMIT 1""", [model_name])
+        return rows[0]["params_b"] if rows else None
 
     def tasks_of_model(self, model_name: str) -> list[str]:
         rows = self.query("""SELECT DISTINCT t.task FROM runs r JOIN task_results t USING (run_id)

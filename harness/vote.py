@@ -3,14 +3,21 @@
 Tie rule (deterministic, never looks at the gold answer): among classes with the most votes, the
 winner is the class whose first member has the lowest sample index. Samples without an answer
 (unparseable, timeout) do not vote but count in `n`, so vote shares are fractions of all samples.
+
+maj@k from n > k samples (`maj_at_k`): the mean, over k-subsets of the n samples, of "the subset's
+majority answer is correct", voted by the same rule. Exact over all subsets when there are at most
+`exact_limit` of them, else over `draws` subsets drawn by a seeded `random.Random`: an unbiased
+estimate of the maj@k of k fresh samples, unlike taking the first k and throwing n - k away.
 """
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from dataclasses import dataclass
+from itertools import combinations
 from math import comb
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from .records import Grade
 
@@ -75,3 +82,36 @@ def vote(grades: Sequence[Grade]) -> Vote:
         margin=(counts[top] - runner_up) / n,
         n_classes=len(counts),
     )
+
+
+def _subset_correct(cls: Sequence[int | None], correct: Sequence[bool], subset: Iterable[int]) -> bool:
+    counts: dict[int, int] = {}
+    first: dict[int, int] = {}
+    for i in subset:  # ascending sample indices
+        c = cls[i]
+        if c is None:
+            continue
+        counts[c] = counts.get(c, 0) + 1
+        first.setdefault(c, i)
+    if not counts:
+        return False
+    best = min(counts, key=lambda c: (-counts[c], first[c]))
+    return correct[first[best]]
+
+
+def maj_at_k(grades: Sequence[Grade], k: int, *, seed: int = 0, exact_limit: int = 2000, draws: int = 1000) -> float:
+    """Estimated probability that a majority vote over k samples is correct (see the module docstring)."""
+    n = len(grades)
+    if not 1 <= k <= n:
+        raise ValueError(f"need 1 <= k <= n, got k={k}, n={n}")
+    cls = [g.cls for g in grades]
+    correct = [g.verdict == "correct" for g in grades]
+    if not any(correct):
+        return 0.0
+    total = comb(n, k)
+    if total <= exact_limit:
+        hits = sum(_subset_correct(cls, correct, s) for s in combinations(range(n), k))
+        return hits / total
+    rng = random.Random(seed)
+    hits = sum(_subset_correct(cls, correct, sorted(rng.sample(range(n), k))) for _ in range(draws))
+    return hits / draws

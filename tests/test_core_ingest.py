@@ -68,3 +68,11 @@ def test_ingest_through_the_cli(tmp_path):
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out[0]["model"] == "ext" and out[0]["tasks"][0]["maj_at_k"] == 1.0
+
+
+def test_choice_lines_without_gold_are_read_in_the_dataset_order(tmp_path, shared_data):
+    rows = [json.loads(l) for l in (shared_data / "mmlu_science_test.jsonl").read_text().splitlines()[:8]]
+    lines = [{"model": "ext", "task": "mmlu_science", "item_id": r["id"],
+              "response": f"Answer: {'ABCD'[r['answer_index']]}"} for r in rows]
+    (run,) = ingest_file(Store(tmp_path / "r.duckdb"), write(tmp_path / "in.jsonl", lines), source=Source(shared_data))
+    assert run.tasks[0].maj_at_k == 1.0 and run.tasks[0].n_items == 8

@@ -93,3 +93,32 @@ def test_sampling_change_means_new_samples(tmp_path):
     do_run(store, FakeBackend(), k=2, limit=3)
     s = do_run(store, FakeBackend(), k=2, limit=3, sampling={"temperature": 0.2})
     assert s.tasks[0].generated == 6
+
+
+def test_n_samples_estimate_maj_at_k_over_subsets(tmp_path):
+    """16 samples, 7 of them right: maj@4 is the subset estimate, pass@4 the unbiased one, and the
+    per-item majority outcome (for paired comparison) is the vote over all 16."""
+    from math import comb
+    from harness.vote import pass_at_k
+    store = Store(tmp_path / "r.duckdb")
+    item = get_task("arith").load(Source(limit=1))[0]
+    answer = lambda p, rng: "The answer is " + (item.gold if rng.random() < 0.45 else str(rng.randint(1000, 1002)))
+    s = do_run(store, FakeBackend(answer=answer), k=4, limit=1, n=16)
+    t = s.tasks[0]
+    assert (t.k, t.n, t.generated) == (4, 16, 16)
+    row = store.query("SELECT * FROM item_results WHERE run_id = ?", [s.run_id])[0]
+    c = row["n_correct"]
+    assert 0 < c < 16
+    assert t.pass_at_k == pytest.approx(pass_at_k(16, c, 4))
+    assert row["maj_at_k"] == pytest.approx(t.maj_at_k) and 0.0 < t.maj_at_k < 1.0
+    # brute force over all C(16,4) subsets, voting as harness.vote does
+    from itertools import combinations
+    from harness.vote import vote
+    scores = store.query("SELECT sample_index, verdict, cls, canonical, extracted FROM scores WHERE run_id = ? "
+                         "ORDER BY sample_index", [s.run_id])
+    from harness.records import Grade
+    grades = [Grade(r["extracted"], r["canonical"], r["verdict"], r["cls"]) for r in scores]
+    brute = sum(vote([grades[i] for i in sub]).correct for sub in combinations(range(16), 4)) / comb(16, 4)
+    assert t.maj_at_k == pytest.approx(brute)
+    with pytest.raises(Exception, match="at least -k"):
+        do_run(store, FakeBackend(), k=4, limit=1, n=2)

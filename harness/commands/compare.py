@@ -25,13 +25,6 @@ FORMATS = ("table", "markdown", "json")
 
 # The one read the store has no method for yet: the parameter count recorded with a model's runs
 # (ingested models carry it only there). Belongs in harness/store.py as `Store.model_params_b`.
-MODEL_PARAMS = """
-    SELECT m.params_b FROM runs r JOIN models m USING (model_id)
-    WHERE r.model_name = ? AND m.params_b IS NOT NULL
-    ORDER BY r.started_at DESC LIMIT 1
-"""
-
-
 @dataclass(frozen=True, slots=True)
 class TaskRun:
     """Where a model's results on one task come from."""
@@ -68,7 +61,7 @@ def load_results(store: Any, name: str, models_path: Path | None = None,
                 answer=r["maj_answer"], share=r["vote_share"], gold=r["gold"],
             )
         runs[task] = TaskRun(run_id, max(int(r["n"]) for r in rows), int(rows[0]["task_version"]), len(rows))
-    params_b = next((r["params_b"] for r in store.query(MODEL_PARAMS, [name])), None)
+    params_b = store.model_params_b(name)
     if params_b is None:
         params_b = _params_from_models_file(name, models_path)
     return ModelResults(name, outcomes, runs, None if params_b is None else float(params_b) * 1e9)
