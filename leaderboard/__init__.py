@@ -1,0 +1,15 @@
+"""The leaderboard: a read-only Streamlit app over the results store (`harness leaderboard`).
+
+Layout
+- `queries`: the fixed, parameterized read-only SQL the app runs (one function per question).
+- `metrics`: pure pandas/numpy over query results: latest result per model and task, intervals,
+  Pareto frontier, voting gain, comparison inputs. No Streamlit here, so it is unit-testable.
+- `data`: how the app reads while `harness run` writes: short read-only connections retried on
+  DuckDB's lock error, results cached on the store file's last change, and the last good result
+  served (with a note) when a writer holds the file longer than a page should wait.
+- `charts`: Altair charts. `app.py` and `pages/*.py`: the Streamlit scripts.
+"""
+
+from pathlib import Path
+
+APP_PATH = Path(__file__).resolve().with_name("app.py")

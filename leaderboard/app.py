@@ -1,0 +1,36 @@
+"""The leaderboard's entry script: `streamlit run leaderboard/app.py` (or `harness leaderboard`).
+
+Reads the store named by $HARNESS_DB (default ./harness.duckdb) read-only; see `leaderboard.data`
+for how it keeps working while `harness run` writes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+try:
+    import leaderboard  # noqa: F401  (installed with the project)
+except ImportError:  # run from a checkout without installing: the package is beside this file
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import streamlit as st
+
+from harness.errors import HarnessError
+from leaderboard import common
+
+st.set_page_config(page_title="harness leaderboard", page_icon=":bar_chart:", layout="wide")
+
+PAGES = [
+    st.Page("pages/board.py", title="Leaderboard", icon=":material/leaderboard:", default=True),
+    st.Page("pages/size.py", title="Small vs large", icon=":material/scatter_plot:", url_path="size"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
+    st.Page("pages/items.py", title="Item explorer", icon=":material/search:", url_path="items"),
+    st.Page("pages/history.py", title="History", icon=":material/timeline:", url_path="history"),
+]
+
+page = st.navigation(PAGES)
+common.sidebar()
+try:
+    page.run()
+except HarnessError as exc:  # no store, a schema this harness does not know, a writer holding on
+    st.warning(str(exc))

@@ -1,0 +1,76 @@
+"""Altair charts for the pages. Each takes a plain DataFrame (scores as percentages) and returns a
+chart; none reads the store."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+SCORE_AXIS = alt.Axis(title="score (%)")
+
+
+def scores_by_task(rows: pd.DataFrame, metric: str) -> alt.Chart:
+    """Each model's score per task with its 95% interval (rows: model, task, score, low, high)."""
+    base = alt.Chart(rows).encode(y=alt.Y("model:N", title=None, sort="-x"))
+    bars = base.mark_rule().encode(x=alt.X("low:Q", title=f"{metric} (%)", scale=alt.Scale(domain=[0, 100])),
+                                   x2="high:Q")
+    points = base.mark_point(filled=True, size=70).encode(
+        x="score:Q", color=alt.Color("model:N", legend=None),
+        tooltip=["model", "task", alt.Tooltip("score:Q", format=".1f"), alt.Tooltip("low:Q", format=".1f"),
+                 alt.Tooltip("high:Q", format=".1f"), "n_items", "k"])
+    layered = alt.layer(bars, points, data=rows).properties(width=560, height=alt.Step(22))
+    return layered.facet(row=alt.Row("task:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left"))
+                         ).resolve_scale(y="independent")
+
+
+def score_vs_size(points: pd.DataFrame, metric: str) -> alt.LayerChart:
+    """Score against parameter count (log axis) with intervals, labels and the Pareto frontier
+    (points: model, params_b, score, low, high, frontier)."""
+    x = alt.X("params_b:Q", title="parameters (billions, log scale)", scale=alt.Scale(type="log"))
+    base = alt.Chart(points).encode(x=x)
+    bars = base.mark_rule(opacity=0.6).encode(y=alt.Y("low:Q", title=f"{metric} (%)"), y2="high:Q",
+                                              color=alt.Color("model:N", legend=None))
+    dots = base.mark_point(filled=True, size=90).encode(
+        y="score:Q", color="model:N",
+        shape=alt.Shape("frontier:N", title="on the Pareto frontier"),
+        tooltip=["model", alt.Tooltip("params_b:Q", title="params (B)"), alt.Tooltip("score:Q", format=".1f"),
+                 alt.Tooltip("low:Q", format=".1f"), alt.Tooltip("high:Q", format=".1f"), "frontier"])
+    labels = base.mark_text(align="left", dx=8, dy=-8).encode(y="score:Q", text="model:N")
+    front = alt.Chart(points[points["frontier"]].sort_values("params_b")).mark_line(
+        interpolate="step-after", strokeDash=[4, 3], color="gray").encode(x=x, y="score:Q")
+    return alt.layer(front, bars, dots, labels).properties(height=380)
+
+
+def voting_gain(gain: pd.DataFrame) -> alt.Chart:
+    """maj@k minus pass@1 per model and task (gain in points)."""
+    return alt.Chart(gain).mark_bar().encode(
+        x=alt.X("model:N", title=None, sort=alt.EncodingSortField("params_b")),
+        y=alt.Y("gain:Q", title="maj@k − pass@1 (points)"),
+        color=alt.condition("datum.gain >= 0", alt.value("#4c78a8"), alt.value("#e45756")),
+        column=alt.Column("task:N", title=None),
+        tooltip=["model", "task", "k", alt.Tooltip("gain:Q", format="+.1f")],
+    )
+
+
+def history(rows: pd.DataFrame, metric: str) -> alt.LayerChart:
+    """Score over time per model (rows: finished_at, model, score, low, high, run_id)."""
+    base = alt.Chart(rows).encode(x=alt.X("finished_at:T", title="scored at"), color=alt.Color("model:N"))
+    line = base.mark_line(point=True).encode(
+        y=alt.Y("score:Q", title=f"{metric} (%)"),
+        tooltip=["model", "run_id", alt.Tooltip("finished_at:T", format="%Y-%m-%d %H:%M"),
+                 alt.Tooltip("score:Q", format=".1f"), alt.Tooltip("low:Q", format=".1f"),
+                 alt.Tooltip("high:Q", format=".1f"), "n_items", "k"])
+    band = base.mark_rule(opacity=0.5).encode(y="low:Q", y2="high:Q")
+    return alt.layer(band, line)
+
+
+def votes(dist: pd.DataFrame) -> alt.Chart:
+    """The vote distribution of one item (dist: answer, votes, verdict)."""
+    return alt.Chart(dist).mark_bar().encode(
+        x=alt.X("votes:Q", title="samples"),
+        y=alt.Y("answer:N", title="answer", sort="-x"),
+        color=alt.Color("verdict:N", scale=alt.Scale(
+            domain=["correct", "incorrect", "unparseable", "timeout"],
+            range=["#54a24b", "#e45756", "#bab0ac", "#f58518"])),
+        tooltip=["answer", "votes", alt.Tooltip("share:Q", format=".0%"), "verdict"],
+    )

@@ -1,0 +1,173 @@
+"""What the pages show, computed from query results: pure pandas/numpy, no Streamlit, no SQL.
+
+Conventions
+- A model is its run's alias (`runs.model_name`): what the user typed and reads on the terminal.
+- A model's score on a task comes from its newest finished (`done`) run with that task, by start
+  time: the rule of `Store.latest_item_results`, so the pages agree with `harness compare`. Runs in
+  progress, failed or interrupted show in History only. `n_items`, `k` and the run id travel with
+  the score, so a smoke run on 5 items is visible as such.
+- Scores are fractions in [0, 1] here; pages multiply by 100 for display.
+- Intervals come from `harness.stats`, as in `harness compare`: Wilson for maj@k when every item's
+  value is 0 or 1 (n = k samples), else (maj@k estimated from n > k samples, pass@1, pass@k) a
+  percentile bootstrap over items, from stored per-item value histograms.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from harness import stats
+from harness.compare import ItemOutcome, Key
+
+from .queries import METRIC_COLUMNS
+
+METRICS: tuple[str, ...] = tuple(METRIC_COLUMNS)
+# The leaderboard's intervals are for reading, not for decisions (those go through Compare, which
+# uses harness.compare's defaults); fewer resamples keep a page of many cells quick.
+BOARD_RESAMPLES = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    score: float
+    low: float
+    high: float
+
+
+def latest(scores: pd.DataFrame) -> pd.DataFrame:
+    """One row per (model, task): the newest done run with that task (see the module doc)."""
+    done = scores[scores["status"] == "done"]
+    if done.empty:
+        return done.copy()
+    last = done.sort_values(["started_at", "run_id"]).groupby(["model", "task"], sort=True).tail(1)
+    return last.sort_values(["model", "task"]).reset_index(drop=True)
+
+
+def interval(row: Mapping[str, object], metric: str, hist: pd.DataFrame | None,
+             confidence: float = stats.DEFAULT_CONFIDENCE, n_resamples: int = BOARD_RESAMPLES) -> Interval:
+    """The metric of one (run, task) row with its interval. `hist` holds value_histograms rows of
+    that run, task and metric (maj@k needs none when every item's value is 0 or 1)."""
+    n = int(row["n_items"])
+    score = float(row[METRIC_COLUMNS[metric]])
+    if n <= 0:
+        return Interval(score, math.nan, math.nan)
+    binary = hist is None or hist.empty or bool(hist["value"].isin([0.0, 1.0]).all())
+    if metric == "maj@k" and binary:
+        ci = stats.wilson_interval(int(round(score * n)), n, confidence)
+        return Interval(score, ci.low, ci.high)
+    if hist is None or hist.empty:
+        return Interval(score, math.nan, math.nan)
+    values = np.repeat(hist["value"].to_numpy(float), hist["items"].to_numpy(int))
+    ci = stats.mean_interval(values, confidence, n_resamples, seed=stats.DEFAULT_SEED)
+    return Interval(score, ci.low, ci.high)
+
+
+def with_intervals(rows: pd.DataFrame, hist: pd.DataFrame, metric: str,
+                   n_resamples: int = BOARD_RESAMPLES) -> pd.DataFrame:
+    """`rows` (task_scores rows) plus `score`, `low`, `high` for `metric`."""
+    out = rows.copy()
+    if out.empty:
+        return out.assign(score=pd.Series(dtype=float), low=pd.Series(dtype=float), high=pd.Series(dtype=float))
+    groups = {key: g for key, g in hist[hist["metric"] == metric].groupby(["run_id", "task"])} \
+        if not hist.empty else {}
+    cis = [interval(r, metric, groups.get((r["run_id"], r["task"])), n_resamples=n_resamples)
+           for r in out.to_dict("records")]
+    out["score"] = [c.score for c in cis]
+    out["low"] = [c.low for c in cis]
+    out["high"] = [c.high for c in cis]
+    return out
+
+
+def board(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Models by tasks from latest rows with `score`: one row per model, a column per task, `mean`
+    over the tasks every model has (so models are ranked on the same items), sorted by it.
+
+    Returns the table and the task columns."""
+    tasks = sorted(rows["task"].unique())
+    wide = rows.pivot(index="model", columns="task", values="score")
+    info = rows.sort_values("finished_at").groupby("model").agg(
+        params_b=("params_b", "last"), family=("family", "last"), last_run=("finished_at", "max"))
+    shared = [t for t in tasks if wide[t].notna().all()]
+    table = info.join(wide)
+    table["mean"] = wide[shared].mean(axis=1) if shared else np.nan
+    table = table.reset_index().sort_values(["mean", "model"], ascending=[False, True], na_position="last")
+    return table.reset_index(drop=True), tasks
+
+
+def pareto(points: pd.DataFrame, size: str = "params_b", score: str = "score") -> pd.Series:
+    """True for models no other model beats: none is at most as large and at least as good with
+    one of the two strictly. Rows without a size are never on the frontier."""
+    sizes = points[size].to_numpy(float)
+    scores = points[score].to_numpy(float)
+    on = []
+    for i in range(len(points)):
+        if math.isnan(sizes[i]) or math.isnan(scores[i]):
+            on.append(False)
+            continue
+        dominated = any(
+            j != i and not math.isnan(sizes[j]) and sizes[j] <= sizes[i] and scores[j] >= scores[i]
+            and (sizes[j] < sizes[i] or scores[j] > scores[i])
+            for j in range(len(points))
+        )
+        on.append(not dominated)
+    return pd.Series(on, index=points.index, name="frontier")
+
+
+def voting_gain(rows: pd.DataFrame) -> pd.DataFrame:
+    """Each model's gain from majority voting per task: maj@k minus pass@1 (latest rows)."""
+    out = rows[["model", "task", "k", "params_b", "maj_at_k", "pass_at_1"]].copy()
+    out["gain"] = out["maj_at_k"] - out["pass_at_1"]
+    return out.sort_values(["task", "gain"], ascending=[True, False]).reset_index(drop=True)
+
+
+def _missing(x: object) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def outcomes(items: pd.DataFrame) -> dict[Key, ItemOutcome]:
+    """item_outcomes rows of one model as `harness.compare` takes them, keyed by (task, item id)."""
+    cols = ("task", "item_id", "maj_correct", "pass_at_1", "pass_at_k", "maj_answer", "vote_share", "gold")
+    return {
+        (task, item_id): ItemOutcome(
+            maj_correct=bool(maj), pass_at_1=float(p1), pass_at_k=None if _missing(pk) else float(pk),
+            answer=None if _missing(ans) else str(ans), share=float(share),
+            gold=None if _missing(gold) else str(gold))
+        for task, item_id, maj, p1, pk, ans, share, gold in zip(*(items[c].tolist() for c in cols))
+    }
+
+
+def majority_verdict(items: pd.DataFrame) -> pd.Series:
+    """correct / incorrect / no answer (every sample unparseable or timed out) per item."""
+    verdict = np.where(items["maj_correct"].astype(bool), "correct",
+                       np.where(items["maj_answer"].isna(), "no answer", "incorrect"))
+    return pd.Series(verdict, index=items.index, name="majority")
+
+
+def _natural(value: str) -> tuple:
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", value) if p)
+
+
+def sort_item_ids(ids: Sequence[str]) -> list[str]:
+    """Item ids in natural order ("2" before "10"; "HumanEval/2" before "HumanEval/10")."""
+    return sorted(ids, key=_natural)
+
+
+def vote_distribution(samples: pd.DataFrame) -> pd.DataFrame:
+    """Votes per answer class of one item's samples: answer, votes, share, verdict. Samples with no
+    answer (unparseable, timeout) are one row each per verdict, so they stay visible."""
+    if samples.empty:
+        return pd.DataFrame(columns=["answer", "votes", "share", "verdict"])
+    s = samples.copy()
+    answer = s["canonical"].where(s["canonical"].notna(), s["extracted"])
+    s["answer"] = np.where(s["cls"].isna(), "(" + s["verdict"].astype(str) + ")", answer.astype(str))
+    group = s.groupby("answer", sort=False).agg(votes=("sample_index", "size"), verdict=("verdict", "first"),
+                                                first=("sample_index", "min"))
+    group["share"] = group["votes"] / len(s)
+    group = group.sort_values(["votes", "first"], ascending=[False, True]).reset_index()
+    return group[["answer", "votes", "share", "verdict"]]

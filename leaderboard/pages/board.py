@@ -1,0 +1,60 @@
+"""Leaderboard: models by tasks under one metric, with 95% intervals, size, family and last run."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import streamlit as st
+
+from leaderboard import charts, common, metrics
+
+st.title("Leaderboard")
+scores = common.scores_or_stop()
+metric = common.metric_picker("board_metric")
+rows, hist = common.scored(scores, metric)
+common.stale_note(scores, *([hist] if hist else []))
+
+table, tasks = metrics.board(rows)
+shared = int(table[tasks].notna().all(axis=0).sum()) if tasks else 0
+table = common.pct(table, [*tasks, "mean"])
+table["runs"] = table["model"].map(scores.df.groupby("model")["run_id"].nunique())
+table["history"] = ["history?model=" + quote(m, safe="") for m in table["model"]]
+st.dataframe(
+    table[["model", "params_b", "family", "mean", *tasks, "last_run", "runs", "history"]],
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "params_b": st.column_config.NumberColumn("params (B)", format="%.4g"),
+        "mean": st.column_config.NumberColumn(f"mean {metric}", format="%.1f",
+                                              help=f"mean over the {shared} task(s) every model has"),
+        **{t: st.column_config.NumberColumn(t, format="%.1f") for t in tasks},
+        "last_run": st.column_config.DatetimeColumn("last scored", format="YYYY-MM-DD HH:mm"),
+        "runs": st.column_config.NumberColumn("runs", help="scored runs of this model in the store"),
+        "history": st.column_config.LinkColumn("runs & history", display_text="open"),
+    },
+)
+st.caption(f"{metric} in %, from each model's latest scored run of each task; mean over the {shared} task(s) every "
+           "model has. Click a column header to sort.")
+
+st.subheader("Scores with 95% intervals")
+detail = common.pct(rows, ["score", "low", "high"])
+detail = detail[["model", "task", "score", "low", "high", "n_items", "k", "n_samples", "possibly_contaminated",
+                 "params_b", "family", "source", "run_id", "finished_at"]].sort_values(["task", "score"],
+                                                                                     ascending=[True, False])
+st.dataframe(detail, hide_index=True, width="stretch", column_config={
+    "score": st.column_config.NumberColumn(metric, format="%.1f"),
+    "low": st.column_config.NumberColumn("95% low", format="%.1f"),
+    "high": st.column_config.NumberColumn("95% high", format="%.1f"),
+    "n_items": "items", "params_b": st.column_config.NumberColumn("params (B)", format="%.4g"),
+    "n_samples": st.column_config.NumberColumn("samples", help="samples per item (maj@k is estimated from n >= k)"),
+    "possibly_contaminated": st.column_config.NumberColumn(
+        "exported items", help="items of this task that were exported as training data before this run: "
+        "their scores may be contaminated"),
+    "finished_at": st.column_config.DatetimeColumn("scored at", format="YYYY-MM-DD HH:mm"),
+})
+flagged = detail[detail["possibly_contaminated"].fillna(0) > 0]
+if not flagged.empty:
+    st.warning("Possibly contaminated: " + "; ".join(
+        f"{r.model} on {r.task}: {int(r.possibly_contaminated)} of {r.n_items} items were exported for training"
+        for r in flagged.itertuples()))
+st.altair_chart(charts.scores_by_task(detail, metric))

@@ -1,0 +1,97 @@
+"""Compare: two models item by item with the paired statistics of `harness compare`
+(`harness.compare.compare`), and the items each one wins."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from harness.compare import Comparison, compare
+from harness.compare_render import size_summary
+from leaderboard import common, data, metrics
+
+st.title("Compare two models")
+scores = common.scores_or_stop()
+latest = metrics.latest(scores.df)
+models = common.models_by_size(latest)
+if len(models) < 2:
+    st.info(f"Only `{models[0]}` has finished runs. Compare needs two models scored on the same tasks, e.g. "
+            f"`harness run --model 70b --task {','.join(sorted(latest['task'].unique()))} -k 8 "
+            f"--db {data.db_path()}`.")
+    st.stop()
+
+left, right, third = st.columns(3)
+a = left.selectbox("Model A", models, index=0, key="cmp_a")
+b = right.selectbox("Model B", [m for m in models if m != a], index=len(models) - 2, key="cmp_b")
+with third:
+    metric = common.metric_picker("cmp_metric")
+
+
+def outcomes_of(model: str) -> data.Loaded:
+    rows = latest[latest["model"] == model].sort_values("task")
+    return data.read("item_outcomes", tuple(rows["run_id"]), tuple(rows["task"]))
+
+
+def params_of(model: str) -> float | None:
+    p = latest[latest["model"] == model]["params_b"].dropna()
+    return float(p.iloc[-1]) * 1e9 if len(p) and p.iloc[-1] > 0 else None
+
+
+@st.cache_data(max_entries=32, show_spinner="Comparing item by item...")
+def comparison(path: str, tokens: tuple, a: str, b: str, metric: str, a_params: float | None,
+               b_params: float | None, _a_items: pd.DataFrame, _b_items: pd.DataFrame) -> Comparison:
+    return compare(metrics.outcomes(_a_items), metrics.outcomes(_b_items), a_name=a, b_name=b,
+                   metric=metric, a_params=a_params, b_params=b_params)
+
+
+ia, ib = outcomes_of(a), outcomes_of(b)
+common.stale_note(scores, ia, ib)
+c = comparison(str(data.db_path()), (ia.token, ib.token), a, b, metric, params_of(a), params_of(b), ia.df, ib.df)
+
+if c.overall is None:
+    st.warning(f"`{a}` and `{b}` have no task with items in common.")
+    st.stop()
+
+o = c.overall
+level = f"{round(100 * c.confidence)}%"
+m1, m2, m3, m4 = st.columns(4)
+m1.metric(f"{a} {metric}", f"{100 * o.a.score:.1f}", help=f"{level} CI {100 * o.a.ci_low:.1f}-{100 * o.a.ci_high:.1f}")
+m2.metric(f"{b} {metric}", f"{100 * o.b.score:.1f}", help=f"{level} CI {100 * o.b.ci_low:.1f}-{100 * o.b.ci_high:.1f}")
+m3.metric(f"{a} − {b} (points)", f"{100 * o.diff:+.1f}",
+          help=f"paired bootstrap {level} CI [{100 * o.diff_ci_low:+.1f}, {100 * o.diff_ci_high:+.1f}]")
+m4.metric("p-value", f"{o.p_value:.3g}", help=o.p_method)
+summary = size_summary(c)
+st.markdown(summary or f"Over {o.n_items} shared items: {a} − {b} = {100 * o.diff:+.1f} points, {level} CI "
+            f"[{100 * o.diff_ci_low:+.1f}, {100 * o.diff_ci_high:+.1f}], p = {o.p_value:.3g} ({o.p_method}).")
+
+table = pd.DataFrame([{
+    "task": t.task, "items": t.n_items, a: 100 * t.a.score, b: 100 * t.b.score, "diff": 100 * t.diff,
+    "diff low": 100 * t.diff_ci_low, "diff high": 100 * t.diff_ci_high, "p": t.p_value,
+    f"only {a}": t.a_only, f"only {b}": t.b_only, "agreement": 100 * t.agreement,
+} for t in (*c.tasks, o)])
+st.dataframe(table, hide_index=True, width="stretch", column_config={
+    a: st.column_config.NumberColumn(f"{a} {metric}", format="%.1f"),
+    b: st.column_config.NumberColumn(f"{b} {metric}", format="%.1f"),
+    "diff": st.column_config.NumberColumn(f"{a} − {b}", format="%+.1f"),
+    "diff low": st.column_config.NumberColumn(f"{level} low", format="%+.1f"),
+    "diff high": st.column_config.NumberColumn(f"{level} high", format="%+.1f"),
+    "p": st.column_config.NumberColumn("p", format="%.3g", help=o.p_method),
+    "agreement": st.column_config.NumberColumn("same outcome (%)", format="%.1f")})
+if c.skipped:
+    st.caption("Not compared: " + "; ".join(
+        f"{s.task} (no results for {', '.join(s.missing)})" if s.missing else f"{s.task} (no shared items)"
+        for s in c.skipped))
+
+st.subheader("Items each one wins")
+items = pd.DataFrame([{
+    "task": d.task, "item": d.item_id, "gold": d.gold, f"{a} answer": d.a_answer, f"{a} share": d.a_share,
+    f"{b} answer": d.b_answer, f"{b} share": d.b_share, "winner": a if d.winner == "a" else b,
+    f"{a} value": d.a_value, f"{b} value": d.b_value,
+} for d in c.items], columns=["task", "item", "gold", f"{a} answer", f"{a} share", f"{b} answer", f"{b} share",
+                              "winner", f"{a} value", f"{b} value"])
+shares = {f"{m} share": st.column_config.NumberColumn(f"{m} vote share", format="%.2f") for m in (a, b)}
+for col, model in zip(st.columns(2), (a, b)):
+    won = items[items["winner"] == model].drop(columns=["winner"])
+    col.markdown(f"**{model} wins {len(won)} item(s)**")
+    col.dataframe(won, hide_index=True, width="stretch", column_config=shares)
+st.caption("Most confident disagreements first. Open an item in the Item explorer to read its samples.")

@@ -1,0 +1,121 @@
+"""The leaderboard's read-only SQL: the store's reading side for the app, one function per question.
+
+DESIGN.md keeps SQL in the store module; these queries live beside the app instead because only the
+app asks them, they never write, and they read nothing but the tables `harness.store` defines (its
+schema is the contract). Every function takes an open connection (a read-only one from
+`Store(..., read_only=True).connect()`), runs fixed SQL with values bound as parameters, and returns
+a pandas DataFrame. Nothing a user types or a model wrote is spliced into SQL.
+
+They are plain SELECTs over the stored per-item and per-task results, so no page recomputes a vote
+from raw generations. (Named CTEs instead of views in the file: a view would be a migration, which a
+read-only app cannot apply to an older store, and would freeze this SQL into every file.)
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import duckdb
+import pandas as pd
+
+# Metric names as shown, mapped to their fixed column names in item_results / task_results.
+METRIC_COLUMNS: dict[str, str] = {"maj@k": "maj_at_k", "pass@1": "pass_at_1", "pass@k": "pass_at_k"}
+
+
+def _df(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
+    return con.execute(sql, list(params)).df()
+
+
+def task_scores(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every scored (run, task): the run's model, its size and family, and the task's summary."""
+    return _df(con, """
+        SELECT t.run_id, t.task, t.task_version, t.n_items, t.k, t.maj_at_k, t.pass_at_1, t.pass_at_k,
+               t.n_timeout, t.n_unparseable, t.generated, t.reused, t.finished_at,
+               t.n AS n_samples, t.possibly_contaminated,
+               r.model_name AS model, r.model_id, r.started_at, r.status, r.source,
+               m.params_b, m.family
+        FROM task_results t
+        JOIN runs r USING (run_id)
+        LEFT JOIN models m ON m.model_id = r.model_id
+        ORDER BY t.finished_at, r.model_name, t.task""")
+
+
+def value_histograms(con: duckdb.DuckDBPyConnection, run_ids: Sequence[str], tasks: Sequence[str]) -> pd.DataFrame:
+    """For the given (run, task) pairs (two parallel lists): how many items have each maj@k, pass@1
+    and pass@k value (an item's maj@k is 0 or 1 with n = k samples, a fraction with n > k).
+
+    Per-item values take few distinct values (c/k), so intervals are bootstrapped from these
+    counts instead of shipping every item's row to the app."""
+    if len(run_ids) != len(tasks):
+        raise ValueError("run_ids and tasks must pair up")
+    return _df(con, """
+        WITH wanted AS (SELECT unnest(?::VARCHAR[]) AS run_id, unnest(?::VARCHAR[]) AS task),
+        items AS (SELECT i.* FROM item_results i JOIN wanted USING (run_id, task))
+        SELECT run_id, task, 'maj@k' AS metric, round(coalesce(maj_at_k, CAST(maj_correct AS DOUBLE)), 12) AS value,
+               count(*) AS items
+        FROM items GROUP BY ALL
+        UNION ALL
+        SELECT run_id, task, 'pass@1' AS metric, round(pass_at_1, 12) AS value, count(*) AS items
+        FROM items GROUP BY ALL
+        UNION ALL
+        SELECT run_id, task, 'pass@k' AS metric, round(pass_at_k, 12) AS value, count(*) AS items
+        FROM items GROUP BY ALL
+        ORDER BY run_id, task, metric, value""", [list(run_ids), list(tasks)])
+
+
+def runs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every run, newest first, with the tasks it scored so far."""
+    return _df(con, """
+        SELECT r.run_id, r.model_name AS model, r.status, r.k, r.started_at, r.finished_at, r.source,
+               r.command, count(t.task) AS tasks_scored,
+               string_agg(t.task, ', ' ORDER BY t.task) AS tasks
+        FROM runs r LEFT JOIN task_results t USING (run_id)
+        GROUP BY ALL ORDER BY r.started_at DESC""")
+
+
+def item_outcomes(con: duckdb.DuckDBPyConnection, run_ids: Sequence[str], tasks: Sequence[str]) -> pd.DataFrame:
+    """Per-item results of the given (run, task) pairs (two parallel lists)."""
+    if len(run_ids) != len(tasks):
+        raise ValueError("run_ids and tasks must pair up")
+    return _df(con, """
+        SELECT i.run_id, i.task, i.item_id, i.gold, i.n, i.n_correct, i.n_unparseable, i.n_timeout,
+               i.maj_answer, i.maj_correct, i.vote_share, i.margin, i.n_classes, i.pass_at_1, i.pass_at_k
+        FROM item_results i
+        JOIN (SELECT unnest(?::VARCHAR[]) AS run_id, unnest(?::VARCHAR[]) AS task) AS wanted
+          USING (run_id, task)""", [list(run_ids), list(tasks)])
+
+
+def item(con: duckdb.DuckDBPyConnection, task: str, task_version: int, item_id: str) -> pd.DataFrame:
+    """One item as stored: gold answer, fields, meta and its prompts (one row per prompt variant,
+    in the item's variant order; `variant` counts from 0)."""
+    return _df(con, """
+        WITH it AS (
+            SELECT item_id, gold, fields, meta, CAST(prompt_hashes AS VARCHAR[]) AS hashes
+            FROM items WHERE task = ? AND task_version = ? AND item_id = ?
+        ), h AS (
+            SELECT item_id, gold, fields, meta, unnest(hashes) AS prompt_hash,
+                   unnest(range(len(hashes))) AS variant
+            FROM it
+        )
+        SELECT h.item_id, h.gold, h.fields, h.meta, h.variant, h.prompt_hash, p.prompt
+        FROM h LEFT JOIN prompts p ON p.prompt_hash = h.prompt_hash
+        ORDER BY h.variant""", [task, task_version, item_id])
+
+
+def samples(con: duckdb.DuckDBPyConnection, run_id: str, task: str, item_id: str) -> pd.DataFrame:
+    """Every sample of one item in one run: raw text, extracted and canonical answer, verdict.
+
+    Two steps so the generations table is probed by primary key for k rows, not scanned."""
+    scores = _df(con, """
+        SELECT sample_index, verdict, extracted, canonical, cls, detail, gen_key
+        FROM scores WHERE run_id = ? AND task = ? AND item_id = ?
+        ORDER BY sample_index""", [run_id, task, item_id])
+    keys = [k for k in scores["gen_key"].tolist() if isinstance(k, str)]
+    if not keys:
+        for col in ("text", "finish", "tokens", "latency_s", "prompt_hash"):
+            scores[col] = None
+        return scores
+    gens = _df(con, """
+        SELECT gen_key, text, finish, tokens, latency_s, prompt_hash
+        FROM generations WHERE gen_key IN (SELECT unnest(?::VARCHAR[]))""", [keys])
+    return scores.merge(gens, on="gen_key", how="left")

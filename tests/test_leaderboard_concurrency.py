@@ -1,0 +1,60 @@
+"""The leaderboard keeps working while a writer holds the store between its short transactions.
+
+DuckDB refuses every other process while one writes (FACTS.md); the app's reader retries the lock
+and falls back to its last good read (leaderboard/data.py). Here a writer process runs the real run
+loop back to back while every page is rendered again and again: no exception or error may reach
+the page, the writer must finish cleanly, and the pages must see the writer's new runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from harness.store import Store
+from leaderboard import APP_PATH, data
+from leaderboard_seed import seed_store
+
+HERE = Path(__file__).resolve().parent
+PAGES = ["board", "size", "compare", "items", "history"]
+
+
+def render_all(at: AppTest) -> None:
+    for page in PAGES:
+        at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception, (page, [e.message for e in at.exception])
+        assert not at.error, (page, [e.value for e in at.error])
+        assert at.dataframe, page
+
+
+@pytest.mark.slow
+def test_pages_render_while_a_run_writes(tmp_path, monkeypatch):
+    db = seed_store(tmp_path / "busy.duckdb")
+    monkeypatch.setenv("HARNESS_DB", str(db))
+    at = AppTest.from_file(str(APP_PATH), default_timeout=120).run()
+    writer = subprocess.Popen([sys.executable, str(HERE / "leaderboard_writer.py"), str(db), "10"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    data.READS.clear()
+    rounds, runs_seen = 0, set()
+    try:
+        while writer.poll() is None:
+            render_all(at)  # ends on History, whose second table lists the runs
+            runs_seen.add(len(at.dataframe[1].value))
+            rounds += 1
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+        out, err = writer.communicate(timeout=60)
+    print(f"\n{rounds} rounds of {len(PAGES)} pages; runs seen {sorted(runs_seen)}; reads {dict(data.READS)}")
+    assert writer.returncode == 0, err
+    written = int(out.strip())
+    assert written >= 3, "the writer barely ran"
+    assert rounds >= 2
+    render_all(at)  # once the writer is done, the pages show everything it wrote
+    final = len(at.dataframe[1].value)
+    assert final == 3 + written == len(Store(db, read_only=True).runs())
+    assert len(runs_seen) >= 2, "pages never saw the writer's new runs while it ran"
+    assert data.READS["fresh"] > 0
