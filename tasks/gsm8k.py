@@ -11,10 +11,11 @@ Wei et al., 2022, for base models, stopping at the next "Question:").
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from harness.data import Source, load_rows
 from harness.errors import DataError
 from harness.grading.math import MathGrader
-from harness.grading.numeric import to_fraction
 from harness.records import Item, Message, Prompt
 from harness.task import Task
 
@@ -25,6 +26,14 @@ INSTRUCTION = (
     "Solve the following math word problem. Think step by step, then give the final answer "
     "as a number on its own last line, in the form \"The answer is N\".\n\n"
 )
+
+
+def _is_number(s: str) -> bool:
+    try:
+        Fraction(s)
+    except (ValueError, ZeroDivisionError):
+        return False
+    return True
 
 
 def gold_from_solution(solution: str) -> str:
@@ -42,7 +51,7 @@ def load(source: Source) -> list[Item]:
             gold = gold_from_solution(row["answer"])
         except ValueError as exc:
             raise DataError(f"gsm8k row {i} (line {i + 1}): answer has {exc}") from None
-        if to_fraction(gold) is None:
+        if not _is_number(gold):
             raise DataError(f"gsm8k row {i} (line {i + 1}): final answer {gold!r} is not a number")
         items.append(Item(id=str(i), gold=gold, fields={"question": row["question"]}))
     return items
