@@ -1,0 +1,122 @@
+"""Harness overhead on vLLM: `harness run` against a bare `LLM.generate` on the same prompts and sampling.
+
+One vLLM engine serves both, so start-up is paid once and both see the same engine state; the prefix
+cache is reset before every timed pass, and the passes alternate (bare, harness, bare, harness, ...)
+so neither gets a warmer machine. Each harness pass writes a fresh DuckDB file, so it generates every
+sample (nothing cached) and then grades, votes and stores them.
+
+    generation ratio = time inside the harness's Backend.generate calls / bare LLM.generate time
+    end-to-end ratio = whole harness run (load items, cache lookup, generate, store, grade, vote) / bare
+
+Target: generation within 3% of bare vLLM. The model is the tiny random Llama unless --model DIR.
+
+    python benchmarks/vllm_overhead.py [--items 100] [-k 8] [--max-tokens 64] [--passes 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", type=Path, help="model folder [default: the tiny random model, built here]")
+    ap.add_argument("--task", default="arith", help="harness task whose prompts are used [arith: embedded]")
+    ap.add_argument("--data-dir", type=Path)
+    ap.add_argument("--items", type=int, default=100)
+    ap.add_argument("-k", type=int, default=8)
+    ap.add_argument("--max-tokens", type=int, default=64)
+    ap.add_argument("--temperature", type=float, default=1.0)
+    ap.add_argument("--passes", type=int, default=2, help="timed passes of each (the minimum is reported)")
+    ap.add_argument("--dtype", default="float32")
+    ap.add_argument("--max-model-len", type=int, default=2048)
+    ap.add_argument("--no-enforce-eager", action="store_true", help="let vLLM compile (GPU: CUDA graphs)")
+    args = ap.parse_args()
+    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
+
+    from harness.backends.vllm import VLLMBackend
+    from harness.data import Source
+    from harness.models import ModelSpec
+    from harness.records import Sampling
+    from harness.runner import run
+    from harness.store import Store
+    from harness.task import get_task
+    from harness.tiny import build_tiny_model
+
+    model = args.model or build_tiny_model(Path(tempfile.gettempdir()) / "harness-bench-tiny")
+    options = {"dtype": args.dtype, "max_model_len": args.max_model_len, "enforce_eager": not args.no_enforce_eager}
+    spec = ModelSpec(name="bench", backend="vllm", model=str(model), options=options)
+    sampling = {"temperature": args.temperature, "max_tokens": args.max_tokens, "top_p": 1.0}
+    task = get_task(args.task)
+    source = Source.resolve(args.data_dir, args.items)
+
+    backend = VLLMBackend(spec)
+    t0 = time.perf_counter()
+    backend._start(run_seed=0)
+    startup = time.perf_counter() - t0
+    llm = backend._llm
+    from vllm import SamplingParams
+
+    # The exact prompts the harness sends: its rendering, its tokenization (chat template included).
+    items = task.load(source)
+    prompts = [task.render(it) for it in items]
+    token_ids = [backend.token_ids(p) for p in prompts]
+    params = Sampling(**{**Sampling().to_json(), **sampling, "stop": tuple(task.sampling.get("stop", ()))})
+    bare_sp = SamplingParams(n=args.k, temperature=params.temperature, top_p=params.top_p,
+                             max_tokens=params.max_tokens, stop=list(params.stop) or None)
+    llm.generate([{"prompt_token_ids": t} for t in token_ids[:4]], bare_sp, use_tqdm=False)  # warm-up
+
+    class Timed:
+        """The harness backend, timing its generate calls (the generation phase)."""
+
+        def __init__(self) -> None:
+            self.name, self.batch_size, self.seconds = backend.name, backend.batch_size, 0.0
+
+        def generate(self, requests, p):
+            t = time.perf_counter()
+            out = backend.generate(requests, p)
+            self.seconds += time.perf_counter() - t
+            return out
+
+        def close(self) -> None:  # the engine outlives each pass
+            pass
+
+    bare, gen, total, tokens = [], [], [], 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(args.passes):
+            llm.reset_prefix_cache()
+            t = time.perf_counter()
+            outs = llm.generate([{"prompt_token_ids": ids} for ids in token_ids], bare_sp, use_tqdm=False)
+            bare.append(time.perf_counter() - t)
+            tokens = sum(len(c.token_ids) for o in outs for c in o.outputs)
+
+            llm.reset_prefix_cache()
+            timed = Timed()
+            t = time.perf_counter()
+            summary = run(spec, [task], args.k, Store(Path(tmp) / f"pass{i}.duckdb"), source, sampling=sampling,
+                          backend_factory=lambda _spec: timed, progress=False)
+            total.append(time.perf_counter() - t)
+            gen.append(timed.seconds)
+            assert summary.tasks[0].generated == len(items) * args.k
+    backend.close()
+
+    b, g, e = min(bare), min(gen), min(total)
+    print(f"model {model}  task {args.task}  items {len(items)}  k {args.k}  max_tokens {args.max_tokens}  "
+          f"passes {args.passes}  engine start {startup:.1f} s")
+    print(f"bare LLM.generate        {b:8.2f} s   ({tokens / b:,.0f} generated tokens/s)   all: "
+          + ", ".join(f"{x:.2f}" for x in bare))
+    print(f"harness generation phase {g:8.2f} s   all: " + ", ".join(f"{x:.2f}" for x in gen))
+    print(f"harness run, end to end  {e:8.2f} s   all: " + ", ".join(f"{x:.2f}" for x in total))
+    print(f"ratio generation / bare  {g / b:8.3f}   (target <= 1.03)")
+    print(f"ratio end-to-end / bare  {e / b:8.3f}")
+    if len(bare) > 1:
+        print(f"spread of bare passes    {statistics.pstdev(bare) / statistics.mean(bare):8.1%} (machine noise)")
+
+
+if __name__ == "__main__":  # vLLM starts its engine core in a spawned process
+    main()

