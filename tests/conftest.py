@@ -9,6 +9,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
+# vLLM on a CPU reserves KV cache up front; 1 GiB is plenty for the tiny test models.
+os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
+
 
 def shared_data_dir() -> Path | None:
     env = os.environ.get("HARNESS_DATA_DIR")
