@@ -41,11 +41,11 @@ def register(app: typer.Typer) -> None:
     def ingest_lm_eval_cmd(
         path: Annotated[Path, typer.Argument(help="the folder given to lm_eval --output_path (run with --log_samples)")],
         db: DbOpt = None,
-        model: Annotated[Optional[str], typer.Option("--model", "-m", help="store the run under this name; a models-file alias or inline spec takes that model's id [default: lm-eval's model name]")] = None,
+        model: Annotated[Optional[str], typer.Option("--model", "-m", help="store the run under this name; a models-file alias or inline spec takes that model's id (default: lm-eval's model name)")] = None,
         models: ModelsOpt = None,
         params_b: Annotated[Optional[float], typer.Option("--params-b", help="the model's size in billions of parameters")] = None,
         family: Annotated[Optional[str], typer.Option(help="model family")] = None,
-        filter_name: Annotated[Optional[str], typer.Option("--filter", help="lm-eval filter whose answer is graded per sample [default: the task's first]")] = None,
+        filter_name: Annotated[Optional[str], typer.Option("--filter", help="lm-eval filter whose answer is graded per sample (default: the task's first)")] = None,
         as_json: JsonOpt = False,
     ) -> None:
         """Store lm-eval output (results JSON and samples JSONL, every repeat) as runs: each repeat graded

@@ -44,7 +44,7 @@ def streamlit_env(db: Path) -> dict[str, str]:
 def register(app: typer.Typer) -> None:
     @app.command("leaderboard")
     def leaderboard(
-        db: Annotated[Optional[Path], typer.Option("--db", help="DuckDB results file [default: $HARNESS_DB or ./harness.duckdb]")] = None,
+        db: Annotated[Optional[Path], typer.Option("--db", help="DuckDB results file (default: $HARNESS_DB, else ./harness.duckdb)")] = None,
         port: Annotated[int, typer.Option("--port", help="port to serve on")] = DEFAULT_PORT,
         host: Annotated[str, typer.Option("--host", help="address to bind; 0.0.0.0 exposes the app to the network")] = "127.0.0.1",
     ) -> None:

@@ -182,7 +182,7 @@ def summary(grades: Sequence[Grade]) -> str:
 def score_command(
     infile: Annotated[Path, typer.Argument(metavar="IN.jsonl", help="lines with `response` and `gold` or `item_id`")],
     task: Annotated[str, typer.Option("--task", "-t", help="a task name (math500, gsm8k, ...) or a generic kind (math)")],
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="write scored lines here [default: stdout]")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="write scored lines here (default: stdout)")] = None,
     data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="local benchmark files, for `item_id` lookups")] = None,
     percent: Annotated[str, typer.Option("--percent", help="math: '33.5%' is 33.5 (strip) or 0.335 (divide)")] = "strip",
     tolerance: Annotated[float, typer.Option("--tolerance", help="math: accepted relative difference between numbers")] = 0.0,
