@@ -14,7 +14,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from . import __version__
 from .errors import HarnessError
 
 app = typer.Typer(

@@ -16,7 +16,6 @@ pytest.importorskip("lm_eval", reason="lm-eval is not installed: pip install 'ha
 
 from harness.errors import HarnessError, UnknownTask  # noqa: E402
 from harness.lmeval_task import scorer_from_config, task_sampling  # noqa: E402
-from harness.records import Item  # noqa: E402
 from harness.store import Store  # noqa: E402
 from lmeval_util import LIMIT, REPEATS, TASK, offline_env, run_lm_eval, write_task  # noqa: E402
 
