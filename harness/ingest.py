@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -18,21 +17,10 @@ from . import __version__
 from .data import Source, read_jsonl
 from .errors import DataError, HarnessError
 from .records import Completion, Item, Prompt, stable_hash
-from .results import TaskSummary, record_results
+from .grading.base import Grader
+from .results import RunSummary, TaskSummary, record_results
 from .store import Store
 from .task import get_task
-
-
-@dataclass(frozen=True, slots=True)
-class IngestedRun:
-    run_id: str
-    model: str
-    model_id: str
-    tasks: tuple[TaskSummary, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "model": self.model, "model_id": self.model_id,
-                "tasks": [t.to_json() for t in self.tasks]}
 
 
 def ingested_model_id(model: str) -> str:
@@ -40,7 +28,7 @@ def ingested_model_id(model: str) -> str:
 
 
 def ingest_file(store: Store, path: Path, *, params_b: float | None = None, family: str | None = None,
-                source: Source | None = None, origin: str = "ingest") -> list[IngestedRun]:
+                source: Source | None = None, origin: str = "ingest") -> list[RunSummary]:
     lines: list[tuple[int, dict[str, Any]]] = []
     for lineno, row in enumerate(read_jsonl(path), 1):
         missing = [f for f in ("model", "task", "item_id", "response") if row.get(f) is None]
@@ -57,7 +45,7 @@ def ingest_file(store: Store, path: Path, *, params_b: float | None = None, fami
 
 
 def ingest_rows(store: Store, lines: Sequence[tuple[int, dict[str, Any]]], *, where: str, batch_key: str,
-                params_b: float | None, family: str | None, source: Source, origin: str) -> list[IngestedRun]:
+                params_b: float | None, family: str | None, source: Source, origin: str) -> list[RunSummary]:
     by_model: dict[str, dict[str, list[tuple[int, dict[str, Any]]]]] = defaultdict(lambda: defaultdict(list))
     for lineno, row in lines:
         by_model[str(row["model"])][str(row["task"])].append((lineno, row))
@@ -79,7 +67,7 @@ def ingest_rows(store: Store, lines: Sequence[tuple[int, dict[str, Any]]], *, wh
             store.finish_run(run_id, "failed")
             raise
         store.finish_run(run_id, "done")
-        runs.append(IngestedRun(run_id, model, model_id, tuple(summaries)))
+        runs.append(RunSummary(run_id, model, model_id, tuple(summaries)))
     return runs
 
 
@@ -101,8 +89,7 @@ def _ingest_task(store: Store, run_id: str, model_id: str, name: str, rows: Sequ
             raise DataError(f"{where}:{lineno}: model {row['model']!r} task {name} item {item_id} sample {sample} "
                             f"already given on line {grouped[item_id][sample][0]}")
         grouped[item_id][sample] = (lineno, row)
-    items, prompts, samples, responses = [], [], [], []
-    gens = []
+    items, prompts, samples = [], [], []
     for item_id, by_sample in grouped.items():
         first_line, first = next(iter(by_sample.values()))
         gold = first.get("gold")
@@ -124,24 +111,25 @@ def _ingest_task(store: Store, run_id: str, model_id: str, name: str, rows: Sequ
         prompt = Prompt(text=str(first["prompt"])) if first.get("prompt") is not None else \
             Prompt(text=f"<prompt not recorded: {name} item {item_id}>")
         items.append(item)
-        prompts.append((prompt,))
-        order = sorted(by_sample)
-        keys = []
-        for i in order:
-            text = by_sample[i][1]["response"]
-            gens.append((prompt.hash, i, None, Completion(text, "stop")))
-            keys.append(i)
-        samples.append(keys)
-        responses.append([by_sample[i][1]["response"] for i in order])
-    store.put_items(name, task.version, list(zip(items, prompts)))
-    gen_keys = store.put_generations(run_id, model_id, batch_key, gens)
-    it = iter(gen_keys)
-    sample_keys = [[(i, next(it)) for i in keys] for keys in samples]
-    grader = task.grader()
+        prompts.append(prompt)
+        samples.append([(i, by_sample[i][1]["response"]) for i in sorted(by_sample)])
+    return store_graded(store, run_id, model_id, name, task.version, batch_key, items, prompts, samples,
+                        task.grader())
+
+
+def store_graded(store: Store, run_id: str, model_id: str, task: str, version: int, sampling_key: str,
+                 items: Sequence[Item], prompts: Sequence[Prompt], samples: Sequence[Sequence[tuple[int, str]]],
+                 grader: Grader) -> TaskSummary:
+    """Store completions made elsewhere for one task of a run, then grade, vote and record them.
+    `samples[j]` is item j's (sample index, text) pairs; they are kept under `sampling_key`, which no
+    `harness run` uses, so a run never takes them for its own samples. Closes the grader."""
+    store.put_items(task, version, [(it, (p,)) for it, p in zip(items, prompts)])
+    gens = [(p.hash, i, None, Completion(text, "stop")) for p, pairs in zip(prompts, samples) for i, text in pairs]
+    keys = iter(store.put_generations(run_id, model_id, sampling_key, gens))
+    sample_keys = [[(i, next(keys)) for i, _ in pairs] for pairs in samples]
     try:
-        grades = grader.grade(list(zip(items, responses)))
+        grades = grader.grade([(it, [text for _, text in pairs]) for it, pairs in zip(items, samples)])
     finally:
         grader.close()
-    k = max(len(s) for s in samples)
-    return record_results(store, run_id, name, task.version, items, sample_keys, grades, k,
-                          generated=0, reused=len(gens))
+    return record_results(store, run_id, task, version, items, sample_keys, grades,
+                          max(len(pairs) for pairs in samples), generated=0, reused=len(gens))

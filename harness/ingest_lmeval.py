@@ -31,10 +31,10 @@ from typing import Any, Mapping
 from . import __version__
 from .data import read_jsonl
 from .errors import DataError, HarnessError, UnknownModel
-from .ingest import IngestedRun, ingested_model_id
+from .ingest import ingested_model_id, store_graded
 from .lmeval_task import PREFIX, LMEvalGrader, scorer_from_config, version_of
-from .records import Completion, Item, Prompt, stable_hash
-from .results import TaskSummary, record_results
+from .records import Item, Prompt, stable_hash
+from .results import RunSummary, TaskSummary
 from .store import Store
 
 _RESULTS_RE = re.compile(r"^results_(?P<date>.+)\.json$")
@@ -116,10 +116,10 @@ def _model_identity(out: LMEvalOutput, name: str | None, models_path: Path | Non
 
 def ingest_lm_eval(store: Store, root: Path, *, model: str | None = None, models_path: Path | None = None,
                    params_b: float | None = None, family: str | None = None,
-                   filter_name: str | None = None) -> tuple[list[IngestedRun], list[str]]:
+                   filter_name: str | None = None) -> tuple[list[RunSummary], list[str]]:
     """Store each lm-eval results file under `root` as a run. Returns the runs and a note per task
     that was skipped (and why)."""
-    runs: list[IngestedRun] = []
+    runs: list[RunSummary] = []
     skipped: list[str] = []
     for out in find_outputs(root):
         todo = []
@@ -152,7 +152,7 @@ def ingest_lm_eval(store: Store, root: Path, *, model: str | None = None, models
             store.finish_run(run_id, "failed")
             raise
         store.finish_run(run_id, "done")
-        runs.append(IngestedRun(run_id, name, model_id, tuple(summaries)))
+        runs.append(RunSummary(run_id, name, model_id, tuple(summaries)))
     if not runs:
         raise HarnessError(f"nothing to ingest under {root}: " + ("; ".join(skipped) or "no tasks"))
     return runs, skipped
@@ -186,22 +186,13 @@ def _ingest_task(store: Store, run_id: str, model_id: str, task: str, out: LMEva
     version = version_of((out.results.get("versions") or {}).get(task, (cfg.get("metadata") or {}).get("version")))
     scorer = scorer_from_config(cfg, filter_name)
     skey = "lm_eval:" + stable_hash([digest, task])
-    items, rows, gens, responses = [], [], [], []
+    items, prompts, samples = [], [], []
     for doc_id in sorted(docs, key=lambda d: (len(d), d)):
         d = docs[doc_id]
         target = d["target"]
-        item = Item(id=doc_id, gold=json.dumps(target) if isinstance(target, list) else str(target),
-                    fields={"doc": d["doc"]})
-        prompt = Prompt(text=d["context"])
-        items.append(item)
-        rows.append((item, (prompt,)))
-        gens += [(prompt.hash, i, None, Completion(text, "stop")) for i, text in enumerate(d["resps"])]
-        responses.append(list(d["resps"]))
-    store.put_items(name, version, rows)
-    keys = iter(store.put_generations(run_id, model_id, skey, gens))
-    samples = [[(i, next(keys)) for i in range(len(r))] for r in responses]
+        items.append(Item(id=doc_id, gold=json.dumps(target) if isinstance(target, list) else str(target),
+                          fields={"doc": d["doc"]}))
+        prompts.append(Prompt(text=d["context"]))
+        samples.append(list(enumerate(d["resps"])))
     grader = LMEvalGrader(scorer, {doc_id: (docs[doc_id]["doc"], docs[doc_id]["target"]) for doc_id in docs})
-    grades = grader.grade(list(zip(items, responses)))
-    k = max(len(r) for r in responses)
-    return record_results(store, run_id, name, version, items, samples, grades, k,
-                          generated=0, reused=len(gens))
+    return store_graded(store, run_id, model_id, name, version, skey, items, prompts, samples, grader)

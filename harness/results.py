@@ -45,6 +45,20 @@ class TaskSummary:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """What a run stored, per task: made by `harness run` and by every ingest path alike."""
+
+    run_id: str
+    model: str
+    model_id: str
+    tasks: tuple[TaskSummary, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "model": self.model, "model_id": self.model_id,
+                "tasks": [t.to_json() for t in self.tasks]}
+
+
 def item_maj_at_k(grades: Sequence[Grade], v: Vote, k: int) -> float:
     """maj@k of one item: its vote's outcome with k samples, the subset estimator with more."""
     if len(grades) <= k:

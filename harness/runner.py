@@ -11,7 +11,7 @@ is missing, so a fully cached rerun never loads the model.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from rich.console import Console
@@ -23,23 +23,11 @@ from .data import Source
 from .errors import HarnessError
 from .models import ModelSpec
 from .records import Grade, Item, Prompt, Request, Sampling, sample_seed
-from .results import TaskSummary, record_results
+from .results import RunSummary, TaskSummary, record_results
 from .store import Store
 from .task import Task
 
 GRADE_CHUNK = 64  # items per grader call: amortizes pools, keeps the progress bar moving
-
-
-@dataclass(frozen=True, slots=True)
-class RunSummary:
-    run_id: str
-    model: str
-    model_id: str
-    tasks: tuple[TaskSummary, ...] = field(default_factory=tuple)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "model": self.model, "model_id": self.model_id,
-                "tasks": [t.to_json() for t in self.tasks]}
 
 
 def resolve_sampling(spec: ModelSpec, task: Task, overrides: Mapping[str, Any]) -> Sampling:
