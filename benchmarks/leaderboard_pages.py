@@ -130,7 +130,7 @@ def _store_changed(db: Path) -> None:
 def render(db: Path, repeat: int) -> list[tuple[str, float, float]]:
     from streamlit.testing.v1 import AppTest
 
-    from leaderboard import APP_PATH
+    from harness.leaderboard import APP_PATH
 
     os.environ["HARNESS_DB"] = str(db)
     results = []

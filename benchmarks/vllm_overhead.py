@@ -43,7 +43,7 @@ def main() -> None:
     from harness.data import Source
     from harness.models import ModelSpec
     from harness.records import Sampling
-    from harness.runner import run
+    from harness.pipeline.runner import run
     from harness.store import Store
     from harness.task import get_task
     from harness.tiny import build_tiny_model

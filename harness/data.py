@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from .errors import DataError
+from harness.errors import DataError
 
 DATA_DIR_ENV = "HARNESS_DATA_DIR"
 

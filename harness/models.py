@@ -28,8 +28,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
-from .errors import HarnessError, UnknownModel
-from .records import stable_hash
+from harness.errors import HarnessError, UnknownModel
+from harness.records import stable_hash
 
 MODELS_ENV = "HARNESS_MODELS"
 BACKENDS = ("hf", "vllm", "openai")

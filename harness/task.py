@@ -11,10 +11,10 @@ import pkgutil
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Mapping, Sequence
 
-from .data import Source
-from .errors import UnknownTask
-from .grading.base import Grader
-from .records import Grade, Item, Prompt
+from harness.data import Source
+from harness.errors import UnknownTask
+from harness.grading.base import Grader
+from harness.records import Grade, Item, Prompt
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ _REGISTRY: dict[str, Task] | None = None
 def registry() -> dict[str, Task]:
     global _REGISTRY
     if _REGISTRY is None:
-        import tasks as pkg
+        import harness.tasks as pkg
 
         found: dict[str, Task] = {}
         for mod in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
@@ -66,7 +66,7 @@ def registry() -> dict[str, Task]:
 
 def get_task(name: str) -> Task:
     if name.startswith("lm_eval:"):  # an lm-eval generate_until task, built by harness.lmeval_task
-        from .lmeval_task import build_task
+        from harness.tasks._lmeval import build_task
 
         return build_task(name)
     tasks = registry()

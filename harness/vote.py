@@ -19,7 +19,7 @@ from itertools import combinations
 from math import comb
 from typing import Iterable, Sequence
 
-from .records import Grade
+from harness.records import Grade
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:

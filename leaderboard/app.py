@@ -9,14 +9,14 @@ import sys
 from pathlib import Path
 
 try:
-    import leaderboard  # noqa: F401  (installed with the project)
+    import harness.leaderboard  # noqa: F401  (installed with the project)
 except ImportError:  # run from a checkout without installing: the package is beside this file
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import streamlit as st
 
 from harness.errors import HarnessError
-from leaderboard import common
+from harness.leaderboard import common
 
 st.set_page_config(page_title="harness leaderboard", page_icon=":bar_chart:", layout="wide")
 

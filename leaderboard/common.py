@@ -13,7 +13,7 @@ import streamlit as st
 
 from harness.errors import HarnessError
 
-from . import data, metrics
+from harness.leaderboard import data, metrics
 
 METRIC_HELP = (
     "maj@k: the majority answer over k samples is correct. pass@1: share of correct samples. "

@@ -34,7 +34,7 @@ import streamlit as st
 from harness.errors import StoreLocked
 from harness.store import DB_ENV, Store, resolve_db_path
 
-from . import queries
+from harness.store import queries
 
 BUSY_WAIT_S = 3.0  # a refresh waits this long for a writer before showing the last good result
 FIRST_WAIT_S = 60.0  # a first read, with nothing to fall back on, waits this long

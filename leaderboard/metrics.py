@@ -22,10 +22,10 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from harness import stats
-from harness.compare import ItemOutcome, Key
+from harness.analysis import stats
+from harness.analysis.compare import ItemOutcome, Key
 
-from .queries import METRIC_COLUMNS
+from harness.store.queries import METRIC_COLUMNS
 
 METRICS: tuple[str, ...] = tuple(METRIC_COLUMNS)
 # The leaderboard's intervals are for reading, not for decisions (those go through Compare, which

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal, Mapping, Sequence
 
-from . import expr as ex
-from .quantities import Quantity, find_quantities, fraction_values, word_values
+from harness.synth import expr as ex
+from harness.synth.quantities import Quantity, find_quantities, fraction_values, word_values
 
 _ANNOTATION = re.compile(r"<<([^<>=]*)=([^<>]*)>>")
 # Constants any calculation may use: percentages divide by 100.

@@ -18,7 +18,7 @@ from typing import Any, Mapping, Sequence
 
 from harness.records import Item
 
-from .expr import decimal_value, format_decimal
+from harness.synth.expr import decimal_value, format_decimal
 
 MAX_REL_TOL = Fraction(1, 50)
 _CHOICE = re.compile(

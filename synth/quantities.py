@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .expr import decimal_value
+from harness.synth.expr import decimal_value
 
 _NUMBER = re.compile(r"(?<![\w.,/:])(?P<int>\d{1,3}(?:,\d{3})+|\d+|(?=\.\d))(?P<frac>\.\d+)?(?![\w]|\.\d|,\d{3}|/\d|:\d)")
 _FRACTION = re.compile(r"(?<![\w.])(\d+)/(\d+)(?![\w.])")

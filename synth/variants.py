@@ -27,9 +27,9 @@ from typing import Any, Mapping, Sequence
 
 from harness.records import Item
 
-from . import expr as ex
-from .graph import Ambiguous, Graph, GraphError, build, leaf_values, recompute
-from .quantities import draw_value, spell
+from harness.synth import expr as ex
+from harness.synth.graph import Ambiguous, Graph, GraphError, build, leaf_values, recompute
+from harness.synth.quantities import draw_value, spell
 
 MAX_VALUE = Fraction(10 ** 9)
 _PROSE_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+|(?=\.\d))(\.\d+)?(?![\w]|\.\d)")

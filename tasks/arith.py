@@ -14,7 +14,7 @@ from harness.grading.math import MathGrader
 from harness.records import Item
 from harness.task import Task
 
-from .gsm8k import render
+from harness.tasks.gsm8k import render
 
 _NAMES = ["Ana", "Ben", "Chen", "Dara", "Eli", "Fatima", "Goran", "Hiro", "Ines", "Jon"]
 _THINGS = ["apples", "pencils", "stamps", "marbles", "books", "coins", "shells", "cards"]

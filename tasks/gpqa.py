@@ -22,7 +22,7 @@ from typing import Any
 
 from harness.data import Source, load_rows
 from harness.errors import DataError
-from harness.multichoice import ChoiceRow, choice_tasks, make_items, row_from_local
+from harness.tasks._multichoice import ChoiceRow, choice_tasks, make_items, row_from_local
 
 HUB = "Idavidrein/gpqa"
 SPLIT = "train"

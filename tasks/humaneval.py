@@ -11,8 +11,8 @@ from __future__ import annotations
 from functools import partial
 
 from harness.data import Source, load_rows
-from harness.grading.code import CodeGrader
-from harness.grading.code_extract import example_calls
+from harness.grading.code.grade import CodeGrader
+from harness.grading.code.extract import example_calls
 from harness.records import Item, Message, Prompt
 from harness.task import Task
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from harness.data import Source, load_rows
 from harness.errors import DataError
-from harness.multichoice import ChoiceRow, choice_tasks, make_items
+from harness.tasks._multichoice import ChoiceRow, choice_tasks, make_items
 from harness.records import Item
 
 HUB = "TIGER-Lab/MMLU-Pro"

@@ -7,7 +7,7 @@ shuffled per item with a seed; `--permutations N` shows each item in N orderings
 
 from __future__ import annotations
 
-from harness.multichoice import local_choice_tasks
+from harness.tasks._multichoice import local_choice_tasks
 
 MMLU_SCIENCE, MMLU_SCIENCE_PLAIN = local_choice_tasks(
     "mmlu_science", "mmlu_science_test.jsonl",

@@ -18,10 +18,10 @@ from harness.data import Source, load_rows
 from harness.grading.math import MathGrader
 from harness.records import Item, Message, Prompt
 from harness.task import Task
-from synth.grading import ToleranceGrader
-from synth.items_io import REQUIRED, row_to_item
+from harness.grading.math.tolerance import ToleranceGrader
+from harness.synth.items_io import REQUIRED, row_to_item
 
-from .gsm8k import render as render_gsm8k
+from harness.tasks.gsm8k import render as render_gsm8k
 
 NUMERIC_INSTRUCTION = (
     "Solve the following problem. Think step by step, then give the final answer as a single number on "

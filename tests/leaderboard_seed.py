@@ -23,9 +23,9 @@ from typing import Callable, Sequence
 from harness.data import Source
 from harness.models import ModelSpec
 from harness.records import Completion, Request, Sampling
-from harness.runner import run
+from harness.pipeline.runner import run
 from harness.store import Store
-from tasks.arith import ARITH, make_items
+from harness.tasks.arith import ARITH, make_items
 
 ALL_ITEMS = make_items(20)
 ARITH_B = replace(ARITH, name="arith_b", load=lambda source: ALL_ITEMS[10:20],

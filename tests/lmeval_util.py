@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tasks.arith import make_items
+from harness.tasks.arith import make_items
 
 TASK = "tiny_gsm"
 REPEATS = 3

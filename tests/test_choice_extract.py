@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.grading.choice import extract_choice
+from harness.grading.choice.grade import extract_choice
 
 CASES: list[tuple[str, int, str | None]] = [
     # --- the requested answer line, plainly

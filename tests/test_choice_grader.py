@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from harness.data import Source
-from harness.grading.choice import LETTERS, ChoiceGrader, score_lines
-from harness.multichoice import ChoiceRow, make_items, orderings, render_cot, render_plain
-from harness.position_bias import format_position_bias, position_bias
+from harness.grading.choice.grade import LETTERS, ChoiceGrader, score_lines
+from harness.tasks._multichoice import ChoiceRow, make_items, orderings, render_cot, render_plain
+from harness.grading.choice.position_bias import format_position_bias, position_bias
 from harness.records import Grade, Item
 from harness.vote import vote
 
@@ -188,8 +188,8 @@ def test_harness_score_dispatches_choice(tmp_path, shared_data) -> None:
 
     from typer.testing import CliRunner
 
-    from harness.cli import app
-    from harness.commands.score import score_rows
+    from harness.cli.app import app
+    from harness.cli.score import score_rows
 
     rows = [{"gold": "C", "response": "A is wrong, B is wrong, so the answer is C."},
             {"gold": "B", "response": "It is B or D."},

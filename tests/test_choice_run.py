@@ -8,11 +8,11 @@ import re
 from pathlib import Path
 
 from harness.data import Source
-from harness.grading.choice import LETTERS
+from harness.grading.choice.grade import LETTERS
 from harness.models import ModelSpec
-from harness.position_bias import position_bias
+from harness.grading.choice.position_bias import position_bias
 from harness.records import Grade
-from harness.runner import run
+from harness.pipeline.runner import run
 from harness.store import Store
 from harness.task import get_task
 from fakes import FakeBackend

@@ -12,7 +12,7 @@ import pytest
 
 from harness.data import Source
 from harness.errors import DataError
-from harness.grading.choice import LETTERS, ChoiceGrader
+from harness.grading.choice.grade import LETTERS, ChoiceGrader
 from harness.task import get_task
 
 GPQA_ROW = {
@@ -104,7 +104,7 @@ def hub_refuses(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
 
 
 def test_gpqa_without_token_says_gated_and_how_to_get_access(hub_refuses, monkeypatch) -> None:
-    import tasks.gpqa as gpqa
+    import harness.tasks.gpqa as gpqa
 
     hub_refuses(401)
     monkeypatch.setattr(gpqa, "_stored_login", lambda: False)
@@ -127,7 +127,7 @@ def test_gpqa_with_token_lacking_access_says_so(hub_refuses, monkeypatch) -> Non
 
 
 def test_gpqa_gated_error_raised_directly_is_recognised() -> None:
-    import tasks.gpqa as gpqa
+    import harness.tasks.gpqa as gpqa
     from datasets.exceptions import DatasetNotFoundError
 
     with pytest.raises(Exception) as info:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from harness.data import Source
-from harness.grading.code import CodeGrader
-from harness.grading.code_extract import example_calls
-from harness.grading.code_limits import ReferenceTimes
+from harness.grading.code.grade import CodeGrader
+from harness.grading.code.extract import example_calls
+from harness.grading.code.limits import ReferenceTimes
 from harness.task import get_task
 
 

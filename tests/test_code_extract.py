@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.grading.code_extract import example_calls, extract_program, fenced_blocks
+from harness.grading.code.extract import example_calls, extract_program, fenced_blocks
 
 PROMPT = 'from typing import List\n\n\ndef add(xs: List[int]) -> int:\n    """Sum.\n    >>> add([1, 2])\n    3\n    """\n'
 MBPP_PROMPT = '"""\nWrite a function to add the numbers of a list.\nassert add([1, 2]) == 3\n"""\n'

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.grading.code import CodeGrader
-from harness.grading.code_extract import example_calls
-from harness.grading.code_limits import ReferenceTimes, TimePolicy
+from harness.grading.code.grade import CodeGrader
+from harness.grading.code.extract import example_calls
+from harness.grading.code.limits import ReferenceTimes, TimePolicy
 from harness.records import Item
 from harness.sandbox import Limits, Sandbox
 from harness.vote import vote

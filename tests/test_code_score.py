@@ -8,7 +8,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from harness.grading.code_score import score_code_rows, summary_text
+from harness.grading.code.score import score_code_rows, summary_text
 
 GOOD_0 = ("    for i, a in enumerate(numbers):\n        for b in numbers[i + 1:]:\n"
           "            if abs(a - b) < threshold:\n                return True\n    return False\n")
@@ -47,7 +47,7 @@ def test_grouped_scoring_with_pass_at_k_and_behavioural_vote(shared_data):
 
 @pytest.mark.slow
 def test_score_command_humaneval(shared_data, tmp_path):
-    from harness.cli import app
+    from harness.cli.app import app
 
     infile = tmp_path / "in.jsonl"
     infile.write_text("".join(json.dumps(r) + "\n" for r in ROWS[:2]))
@@ -62,7 +62,7 @@ def test_score_command_humaneval(shared_data, tmp_path):
 
 
 def test_score_generic_code_lines(tmp_path):
-    from harness.commands.score import score_rows
+    from harness.cli.score import score_rows
 
     tests = "assert double(2) == 4\nassert double(0) == 0\n"
     rows = [

@@ -18,7 +18,7 @@ import pytest
 from scipy import stats as sps
 from typer.testing import CliRunner
 
-from harness.cli import app
+from harness.cli.app import app
 from harness.errors import HarnessError
 from harness.store import Store
 
@@ -162,7 +162,7 @@ def test_run_flag_runs_the_missing_task_then_compares(tmp_path: Path, monkeypatc
         calls.append((spec.name, [t.name for t in tasks], k, source.limit))
         put_model_results(store.path, spec.name, tasks[0].name, [(str(i), True, "1", 1.0, 1.0) for i in range(20)], k=k)
 
-    monkeypatch.setattr("harness.runner.run", fake_run)
+    monkeypatch.setattr("harness.pipeline.runner.run", fake_run)
     r = invoke("small", "vs", "large", "--db", str(db), "--models", str(models), "--run", "-f", "json")
     assert r.exit_code == 0, r.output
     assert calls == [("small", ["arith"], 3, 20)]
@@ -191,7 +191,7 @@ def test_real_run_loop_results_compare(tmp_path: Path) -> None:
 
     from harness.data import Source
     from harness.models import ModelSpec
-    from harness.runner import run
+    from harness.pipeline.runner import run
     from harness.task import get_task
 
     def solver(skill: int):

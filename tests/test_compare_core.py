@@ -1,4 +1,4 @@
-"""harness.compare on synthetic outcomes of known accuracy: the reproduced accuracies, difference
+"""harness.analysis.compare on synthetic outcomes of known accuracy: the reproduced accuracies, difference
 and p-value must be the ones the construction fixes, with scipy as the reference for the test."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from harness.compare import ItemOutcome, compare
+from harness.analysis.compare import ItemOutcome, compare
 from harness.errors import HarnessError
 from harness.records import Grade
 from harness.vote import vote

@@ -16,7 +16,7 @@ import pytest
 from scipy import stats as sps
 from typer.testing import CliRunner
 
-from harness.cli import app
+from harness.cli.app import app
 
 N, BOTH, A_ONLY, B_ONLY = 500, 260, 40, 90
 P_VALUE = sps.binomtest(A_ONLY, A_ONLY + B_ONLY, 0.5).pvalue

@@ -9,8 +9,8 @@ import pytest
 from rich.console import Console
 from scipy import stats as sps
 
-from harness.compare import ItemOutcome, compare
-from harness.compare_render import format_params, render_json, render_markdown, render_table, size_summary
+from harness.analysis.compare import ItemOutcome, compare
+from harness.analysis.compare_render import format_params, render_json, render_markdown, render_table, size_summary
 from test_compare_core import A_ONLY, B_ONLY, N, known_pair
 
 REQUIRED = {"task", "n_items", "a", "b", "diff", "diff_ci_low", "diff_ci_high", "p_value", "a_only", "b_only"}

@@ -7,7 +7,7 @@ from harness.data import Source
 from harness.errors import BackendError
 from harness.models import ModelSpec, parse_inline
 from harness.records import Message, Prompt, Request, Sampling
-from harness.runner import run
+from harness.pipeline.runner import run
 from harness.store import Store
 from harness.task import get_task
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from harness.errors import DataError, UnknownTask
-from harness.ingest import ingest_file
+from harness.pipeline.ingest import ingest_file
 from harness.store import Store
 from harness.task import get_task
 from harness.data import Source

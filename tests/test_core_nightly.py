@@ -8,8 +8,8 @@ import pytest
 
 from harness.data import Source
 from harness.models import ModelSpec
-from harness.nightly import check_models, check_pair
-from harness.runner import run
+from harness.analysis.nightly import check_models, check_pair
+from harness.pipeline.runner import run
 from harness.store import Store
 from harness.task import get_task
 from fakes import FakeBackend

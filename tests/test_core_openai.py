@@ -9,7 +9,7 @@ from harness.data import Source
 from harness.errors import BackendError
 from harness.models import ModelSpec
 from harness.records import Message, Prompt, Request, Sampling, sample_seed
-from harness.runner import run
+from harness.pipeline.runner import run
 from harness.store import Store
 from harness.task import get_task
 from loopback_openai import Behaviour, LoopbackServer

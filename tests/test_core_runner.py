@@ -4,7 +4,7 @@ import pytest
 
 from harness.data import Source
 from harness.models import ModelSpec
-from harness.runner import run
+from harness.pipeline.runner import run
 from harness.store import Store
 from harness.task import get_task
 from fakes import FakeBackend

@@ -7,10 +7,10 @@ import pytest
 from harness.data import Source
 from harness.errors import HarnessError
 from harness.models import ModelSpec
-from harness.runner import run
+from harness.pipeline.runner import run
 from harness.store import Store
 from harness.task import get_task
-from harness.teach import export_sft, queue_teachable, teachable
+from harness.analysis.teach import export_sft, queue_teachable, teachable
 from fakes import FakeBackend
 
 

@@ -18,14 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from tasks.arith import make_items
+from harness.tasks.arith import make_items
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts" / "leaderboard"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
-HARNESS = [sys.executable, "-c", "from harness.cli import main; main()"]
+HARNESS = [sys.executable, "-c", "from harness.cli.app import main; main()"]
 ITEMS = 6
 
 pytestmark = [

@@ -15,7 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from harness.store import Store
-from leaderboard import APP_PATH, data
+from harness.leaderboard import APP_PATH, data
 from leaderboard_seed import seed_store
 
 HERE = Path(__file__).resolve().parent

@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from harness import stats
-from harness.commands.leaderboard import streamlit_command, streamlit_env
+from harness.analysis import stats
+from harness.cli.leaderboard import streamlit_command, streamlit_env
 from harness.errors import StoreLocked
-from leaderboard import APP_PATH, data, metrics
+from harness.leaderboard import APP_PATH, data, metrics
 from leaderboard_seed import seed_store
 
 
@@ -164,7 +164,7 @@ def test_command_binds_loopback_headless_without_telemetry(tmp_path):
 def test_command_help_and_bad_port():
     from typer.testing import CliRunner
 
-    from harness.cli import app
+    from harness.cli.app import app
 
     r = CliRunner().invoke(app, ["leaderboard", "--help"])
     assert r.exit_code == 0 and "--host" in r.output and "127.0.0.1" in r.output

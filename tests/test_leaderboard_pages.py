@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from harness.store import Store
-from leaderboard import APP_PATH
+from harness.leaderboard import APP_PATH
 from leaderboard_seed import PHI, _run, phi_right, seed_store
 
 TIMEOUT = 60

@@ -15,7 +15,7 @@ import pytest
 pytest.importorskip("lm_eval", reason="lm-eval is not installed: pip install 'harness[lmeval]'")
 
 from harness.errors import HarnessError, UnknownTask  # noqa: E402
-from harness.lmeval_task import scorer_from_config, task_sampling  # noqa: E402
+from harness.tasks._lmeval import scorer_from_config, task_sampling  # noqa: E402
 from harness.store import Store  # noqa: E402
 from lmeval_util import LIMIT, REPEATS, TASK, offline_env, run_lm_eval, write_task  # noqa: E402
 

@@ -7,7 +7,7 @@ import json
 import typer
 from typer.testing import CliRunner
 
-from harness.commands.score import SCORERS, register, score_rows
+from harness.cli.score import SCORERS, register, score_rows
 
 
 def _app() -> typer.Typer:

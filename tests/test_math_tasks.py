@@ -94,7 +94,7 @@ def test_math500_end_to_end_with_fake_backend(tmp_path, shared_data):
     from fakes import FakeBackend
 
     from harness.models import ModelSpec
-    from harness.runner import run
+    from harness.pipeline.runner import run
     from harness.store import Store
 
     source = Source(data_dir=shared_data, limit=6)

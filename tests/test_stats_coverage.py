@@ -1,4 +1,4 @@
-"""harness.stats by simulation: on synthetic paired data with a known truth, 95% intervals cover it
+"""harness.analysis.stats by simulation: on synthetic paired data with a known truth, 95% intervals cover it
 about 95% of the time, and the tests reject a true null about 5% of the time or less.
 
 Each check draws M independent data sets from one seeded Generator, so the outcome is fixed. With
@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from harness import stats
+from harness.analysis import stats
 
 NOMINAL = 0.95
 

@@ -1,4 +1,4 @@
-"""harness.stats against scipy reference values and exact enumeration."""
+"""harness.analysis.stats against scipy reference values and exact enumeration."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from harness import stats
+from harness.analysis import stats
 
 
 # --- McNemar exact = two-sided binomial test on discordant pairs ------------------------------

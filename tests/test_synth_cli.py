@@ -11,7 +11,7 @@ from fakes import FakeBackend
 from harness.data import Source
 from harness.errors import DataError, HarnessError
 from harness.models import ModelSpec
-from harness.runner import run
+from harness.pipeline.runner import run
 from harness.store import Store
 from harness.task import get_task
 from synth_golden import GOLDEN
@@ -31,7 +31,7 @@ def invoke(*args):
     """In process (fast): the typer app without `main`'s error printing, so errors surface as exceptions."""
     from typer.testing import CliRunner
 
-    from harness.cli import app
+    from harness.cli.app import app
 
     return CliRunner().invoke(app, [str(a) for a in args])
 
@@ -106,9 +106,9 @@ def _answers_by_question(items):
 
 def test_synthesized_items_run_through_the_run_loop(tmp_path):
     """Variants and numeric forms load as tasks, render, and grade a right answer as correct."""
-    from synth.items_io import write_items
-    from synth.numeric_form import convert
-    from synth.variants import make_variants
+    from harness.synth.items_io import write_items
+    from harness.synth.numeric_form import convert
+    from harness.synth.variants import make_variants
     from harness.records import Item
 
     parents = [Item(id=n, gold="", fields={"question": q, "answer": s}) for n, q, s, _ in GOLDEN]

@@ -5,7 +5,7 @@ from fractions import Fraction
 
 import pytest
 
-from synth import expr as ex
+from harness.synth import expr as ex
 
 VALUES = [
     ("16-3-4", Fraction(9)),

@@ -7,8 +7,8 @@ from fractions import Fraction
 import pytest
 
 from harness.records import Item
-from synth.grading import ToleranceGrader, strip_unit
-from synth.numeric_form import convert, read_choice
+from harness.grading.math.tolerance import ToleranceGrader, strip_unit
+from harness.synth.numeric_form import convert, read_choice
 
 CHOICES = [
     ("550 nm", Fraction(550), "nm"),

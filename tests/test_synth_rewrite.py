@@ -10,7 +10,7 @@ import pytest
 
 from fakes import FakeBackend
 from harness.grading.math import MathGrader
-from synth.rewrite import REASONS, RewriteConfig, is_numeric_ast, parse_sections, prompts_from_rows, rewrite
+from harness.synth.rewrite import REASONS, RewriteConfig, is_numeric_ast, parse_sections, prompts_from_rows, rewrite
 
 SECTIONS = [
     ("QUESTION: What is 2+2?\nSOLUTION: add\nANSWER: 4", ("What is 2+2?", "add", "4")),

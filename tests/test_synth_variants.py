@@ -8,8 +8,8 @@ from fractions import Fraction
 import pytest
 
 from harness.records import Item
-from synth.graph import build, recompute
-from synth.variants import make_variants, summarize, variants_of
+from harness.synth.graph import build, recompute
+from harness.synth.variants import make_variants, summarize, variants_of
 from synth_golden import GOLDEN, SKIPPED, numbers
 
 

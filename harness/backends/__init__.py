@@ -8,9 +8,9 @@ from __future__ import annotations
 import importlib
 from typing import Protocol, Sequence
 
-from ..errors import BackendError
-from ..models import ModelSpec
-from ..records import Completion, Request, Sampling
+from harness.errors import BackendError
+from harness.models import ModelSpec
+from harness.records import Completion, Request, Sampling
 
 REGISTRY: dict[str, str] = {
     "hf": "harness.backends.hf:HFBackend",

@@ -11,9 +11,9 @@ from __future__ import annotations
 import time
 from typing import Any, Sequence
 
-from ..errors import BackendError
-from ..models import ModelSpec
-from ..records import Completion, Prompt, Request, Sampling, stable_hash
+from harness.errors import BackendError
+from harness.models import ModelSpec
+from harness.records import Completion, Prompt, Request, Sampling, stable_hash
 
 
 class HFBackend:

@@ -22,9 +22,9 @@ from typing import Any, Sequence
 
 import httpx
 
-from ..errors import BackendError
-from ..models import ModelSpec
-from ..records import Completion, Request, Sampling
+from harness.errors import BackendError
+from harness.models import ModelSpec
+from harness.records import Completion, Request, Sampling
 
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 

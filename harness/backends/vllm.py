@@ -40,9 +40,9 @@ import os
 import time
 from typing import Any, Sequence
 
-from ..errors import BackendError
-from ..models import ModelSpec
-from ..records import Completion, Prompt, Request, Sampling
+from harness.errors import BackendError
+from harness.models import ModelSpec
+from harness.records import Completion, Prompt, Request, Sampling
 
 ENGINE_KEYS = (
     "tensor_parallel_size", "pipeline_parallel_size", "gpu_memory_utilization", "max_model_len", "dtype",

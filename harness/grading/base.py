@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Hashable, Protocol, Sequence
 
-from ..records import Grade, Item
+from harness.records import Grade, Item
 
 
 class Grader(Protocol):

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Sequence
 
-from .isolation import Isolation, claim_uids, probe
+from harness.sandbox.isolation import Isolation, claim_uids, probe
 
 CHILD = str(Path(__file__).with_name("_child.py"))
 # World-writable folders a dropped program can still write to (there is no mount namespace).

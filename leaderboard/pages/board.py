@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 import streamlit as st
 
-from leaderboard import charts, common, metrics
+from harness.leaderboard import charts, common, metrics
 
 st.title("Leaderboard")
 scores = common.scores_or_stop()

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from harness.compare import Comparison, compare
-from harness.compare_render import size_summary
-from leaderboard import common, data, metrics
+from harness.analysis.compare import Comparison, compare
+from harness.analysis.compare_render import size_summary
+from harness.leaderboard import common, data, metrics
 
 st.title("Compare two models")
 scores = common.scores_or_stop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from leaderboard import charts, common, data
+from harness.leaderboard import charts, common, data
 
 st.title("History")
 scores = common.scores_or_stop(allow_unfinished=True)

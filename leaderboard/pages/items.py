@@ -9,7 +9,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from leaderboard import charts, common, data, metrics
+from harness.leaderboard import charts, common, data, metrics
 
 MAX_OPTIONS = 1000  # items offered in the picker; narrow the filters for the rest
 

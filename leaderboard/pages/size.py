@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from leaderboard import charts, common, metrics
+from harness.leaderboard import charts, common, metrics
 
 st.title("Small vs large")
 scores = common.scores_or_stop()

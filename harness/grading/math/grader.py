@@ -27,14 +27,14 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Hashable, Literal, Sequence
 
-from ...records import Grade, Item, Verdict
-from ..base import classes_by_key
-from .extract import extract_answer, gold_answer
-from .normalize import clean_answer
-from .parse import AST, ParseError, TooComplex, parse_answer
-from .pool import WorkerPool
-from .rational import format_rational, rational_of
-from .symbolic import Options
+from harness.records import Grade, Item, Verdict
+from harness.grading.base import classes_by_key
+from harness.grading.math.extract import extract_answer, gold_answer
+from harness.grading.math.normalize import clean_answer
+from harness.grading.math.parse import AST, ParseError, TooComplex, parse_answer
+from harness.grading.math.pool import WorkerPool
+from harness.grading.math.rational import format_rational, rational_of
+from harness.grading.math.symbolic import Options
 
 _CACHE_MAX = 200_000
 _CACHE_TEXT_MAX = 2_000  # responses longer than this are not kept in the parse cache

@@ -1,5 +1,5 @@
 """maj@k from n >= k samples lives in `harness.vote` (it is not specific to math); kept here for imports."""
 
-from ...vote import maj_at_k
+from harness.vote import maj_at_k
 
 __all__ = ["maj_at_k"]

@@ -47,7 +47,7 @@ def _worker_main(conn: Connection, memory_mb: int | None) -> None:
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         except (ImportError, ValueError, OSError):
             pass
-    from .symbolic import run_job
+    from harness.grading.math.symbolic import run_job
 
     while True:
         try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Literal
 
-from .parse import AST
+from harness.grading.math.parse import AST
 
 PercentMode = Literal["strip", "divide"]
 MAX_BITS = 4096  # numerators and denominators above this size leave the fast path

@@ -32,8 +32,8 @@ import mpmath
 import sympy
 from sympy.core.numbers import Rational as SRational
 
-from .parse import AST
-from .rational import decimal_fraction
+from harness.grading.math.parse import AST
+from harness.grading.math.rational import decimal_fraction
 
 MAX_POWER_BITS = 100_000
 MAX_EXPONENT = 10_000

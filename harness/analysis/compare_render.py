@@ -1,0 +1,218 @@
+"""Text forms of a `harness.compare.Comparison`: rich table, markdown, JSON.
+
+Rendering only: every number shown was computed by `harness.compare.compare`. Scores are printed
+as percentages with one decimal, differences as signed points (A - B); JSON keeps raw fractions.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from harness.analysis.compare import Comparison, Score, TaskResult
+
+# --- words -------------------------------------------------------------------------------------
+
+
+def format_params(n: float | None) -> str:
+    """14e9 -> '14B', 1.5e9 -> '1.5B', 350e6 -> '350M'."""
+    if n is None:
+        return "?"
+    for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.3g}{unit}"
+    return f"{n:.0f}"
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}"
+
+
+def _signed_pct(x: float) -> str:
+    return f"{100 * x:+.1f}"
+
+
+def _p(p: float) -> str:
+    return f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
+
+
+def size_summary(c: Comparison) -> str | None:
+    """One sentence on size efficiency, or None without parameter counts or results."""
+    s, o = c.size, c.overall
+    if s is None or o is None:
+        return None
+    level = f"{round(100 * c.confidence)}%"
+    ci = f"{_signed_pct(o.diff)} points, {level} CI [{_signed_pct(o.diff_ci_low)}, {_signed_pct(o.diff_ci_high)}]"
+    if s.smaller is None:
+        return f"{c.a_name} and {c.b_name} have the same size; {c.a_name} - {c.b_name} = {ci} on {c.metric}."
+    small, large = (c.a_name, c.b_name) if s.smaller == "a" else (c.b_name, c.a_name)
+    small_p, large_p = (c.a_params, c.b_params) if s.smaller == "a" else (c.b_params, c.a_params)
+    head = f"{small} ({format_params(small_p)}) vs {large} ({format_params(large_p)}, {s.size_ratio:.3g}x larger)"
+    if s.verdict == "smaller_better":
+        verdict = "the smaller model is better"
+    elif s.verdict == "larger_better":
+        verdict = "the larger model is better"
+    else:
+        verdict = "statistically indistinguishable"
+        if s.equivalent:
+            verdict += f" and equivalent within {_pct(s.margin)} points"
+    return f"{head} on {c.metric}: {verdict} ({c.a_name} - {c.b_name} = {ci})."
+
+
+# --- JSON --------------------------------------------------------------------------------------
+
+
+def _score_json(s: Score) -> dict[str, Any]:
+    return {"score": s.score, "ci_low": s.ci_low, "ci_high": s.ci_high, "method": s.method}
+
+
+def _task_json(t: TaskResult) -> dict[str, Any]:
+    return {
+        "task": t.task, "metric": t.metric, "n_items": t.n_items,
+        "a": _score_json(t.a), "b": _score_json(t.b),
+        "diff": t.diff, "diff_ci_low": t.diff_ci_low, "diff_ci_high": t.diff_ci_high,
+        "p_value": t.p_value, "p_method": t.p_method,
+        "a_only": t.a_only, "b_only": t.b_only,
+        "agreement": t.agreement, "answer_agreement": t.answer_agreement,
+        "dropped_a": t.dropped_a, "dropped_b": t.dropped_b,
+    }
+
+
+def to_json_dict(c: Comparison, include_items: bool = False) -> dict[str, Any]:
+    s = c.size
+    out: dict[str, Any] = {
+        "models": {"a": {"name": c.a_name, "params": c.a_params}, "b": {"name": c.b_name, "params": c.b_params}},
+        "metric": c.metric,
+        "confidence": c.confidence,
+        "n_resamples": c.n_resamples,
+        "seed": c.seed,
+        "diff_is": "a - b",
+        "tasks": [_task_json(t) for t in c.tasks],
+        "overall": None if c.overall is None else _task_json(c.overall),
+        "size_efficiency": None if s is None else {
+            "a_per_log_param": s.a_per_log_param, "b_per_log_param": s.b_per_log_param,
+            "size_ratio": s.size_ratio, "smaller": s.smaller, "verdict": s.verdict,
+            "equivalence_margin": s.margin, "equivalent": s.equivalent, "summary": size_summary(c),
+        },
+        "skipped": [{"task": k.task, "missing": list(k.missing), "a_items": k.a_items, "b_items": k.b_items}
+                    for k in c.skipped],
+    }
+    if include_items:
+        out["items"] = [
+            {"task": d.task, "item_id": d.item_id, "winner": d.winner, "a_value": d.a_value,
+             "b_value": d.b_value, "a_answer": d.a_answer, "a_share": d.a_share, "b_answer": d.b_answer,
+             "b_share": d.b_share, "gold": d.gold}
+            for d in c.items
+        ]
+    return out
+
+
+def render_json(c: Comparison, include_items: bool = False) -> str:
+    return json.dumps(to_json_dict(c, include_items), indent=2, allow_nan=False)
+
+
+# --- markdown ----------------------------------------------------------------------------------
+
+
+def _shown(c: Comparison) -> tuple[TaskResult, ...]:
+    """The task rows, then the pooled row when there is more than one task."""
+    return (*c.tasks, *(() if c.overall is None or len(c.tasks) < 2 else (c.overall,)))
+
+
+def _rows(c: Comparison) -> list[list[str]]:
+    rows = []
+    for t in _shown(c):
+        rows.append([
+            t.task, str(t.n_items),
+            f"{_pct(t.a.score)} [{_pct(t.a.ci_low)}, {_pct(t.a.ci_high)}]",
+            f"{_pct(t.b.score)} [{_pct(t.b.ci_low)}, {_pct(t.b.ci_high)}]",
+            f"{_signed_pct(t.diff)} [{_signed_pct(t.diff_ci_low)}, {_signed_pct(t.diff_ci_high)}]",
+            _p(t.p_value), str(t.a_only), str(t.b_only), _pct(t.agreement),
+            f"{t.dropped_a}/{t.dropped_b}",
+        ])
+    return rows
+
+
+def _headers(c: Comparison) -> list[str]:
+    return ["task", "n", f"{c.a_name} {c.metric}", f"{c.b_name} {c.metric}", f"{c.a_name} - {c.b_name}",
+            "p", f"only {c.a_name}", f"only {c.b_name}", "agree %", f"unpaired {c.a_name}/{c.b_name}"]
+
+
+def _item_headers(c: Comparison) -> list[str]:
+    return ["task", "item", "ahead", f"{c.a_name} answer (share)", f"{c.b_name} answer (share)", "gold"]
+
+
+def _item_rows(c: Comparison, limit: int | None) -> list[list[str]]:
+    def ans(x: str | None, share: float | None) -> str:
+        return f"{x if x is not None else '—'} ({_pct(share)}%)" if share is not None else (x or "—")
+    return [[d.task, d.item_id, c.a_name if d.winner == "a" else c.b_name, ans(d.a_answer, d.a_share),
+             ans(d.b_answer, d.b_share), d.gold if d.gold is not None else "—"]
+            for d in c.items[:limit]]
+
+
+def _footer(c: Comparison) -> list[str]:
+    lines = []
+    p_how = "McNemar exact" if c.metric == "maj@k" else "paired sign-flip permutation"
+    lines.append(f"{round(100 * c.confidence)}% intervals: "
+                 + ("Wilson per model" if c.metric == "maj@k" else "bootstrap per model")
+                 + f"; difference by paired bootstrap over items ({c.n_resamples:,} resamples, seed {c.seed}"
+                 + ("; overall resamples within tasks" if len(c.tasks) > 1 else "") + "); "
+                 + f"p: {p_how}.")
+    if (s := size_summary(c)) is not None:
+        lines.append(s)
+    for k in c.skipped:
+        lines.append(f"{k.task}: no results for {', '.join(k.missing)}" if k.missing
+                     else f"{k.task}: no items in common ({k.a_items} vs {k.b_items})")
+    return lines
+
+
+def _md_escape(s: str) -> str:
+    return s.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(c: Comparison, include_items: bool = False, item_limit: int | None = None) -> str:
+    def table(headers: list[str], rows: list[list[str]]) -> list[str]:
+        out = ["| " + " | ".join(_md_escape(h) for h in headers) + " |", "|" + "---|" * len(headers)]
+        out += ["| " + " | ".join(_md_escape(x) for x in r) + " |" for r in rows]
+        return out
+
+    lines = [f"## {c.a_name} vs {c.b_name} ({c.metric})", ""]
+    lines += table(_headers(c), _rows(c)) if c.tasks else ["No task could be compared."]
+    lines += [""] + [f"- {x}" for x in _footer(c)]
+    if include_items:
+        lines += ["", f"### Items that differ ({len(c.items)})", ""]
+        lines += table(_item_headers(c), _item_rows(c, item_limit))
+    return "\n".join(lines) + "\n"
+
+
+# --- rich table --------------------------------------------------------------------------------
+
+
+def render_table(c: Comparison, include_items: bool = False, item_limit: int | None = None) -> Any:
+    """A rich renderable (print it with a rich Console)."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    parts: list[Any] = []
+    t = Table(title=f"{c.a_name} vs {c.b_name} ({c.metric})", title_justify="left")
+    for i, h in enumerate(_headers(c)):
+        t.add_column(h, justify="left" if i == 0 else "right")
+    for row, res in zip(_rows(c), _shown(c)):
+        # Cells are Text, never markup: answers and task names may hold "[".
+        cells = [Text(x) for x in row]
+        if res.diff_ci_low > 0:
+            cells[4].stylize("green")
+        elif res.diff_ci_high < 0:
+            cells[4].stylize("red")
+        t.add_row(*cells, style="bold" if res is c.overall else None)
+    parts.append(t if c.tasks else Text("No task could be compared."))
+    parts += [Text(x, style="dim" if i == 0 else "") for i, x in enumerate(_footer(c))]
+    if include_items:
+        it = Table(title=f"Items that differ ({len(c.items)})", title_justify="left")
+        for h in _item_headers(c):
+            it.add_column(h, overflow="fold")
+        for row in _item_rows(c, item_limit):
+            it.add_row(*(Text(x) for x in row))
+        parts.append(it)
+    return Group(*parts)

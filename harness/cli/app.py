@@ -1,0 +1,47 @@
+"""The `harness` command line: one Typer app, every command a plain function in a module of this package,
+registered the same way (`register(app)`), errors turned into one-line messages in one place (`main`)."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+from harness.cli.common import err
+from harness.errors import HarnessError
+
+app = typer.Typer(
+    name="harness",
+    help=(
+        "Evaluate a small model against a large one: k samples per item, generated once and cached in a "
+        "DuckDB file; majority vote over equivalent answers; pass@k; paired comparison.\n\n"
+        "Start with `harness demo` (a tiny local model, no GPU or network), then "
+        "`harness run --model ALIAS --task gsm8k -k 8` with a models file (see `harness models`)."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Command modules, in the order `harness --help` lists them. Adding a command: a module with plain
+# functions and a `register(app)`, and its name here.
+COMMANDS = ("run", "catalog", "ingest", "demo", "compare", "score", "teach", "nightly", "synth", "leaderboard")
+
+
+def _register_commands() -> None:
+    for name in COMMANDS:
+        importlib.import_module(f"harness.cli.{name}").register(app)
+
+
+_register_commands()
+
+
+def main() -> None:
+    try:
+        app()
+    except HarnessError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        err.print("interrupted: every completed batch is stored; run the same command again to resume")
+        raise SystemExit(130) from None

@@ -1,0 +1,218 @@
+"""`harness compare A vs B`: paired comparison of two models on the items both have results for.
+
+Reads each model's newest finished run of each task from the store, hands the per-item results to
+`harness.compare.compare` and prints a rich table, markdown or JSON. A task one model lacks is named with the exact
+`harness run` command that would produce it; `--run` runs those commands first.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Mapping, Optional, Sequence
+
+import typer
+from rich.console import Console
+
+from harness.analysis.compare import METRICS, ItemOutcome, Key, compare
+from harness.analysis.compare_render import render_markdown, render_table, to_json_dict
+from harness.errors import HarnessError
+from harness.analysis.stats import DEFAULT_RESAMPLES
+
+FORMATS = ("table", "markdown", "json")
+
+# The one read the store has no method for yet: the parameter count recorded with a model's runs
+# (ingested models carry it only there). Belongs in harness/store.py as `Store.model_params_b`.
+@dataclass(frozen=True, slots=True)
+class TaskRun:
+    """Where a model's results on one task come from."""
+
+    run_id: str
+    k: int
+    task_version: int
+    n_items: int
+
+
+@dataclass(frozen=True, slots=True)
+class ModelResults:
+    name: str
+    outcomes: Mapping[Key, ItemOutcome]
+    runs: Mapping[str, TaskRun]  # task -> run
+    params: float | None  # parameter count (not billions)
+
+
+def load_results(store: Any, name: str, models_path: Path | None = None,
+                 tasks: Sequence[str] | None = None) -> ModelResults:
+    """A model's per-item results from its newest finished run of each task (all its tasks, or
+    `tasks`), and its parameter count: from the store's model record (the weights that produced
+    the results), else from the models file."""
+    outcomes: dict[Key, ItemOutcome] = {}
+    runs: dict[str, TaskRun] = {}
+    for task in (store.tasks_of_model(name) if tasks is None else tasks):
+        run_id, rows = store.latest_item_results(name, task)
+        if run_id is None or not rows:
+            continue
+        for r in rows:
+            outcomes[(task, str(r["item_id"]))] = ItemOutcome(
+                maj_correct=bool(r["maj_correct"]), pass_at_1=float(r["pass_at_1"]),
+                pass_at_k=None if r["pass_at_k"] is None else float(r["pass_at_k"]),
+                answer=r["maj_answer"], share=r["vote_share"], gold=r["gold"],
+            )
+        runs[task] = TaskRun(run_id, max(int(r["n"]) for r in rows), int(rows[0]["task_version"]), len(rows))
+    params_b = store.model_params_b(name)
+    if params_b is None:
+        params_b = _params_from_models_file(name, models_path)
+    return ModelResults(name, outcomes, runs, None if params_b is None else float(params_b) * 1e9)
+
+
+def _params_from_models_file(name: str, models_path: Path | None) -> float | None:
+    from harness.models import resolve
+
+    try:
+        return resolve(name, models_path).params_b
+    except HarnessError:
+        return None  # an ingested model need not be in the models file
+
+
+def run_command(model: str, task: str, other: TaskRun | None, db: Path | None, models_path: Path | None) -> list[str]:
+    """The `harness run` argv that would give `model` results on `task` comparable with the other
+    model's: same k and, when the other ran a subset, the same number of first items."""
+    argv = ["harness", "run", "--model", model, "--task", task]
+    if other is not None:
+        argv += ["-k", str(other.k), "--limit", str(other.n_items)]
+    if db is not None:
+        argv += ["--db", str(db)]
+    if models_path is not None:
+        argv += ["--models", str(models_path)]
+    return argv
+
+
+def _missing_runs(a: ModelResults, b: ModelResults, tasks: Sequence[str]) -> list[tuple[str, str, TaskRun | None]]:
+    """(model, task, the other model's run) for each requested task a model has no results for."""
+    out = []
+    for task in tasks:
+        for me, other in ((a, b), (b, a)):
+            if task not in me.runs:
+                out.append((me.name, task, other.runs.get(task)))
+    return out
+
+
+def _warnings(a: ModelResults, b: ModelResults, tasks: Sequence[str]) -> list[str]:
+    notes = []
+    for task in tasks:
+        ra, rb = a.runs.get(task), b.runs.get(task)
+        if ra is None or rb is None:
+            continue
+        if ra.k != rb.k:
+            notes.append(f"{task}: {a.name} has k={ra.k}, {b.name} k={rb.k}; maj@k and pass@k compare unequal budgets")
+        if ra.task_version != rb.task_version:
+            notes.append(f"{task}: {a.name} ran task version {ra.task_version}, {b.name} version {rb.task_version}")
+    return notes
+
+
+def _parse_pair(pair: Sequence[str]) -> tuple[str, str]:
+    words = list(pair)
+    if len(words) == 3 and words[1].lower() == "vs":
+        return words[0], words[2]
+    if len(words) == 2:
+        return words[0], words[1]
+    raise HarnessError("name two models: harness compare A vs B (e.g. harness compare phi vs 70b)")
+
+
+def _split(values: Sequence[str]) -> list[str]:
+    return [v.strip() for val in values for v in val.split(",") if v.strip()]
+
+
+def compare_command(
+    pair: Annotated[list[str], typer.Argument(metavar="A vs B", help="two model aliases or ingested model names")],
+    task: Annotated[Optional[list[str]], typer.Option("--task", "-t", help="task (repeat or comma-separate); default: every task either model has")] = None,
+    metric: Annotated[str, typer.Option(help="maj@k (per-item majority outcome), pass@1 (per-item mean) or pass@k")] = "maj@k",
+    db: Annotated[Optional[Path], typer.Option("--db", help="DuckDB results file; default: $HARNESS_DB or ./harness.duckdb")] = None,
+    models: Annotated[Optional[Path], typer.Option("--models", help="models file, for parameter counts and --run")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, markdown or json")] = "table",
+    items: Annotated[bool, typer.Option("--items", help="list the items whose outcomes differ, most confident disagreements first")] = False,
+    item_limit: Annotated[Optional[int], typer.Option("--item-limit", help="show at most N differing items in table/markdown (json lists all)")] = 50,
+    run_missing: Annotated[bool, typer.Option("--run", help="first run the `harness run` commands for missing tasks")] = False,
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="with --run: folder with local benchmark files")] = None,
+    seed: Annotated[int, typer.Option(help="seed of the bootstrap and permutation resampling")] = 0,
+    resamples: Annotated[int, typer.Option(help="bootstrap / permutation resamples")] = DEFAULT_RESAMPLES,
+    margin: Annotated[float, typer.Option(help="equivalence margin in score points (0.02 = 2 points) for the size verdict")] = 0.02,
+) -> None:
+    """Compare model A with model B item by item: each model's score with a 95% interval, the
+    difference with a paired bootstrap interval (items resampled, 10,000 times by default, seeded),
+    McNemar's exact test (maj@k) or a paired sign-flip test (pass@1, pass@k), the items only one of
+    them solves, agreement, and size efficiency from parameter counts.
+    """
+    from harness.store import Store
+
+    a_name, b_name = _parse_pair(pair)
+    if metric not in METRICS:
+        raise HarnessError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
+    if fmt not in FORMATS:
+        raise HarnessError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if resamples < 100:
+        raise HarnessError("--resamples must be at least 100 for a 95% interval to mean anything")
+    err = Console(stderr=True)
+    store = Store(db, read_only=True)
+    requested = _split(task or []) or None
+    a, b = load_results(store, a_name, models, requested), load_results(store, b_name, models, requested)
+    wanted = requested or sorted(set(a.runs) | set(b.runs))
+    if not a.runs and not b.runs:
+        known = ", ".join(sorted({r["model_name"] for r in store.runs() if r["status"] == "done"})) or "none"
+        what = f" on {', '.join(wanted)}" if requested else ""
+        raise HarnessError(f"no results for {a_name} or {b_name}{what} in {store.path}; models with results: {known}")
+
+    missing = _missing_runs(a, b, wanted)
+    if missing and run_missing:
+        _run_missing(missing, db, models, data_dir)
+        store = Store(db, read_only=True)
+        a, b = load_results(store, a_name, models, wanted), load_results(store, b_name, models, wanted)
+        missing = _missing_runs(a, b, wanted)
+
+    result = compare(a.outcomes, b.outcomes, a_name=a_name, b_name=b_name, metric=metric, tasks=wanted,  # type: ignore[arg-type]
+                     a_params=a.params, b_params=b.params, n_resamples=resamples, seed=seed, margin=margin)
+    commands = [shlex.join(run_command(m, t, other, db, models)) for m, t, other in missing]
+    notes = _warnings(a, b, wanted)
+
+    if fmt == "json":
+        doc = to_json_dict(result, include_items=items)
+        doc["run_commands"] = commands
+        doc["notes"] = notes
+        doc["runs"] = {side: {t: {"run_id": r.run_id, "k": r.k, "task_version": r.task_version}
+                              for t, r in m.runs.items() if t in wanted}
+                       for side, m in (("a", a), ("b", b))}
+        print(json.dumps(doc, indent=2, allow_nan=False))
+    elif fmt == "markdown":
+        print(render_markdown(result, include_items=items, item_limit=item_limit), end="")
+    else:
+        Console().print(render_table(result, include_items=items, item_limit=item_limit))
+    if fmt != "json":
+        for note in notes:
+            err.print(f"[yellow]note:[/] {note}", highlight=False, markup=True)
+        if commands:
+            err.print("missing results; to produce them run (or add --run):", highlight=False)
+            for c in commands:
+                err.print(f"  {c}", highlight=False, markup=False)
+
+
+def _run_missing(missing: Sequence[tuple[str, str, TaskRun | None]], db: Path | None, models_path: Path | None,
+                 data_dir: Path | None) -> None:
+    """Run each missing (model, task) with the other model's k and item count, through the runner."""
+    from harness.data import Source
+    from harness.models import resolve
+    from harness.pipeline.runner import run
+    from harness.store import Store
+    from harness.task import get_task
+
+    for model, task, other in missing:
+        spec = resolve(model, models_path)
+        k = other.k if other is not None else 1
+        limit = other.n_items if other is not None else None
+        run(spec, [get_task(task)], k, Store(db), Source.resolve(data_dir, limit),
+            command=shlex.join(run_command(model, task, other, db, models_path)))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("compare")(compare_command)

@@ -1,0 +1,70 @@
+"""`harness leaderboard`: serve the Streamlit leaderboard (`leaderboard/app.py`) on a results store.
+
+The app only reads (see `leaderboard.data`), so it can run while `harness run` writes the same file.
+It binds to 127.0.0.1 unless `--host` says otherwise, runs headless (opens no browser) and sends
+Streamlit no usage statistics.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from harness.errors import HarnessError
+
+DEFAULT_PORT = 8501
+
+
+def streamlit_command(app: Path, host: str, port: int) -> list[str]:
+    """The `streamlit run` command line for the app: headless, no telemetry, no file watcher."""
+    return [
+        sys.executable, "-m", "streamlit", "run", str(app),
+        "--server.address", host,
+        "--server.port", str(port),
+        "--server.headless", "true",
+        "--server.fileWatcherType", "none",
+        "--server.runOnSave", "false",
+        "--browser.gatherUsageStats", "false",
+        "--global.developmentMode", "false",
+        "--client.toolbarMode", "viewer",
+    ]
+
+
+def streamlit_env(db: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["HARNESS_DB"] = str(db)
+    env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
+    return env
+
+
+def leaderboard(
+    db: Annotated[Optional[Path], typer.Option("--db", help="DuckDB results file (default: $HARNESS_DB, else ./harness.duckdb)")] = None,
+    port: Annotated[int, typer.Option("--port", help="port to serve on")] = DEFAULT_PORT,
+    host: Annotated[str, typer.Option("--host", help="address to bind; 0.0.0.0 exposes the app to the network")] = "127.0.0.1",
+) -> None:
+    """Serve the leaderboard (Streamlit) on a results store, read-only, at http://HOST:PORT.
+
+    Pages: Leaderboard, Small vs large, Compare, Item explorer, History. Safe to leave running
+    while `harness run` writes the store: pages refresh with the store's changes."""
+    from harness.leaderboard import APP_PATH
+    from harness.store import resolve_db_path
+
+    if not 0 < port < 65536:
+        raise HarnessError(f"--port must be between 1 and 65535, got {port}")
+    path = resolve_db_path(db).resolve()
+    cmd = streamlit_command(APP_PATH, host, port)
+    where = f"http://{'localhost' if host in ('127.0.0.1', 'localhost') else host}:{port}"
+    note = "" if path.exists() else " (no such file yet: the app says how to make one)"
+    print(f"leaderboard for {path}{note} at {where}  (Ctrl-C stops it)", file=sys.stderr, flush=True)
+    try:
+        os.execve(sys.executable, cmd, streamlit_env(path))
+    except OSError as exc:
+        raise HarnessError(f"cannot start streamlit: {exc}") from None
+
+
+def register(app: typer.Typer) -> None:
+    app.command("leaderboard")(leaderboard)

@@ -1,0 +1,62 @@
+"""`harness run`: generate what is missing, grade, vote and store."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from harness.cli.common import DataDirOpt, DbOpt, JsonOpt, ModelsOpt, ProgressOpt, TaskArgOpt, err, out, pct, print_summary, split_csv
+from harness.errors import HarnessError
+
+
+def run(
+    model: Annotated[str, typer.Option("--model", "-m", help="alias from the models file, or inline: hf:PATH_OR_ID, vllm:PATH_OR_ID, openai:MODEL@BASE_URL")],
+    task: Annotated[list[str], typer.Option("--task", "-t", help="task name (repeat or comma-separate); see `harness tasks`")],
+    k: Annotated[int, typer.Option("-k", help="k of maj@k and pass@k")] = 1,
+    n: Annotated[Optional[int], typer.Option("-n", "--samples", help="samples per item (>= k; default k): maj@k and pass@k are then estimated over k-subsets of n")] = None,
+    limit: Annotated[Optional[int], typer.Option(help="first N items of each task")] = None,
+    db: DbOpt = None,
+    models: ModelsOpt = None,
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="folder with local benchmark files (default: $HARNESS_DATA_DIR, else the hub)")] = None,
+    temperature: Annotated[Optional[float], typer.Option(help="overrides the model's default")] = None,
+    top_p: Annotated[Optional[float], typer.Option("--top-p")] = None,
+    max_tokens: Annotated[Optional[int], typer.Option("--max-tokens")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="base seed; sample i of a prompt draws with a seed derived from it and i")] = None,
+    permutations: Annotated[Optional[int], typer.Option(help="multiple choice: evaluate each item under N orderings")] = None,
+    as_json: JsonOpt = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="progress bars on stderr")] = True,
+) -> None:
+    """Generate k samples per item (reusing every stored one), grade, vote and store the results.
+
+    Rerunning the same command generates nothing new; after a crash it picks up where it stopped;
+    raising -k generates only the new samples.
+    """
+    from harness import models as models_mod
+    from harness.data import Source
+    from harness.pipeline.runner import run as do_run
+    from harness.store import Store
+    from harness.task import get_tasks
+
+    spec = models_mod.resolve(model, models)
+    tasks = get_tasks(split_csv(task))
+    if not tasks:
+        raise HarnessError("no task given: pass --task NAME (see `harness tasks`)")
+    options = {"permutations": permutations} if permutations else {}
+    source = Source.resolve(data_dir, limit, options)
+    sampling = {"temperature": temperature, "top_p": top_p, "max_tokens": max_tokens, "seed": seed}
+    summary = do_run(spec, tasks, k, Store(db), source, n=n, sampling=sampling, progress=progress,
+                     command=shlex.join(["harness", *sys.argv[1:]]))
+    if as_json:
+        print(json.dumps(summary.to_json()))
+    else:
+        print_summary(summary)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(run)

@@ -1,0 +1,211 @@
+"""`harness score --task TASK IN.jsonl [--out OUT.jsonl]`: grade generations made by anything.
+
+Each input line has `response` and either `gold` (the reference answer) or `item_id` (an item of the
+task, whose gold is looked up); code lines carry their tests instead (see harness/grading/code_score.py). Each output line is the input line plus `verdict` (correct, incorrect,
+unparseable, timeout), `answer` (the canonical answer, or null) and `extracted`; a summary goes to
+stderr. Without `--out` the lines go to stdout.
+
+`--task` is a registered task (`math500`, `gsm8k`, ...: its own grader and items) or a generic kind
+(`math`: the math grader, where `gold` is a bare answer or a full solution; `choice`; `code`).
+Dispatch is by kind through `SCORERS` (kind -> `Scorer`: a grader factory taking the command's
+options, and how a line becomes an Item); a new kind is one more entry there.
+
+Lines are graded in chunks of consecutive lines, so a grader with a worker pool pays few round trips.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Callable, Iterable, Mapping, Optional, Sequence, TextIO
+
+import typer
+
+from harness.data import Source, read_jsonl
+from harness.errors import DataError, HarnessError, UnknownTask
+from harness.grading.base import Grader
+from harness.records import VERDICTS, Grade, Item
+
+CHUNK = 256  # lines per grader call
+
+
+@dataclass(frozen=True)
+class Scorer:
+    """How to grade one kind of task from bare lines: the grader (given the command's options) and
+    how a line with `gold` becomes an Item."""
+
+    grader: Callable[[Mapping[str, Any]], Grader]
+    item_from_row: Callable[[Mapping[str, Any], str], Item]
+    # How a task's own item reads for a line made elsewhere (e.g. without our choice permutations).
+    external_item: Callable[[Item], Item] | None = None
+
+
+def _math_grader(options: Mapping[str, Any]) -> Grader:
+    from harness.grading.math import MathGrader, MathOptions
+
+    known = {k: v for k, v in options.items() if k in MathOptions.__dataclass_fields__ and v is not None}
+    return MathGrader(MathOptions(**known))
+
+
+def _gold_item(row: Mapping[str, Any], item_id: str) -> Item:
+    if "gold" not in row:
+        raise DataError(f"line for item {item_id}: no `gold`; lines with only `item_id` need a registered task "
+                        f"(--task math500, ...), not a generic kind")
+    return Item(id=item_id, gold=str(row["gold"]))
+
+
+def _choice_grader(options: Mapping[str, Any]) -> Grader:
+    from harness.grading.choice.grade import ChoiceGrader
+
+    return ChoiceGrader()
+
+
+def _choice_item(row: Mapping[str, Any], item_id: str) -> Item:
+    from harness.grading.choice.grade import item_from_line
+
+    return item_from_line(row, item_id)
+
+
+def _choice_external(item: Item) -> Item:
+    """Lines made elsewhere saw the options in the dataset's order: drop the task's permutations."""
+    meta = {k: v for k, v in item.meta.items() if k not in ("perms", "shuffle", "shuffle_seed")}
+    return Item(id=item.id, gold=item.gold, fields=item.fields, meta=meta)
+
+
+def _code_grader(options: Mapping[str, Any]) -> Grader:
+    from harness.grading.code.score import code_grader
+
+    return code_grader(options)
+
+
+def _code_item(row: Mapping[str, Any], item_id: str) -> Item:
+    from harness.grading.code.score import code_item_from_row
+
+    return code_item_from_row(row, item_id)
+
+
+# Kind -> Scorer, for generic `--task KIND` and for lines with `gold` under a registered task of that
+# kind. Entries import their grader lazily, so listing a kind costs nothing until it is used.
+SCORERS: dict[str, Scorer] = {
+    "math": Scorer(grader=_math_grader, item_from_row=_gold_item),
+    "choice": Scorer(grader=_choice_grader, item_from_row=_choice_item, external_item=_choice_external),
+    "code": Scorer(grader=_code_grader, item_from_row=_code_item),
+}
+
+
+def _resolve(task_name: str) -> tuple[str, Any]:
+    """(kind, Task or None): a generic kind name first, else a registered task."""
+    if task_name in SCORERS:
+        return task_name, None
+    from harness.task import get_task
+
+    try:
+        task = get_task(task_name)
+    except UnknownTask as exc:
+        raise UnknownTask(f"{exc}; or a generic kind: {', '.join(sorted(SCORERS))}") from None
+    return task.kind, task
+
+
+def score_rows(
+    rows: Sequence[Mapping[str, Any]],
+    task_name: str,
+    *,
+    source: Source | None = None,
+    options: Mapping[str, Any] | None = None,
+    where: str = "input",
+) -> list[Grade]:
+    """One Grade per row, in order. Rows need `response` and `gold` or `item_id` (item_id needs a
+    registered task). Raises DataError naming the line of a malformed row."""
+    kind, task = _resolve(task_name)
+    options = dict(options or {})
+    scorer = SCORERS.get(kind)
+    items_by_id: dict[str, Item] | None = None
+    if task is not None and any("item_id" in r and "gold" not in r for r in rows):
+        items_by_id = {it.id: it for it in task.load(source or Source.resolve())}
+    items: list[Item] = []
+    for i, row in enumerate(rows):
+        if "response" not in row or not isinstance(row["response"], str):
+            raise DataError(f"{where}:{i + 1}: needs a string `response`")
+        if task is not None and "gold" not in row:
+            item_id = str(row.get("item_id"))
+            if "item_id" not in row or items_by_id is None or item_id not in items_by_id:
+                raise DataError(f"{where}:{i + 1}: needs `gold` or an `item_id` of task {task_name!r}"
+                                + (f" (no item {item_id!r})" if "item_id" in row else ""))
+            item = items_by_id[item_id]
+            items.append(scorer.external_item(item) if scorer is not None and scorer.external_item else item)
+            continue
+        if scorer is None:
+            raise HarnessError(f"no scorer for task kind {kind!r}; known kinds: {', '.join(sorted(SCORERS))}")
+        try:
+            items.append(scorer.item_from_row(row, str(row.get("item_id", i))))
+        except (DataError, KeyError, TypeError, ValueError) as exc:
+            raise DataError(f"{where}:{i + 1}: {exc}") from None
+    if scorer is not None:
+        # The kind's grader, not the task's: lines made elsewhere follow no prompt variants of ours
+        # (choice permutations), and this one honours the command's options.
+        grader = scorer.grader({**options, "task": task_name})
+    elif task is not None:
+        grader = task.grader()
+    else:  # pragma: no cover - _resolve only returns kinds in SCORERS when task is None
+        raise HarnessError(f"no scorer for {task_name!r}")
+    grades: list[Grade] = []
+    try:
+        for start in range(0, len(rows), CHUNK):
+            batch = [(items[j], [rows[j]["response"]]) for j in range(start, min(start + CHUNK, len(rows)))]
+            grades += [g[0] for g in grader.grade(batch)]
+    finally:
+        grader.close()
+    return grades
+
+
+def write_scored(rows: Iterable[Mapping[str, Any]], grades: Iterable[Grade], out: TextIO) -> None:
+    for row, grade in zip(rows, grades):
+        line = dict(row)
+        line["verdict"] = grade.verdict
+        line["answer"] = grade.canonical
+        line["extracted"] = grade.extracted
+        line["detail"] = grade.detail  # why: the failed assertion, the crash, the timeout
+        out.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+def summary(grades: Sequence[Grade]) -> str:
+    counts = Counter(g.verdict for g in grades)
+    n = len(grades)
+    acc = counts["correct"] / n if n else 0.0
+    parts = ", ".join(f"{v} {counts[v]}" for v in VERDICTS)
+    return f"scored {n} lines: accuracy {100 * acc:.1f}% ({parts})"
+
+
+def score_command(
+    infile: Annotated[Path, typer.Argument(metavar="IN.jsonl", help="lines with `response` and `gold` or `item_id`")],
+    task: Annotated[str, typer.Option("--task", "-t", help="a task name (math500, gsm8k, ...) or a generic kind (math)")],
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="write scored lines here (default: stdout)")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="local benchmark files, for `item_id` lookups")] = None,
+    percent: Annotated[str, typer.Option("--percent", help="math: '33.5%' is 33.5 (strip) or 0.335 (divide)")] = "strip",
+    tolerance: Annotated[float, typer.Option("--tolerance", help="math: accepted relative difference between numbers")] = 0.0,
+    timeout: Annotated[float, typer.Option("--timeout", help="math: seconds per symbolic check before 'timeout'")] = 5.0,
+) -> None:
+    """Score generations made by anything: verdict and canonical answer per line, summary on stderr."""
+    if percent not in ("strip", "divide"):
+        raise typer.BadParameter("--percent must be 'strip' or 'divide'")
+    try:
+        rows = list(read_jsonl(infile))
+        grades = score_rows(rows, task, source=Source.resolve(data_dir),
+                            options={"percent": percent, "rel_tol": tolerance, "timeout_s": timeout},
+                            where=str(infile))
+    except HarnessError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if out is None:
+        write_scored(rows, grades, sys.stdout)
+    else:
+        with open(out, "w", encoding="utf-8") as fh:
+            write_scored(rows, grades, fh)
+    typer.echo(summary(grades), err=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("score")(score_command)

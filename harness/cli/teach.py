@@ -1,0 +1,60 @@
+"""`harness teach` and `harness export-sft`: the training queue of teachable items."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+DbOpt = Annotated[Optional[Path], typer.Option("--db", help="DuckDB results file (default: $HARNESS_DB, else ./harness.duckdb)")]
+
+
+def teach(
+    model: Annotated[str, typer.Option("--model", "-m", help="the model that should learn (alias or ingested name)")],
+    teacher: Annotated[Optional[str], typer.Option(help="a stronger model whose reliable solutions make an item teachable")] = None,
+    task: Annotated[list[str], typer.Option("--task", "-t", help="tasks (default: every task the model has runs of)")] = [],
+    min_teacher_rate: Annotated[float, typer.Option(help="teacher pass@1 that counts as 'solves reliably'")] = 0.75,
+    db: DbOpt = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Queue the items MODEL fails by majority but could learn: some of its own samples are right,
+    or TEACHER solves them reliably. Items nobody solves and items it already solves are left out.
+    Uses each model's newest finished run of each task."""
+    from harness.store import Store
+    from harness.analysis.teach import queue_teachable
+
+    tasks = [t.strip() for v in task for t in v.split(",") if t.strip()]
+    reports = queue_teachable(Store(db), model, teacher=teacher, tasks=tasks, min_teacher_rate=min_teacher_rate)
+    if as_json:
+        print(json.dumps([asdict(r) for r in reports]))
+        return
+    table = Table(title=f"teachable items queued for {model}")
+    for col in ("task", "items", "own samples right", f"{teacher or 'teacher'} solves", "run"):
+        table.add_column(col)
+    for r in reports:
+        table.add_row(r.task, str(r.n_items), str(r.own_samples), str(r.teacher), r.run_id)
+    Console().print(table)
+
+def export_sft_cmd(
+    model: Annotated[str, typer.Option("--model", "-m", help="whose training queue")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="JSONL file of chat-format SFT examples")],
+    include_exported: Annotated[bool, typer.Option("--all", help="also items exported before")] = False,
+    db: DbOpt = None,
+) -> None:
+    """Write the queued items as SFT data (the model's own shortest correct sample, else the
+    teacher's) and mark them exported: later scores on them are flagged as possibly contaminated."""
+    from harness.store import Store
+    from harness.analysis.teach import export_sft
+
+    n = export_sft(Store(db), model, out, include_exported=include_exported)
+    Console(stderr=True).print(f"wrote {n} SFT examples to {out}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(teach)
+    app.command("export-sft")(export_sft_cmd)

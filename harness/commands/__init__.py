@@ -1,1 +1,0 @@
-"""Command modules: each exposes `register(app)`; `harness.cli` imports them all."""

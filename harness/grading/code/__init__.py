@@ -1,0 +1,1 @@
+"""Code: program extraction, calibrated time limits, sandboxed execution and the behavioural vote."""

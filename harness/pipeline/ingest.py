@@ -1,0 +1,135 @@
+"""Store generations made elsewhere as runs, graded by the task's own grader as they are stored.
+
+Input: JSONL, one sample per line, with `model`, `task`, `item_id`, `response`, and optionally
+`sample` (default 0), `gold` (else taken from the task's own items, which needs its data) and
+`prompt`. One run is stored per model, holding every task it has lines for, so ingested models are
+compared and shown like any other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Sequence
+
+from harness import __version__
+from harness.data import Source, read_jsonl
+from harness.errors import DataError, HarnessError
+from harness.records import Completion, Item, Prompt, stable_hash
+from harness.grading.base import Grader
+from harness.pipeline.results import RunSummary, TaskSummary, record_results
+from harness.store import Store
+from harness.task import get_task
+
+
+def ingested_model_id(model: str) -> str:
+    return stable_hash({"ingested": model}, 20)
+
+
+def ingest_file(store: Store, path: Path, *, params_b: float | None = None, family: str | None = None,
+                source: Source | None = None, origin: str = "ingest") -> list[RunSummary]:
+    lines: list[tuple[int, dict[str, Any]]] = []
+    for lineno, row in enumerate(read_jsonl(path), 1):
+        missing = [f for f in ("model", "task", "item_id", "response") if row.get(f) is None]
+        if missing:
+            raise DataError(f"{path}:{lineno}: missing field(s) {', '.join(missing)}")
+        if not isinstance(row["response"], str):
+            raise DataError(f"{path}:{lineno}: response must be a string")
+        lines.append((lineno, row))
+    if not lines:
+        raise DataError(f"{path}: no lines to ingest")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return ingest_rows(store, lines, where=str(path), batch_key=f"ingest:{digest}", params_b=params_b,
+                       family=family, source=source or Source(), origin=origin)
+
+
+def ingest_rows(store: Store, lines: Sequence[tuple[int, dict[str, Any]]], *, where: str, batch_key: str,
+                params_b: float | None, family: str | None, source: Source, origin: str) -> list[RunSummary]:
+    by_model: dict[str, dict[str, list[tuple[int, dict[str, Any]]]]] = defaultdict(lambda: defaultdict(list))
+    for lineno, row in lines:
+        by_model[str(row["model"])][str(row["task"])].append((lineno, row))
+    for tasks in by_model.values():
+        for name in tasks:
+            get_task(name)  # unknown task names fail before anything is written
+    runs = []
+    for model, tasks in by_model.items():
+        model_id = ingested_model_id(model)
+        store.upsert_model(model_id, model, origin, None, params_b, family, {"name": model, "origin": origin})
+        k = max(_samples_per_item(rows) for rows in tasks.values())
+        run_id = store.start_run(model_id, model, k, {"source": origin}, sorted(tasks), f"harness ingest {where}",
+                                 __version__, source=origin)
+        summaries = []
+        try:
+            for name, rows in sorted(tasks.items()):
+                summaries.append(_ingest_task(store, run_id, model_id, name, rows, where, batch_key, source))
+        except BaseException:
+            store.finish_run(run_id, "failed")
+            raise
+        store.finish_run(run_id, "done")
+        runs.append(RunSummary(run_id, model, model_id, tuple(summaries)))
+    return runs
+
+
+def _samples_per_item(rows: Sequence[tuple[int, dict[str, Any]]]) -> int:
+    counts: dict[str, int] = defaultdict(int)
+    for _, row in rows:
+        counts[str(row["item_id"])] += 1
+    return max(counts.values())
+
+
+def _ingest_task(store: Store, run_id: str, model_id: str, name: str, rows: Sequence[tuple[int, dict[str, Any]]],
+                 where: str, batch_key: str, source: Source) -> TaskSummary:
+    task = get_task(name)
+    known: dict[str, Item] | None = None
+    grouped: dict[str, dict[int, tuple[int, dict[str, Any]]]] = defaultdict(dict)
+    for lineno, row in rows:
+        item_id, sample = str(row["item_id"]), int(row.get("sample", 0))
+        if sample in grouped[item_id]:
+            raise DataError(f"{where}:{lineno}: model {row['model']!r} task {name} item {item_id} sample {sample} "
+                            f"already given on line {grouped[item_id][sample][0]}")
+        grouped[item_id][sample] = (lineno, row)
+    items, prompts, samples = [], [], []
+    for item_id, by_sample in grouped.items():
+        first_line, first = next(iter(by_sample.values()))
+        gold = first.get("gold")
+        if gold is None:
+            if known is None:
+                try:
+                    # Outside generations saw the dataset's own choice order: no shuffle, one ordering.
+                    opts = {**source.options, "shuffle": False, "permutations": 1}
+                    known = {it.id: it for it in task.load(Source(source.data_dir, None, opts))}
+                except HarnessError as exc:
+                    raise DataError(f"{where}:{first_line}: no gold given, and task {name}'s items could not be "
+                                    f"loaded to find it ({exc})") from None
+            if item_id not in known:
+                raise DataError(f"{where}:{first_line}: no gold given and task {name} has no item {item_id!r}")
+            item = known[item_id]
+        else:
+            base = known.get(item_id) if known else None
+            item = Item(item_id, str(gold), dict(base.fields) if base else {}, dict(base.meta) if base else {})
+        prompt = Prompt(text=str(first["prompt"])) if first.get("prompt") is not None else \
+            Prompt(text=f"<prompt not recorded: {name} item {item_id}>")
+        items.append(item)
+        prompts.append(prompt)
+        samples.append([(i, by_sample[i][1]["response"]) for i in sorted(by_sample)])
+    return store_graded(store, run_id, model_id, name, task.version, batch_key, items, prompts, samples,
+                        task.grader())
+
+
+def store_graded(store: Store, run_id: str, model_id: str, task: str, version: int, sampling_key: str,
+                 items: Sequence[Item], prompts: Sequence[Prompt], samples: Sequence[Sequence[tuple[int, str]]],
+                 grader: Grader) -> TaskSummary:
+    """Store completions made elsewhere for one task of a run, then grade, vote and record them.
+    `samples[j]` is item j's (sample index, text) pairs; they are kept under `sampling_key`, which no
+    `harness run` uses, so a run never takes them for its own samples. Closes the grader."""
+    store.put_items(task, version, [(it, (p,)) for it, p in zip(items, prompts)])
+    gens = [(p.hash, i, None, Completion(text, "stop")) for p, pairs in zip(prompts, samples) for i, text in pairs]
+    keys = iter(store.put_generations(run_id, model_id, sampling_key, gens))
+    sample_keys = [[(i, next(keys)) for i, _ in pairs] for pairs in samples]
+    try:
+        grades = grader.grade([(it, [text for _, text in pairs]) for it, pairs in zip(items, samples)])
+    finally:
+        grader.close()
+    return record_results(store, run_id, task, version, items, sample_keys, grades,
+                          max(len(pairs) for pairs in samples), generated=0, reused=len(gens))

@@ -1,0 +1,141 @@
+"""From grades to stored results: the vote per item, the summary per task, and the tables written.
+
+Shared by the run loop and by ingestion of generations made elsewhere, so a run is a run whatever
+produced its completions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import pyarrow as pa
+
+from harness.records import Grade, Item
+from harness.store import Store
+from harness.vote import Vote, maj_at_k, pass_at_k, vote
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSummary:
+    task: str
+    version: int
+    n_items: int
+    k: int
+    generated: int
+    reused: int
+    maj_at_k: float
+    pass_at_1: float
+    pass_at_k: float
+    n_timeout: int
+    n_unparseable: int
+    # items of this task exported as training data for this model before: their scores may be inflated
+    possibly_contaminated: int = 0
+    reports: tuple[Any, ...] = ()  # harness.task.Report
+    n: int | None = None  # samples per item behind the estimates (>= k); None means k
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "task": self.task, "version": self.version, "n_items": self.n_items, "k": self.k,
+            "n": self.n if self.n is not None else self.k,
+            "generated": self.generated, "reused": self.reused, "maj_at_k": self.maj_at_k,
+            "pass_at_1": self.pass_at_1, "pass_at_k": self.pass_at_k, "n_timeout": self.n_timeout,
+            "n_unparseable": self.n_unparseable, "possibly_contaminated": self.possibly_contaminated,
+            **({"reports": {r.name: r.data for r in self.reports}} if self.reports else {}),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """What a run stored, per task: made by `harness run` and by every ingest path alike."""
+
+    run_id: str
+    model: str
+    model_id: str
+    tasks: tuple[TaskSummary, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "model": self.model, "model_id": self.model_id,
+                "tasks": [t.to_json() for t in self.tasks]}
+
+
+def item_maj_at_k(grades: Sequence[Grade], v: Vote, k: int) -> float:
+    """maj@k of one item: its vote's outcome with k samples, the subset estimator with more."""
+    if len(grades) <= k:
+        return float(v.correct)
+    return maj_at_k(grades, k)
+
+
+def item_pass_at_k(v: Vote, k: int) -> float:
+    """pass@k of one item; an item with fewer than k samples uses all it has."""
+    return pass_at_k(v.n, v.n_correct, min(k, v.n)) if v.n else 0.0
+
+
+def record_results(store: Store, run_id: str, task: str, version: int, items: Sequence[Item],
+                   samples: Sequence[Sequence[tuple[int, str | None]]], grades: Sequence[Sequence[Grade]],
+                   k: int, *, generated: int, reused: int, contaminated: set[str] = frozenset()) -> TaskSummary:
+    """Vote on each item, store scores per sample, results per item and the task summary.
+    `samples[j]` lists (sample index, generation key) of item j, aligned with `grades[j]`.
+
+    With n > k samples an item's maj@k is the subset estimator of `harness.vote.maj_at_k` and its
+    pass@k the unbiased estimator; `maj_correct` (what paired comparisons use) is the vote over all n."""
+    votes = [vote(g) for g in grades]
+    maj = [item_maj_at_k(g, v, k) for g, v in zip(grades, votes)]
+    n = len(items)
+    summary = TaskSummary(
+        task=task, version=version, n_items=n, k=k, generated=generated, reused=reused,
+        maj_at_k=sum(maj) / n,
+        pass_at_1=sum(v.pass_at_1 for v in votes) / n,
+        pass_at_k=sum(item_pass_at_k(v, k) for v in votes) / n,
+        n_timeout=sum(v.n_timeout for v in votes),
+        n_unparseable=sum(v.n_unparseable for v in votes),
+        possibly_contaminated=sum(it.id in contaminated for it in items),
+        n=max((v.n for v in votes), default=k),
+    )
+    store.put_results(run_id, task, version, _score_table(run_id, task, items, samples, grades),
+                      _item_table(run_id, task, version, items, votes, maj, k), summary.to_json())
+    return summary
+
+
+def _score_table(run_id, task, items, samples, grades) -> pa.Table:
+    cols: dict[str, list] = {c: [] for c in ("item_id", "sample_index", "gen_key", "extracted", "canonical",
+                                             "verdict", "cls", "detail")}
+    for item, item_samples, item_grades in zip(items, samples, grades):
+        for (i, key), g in zip(item_samples, item_grades):
+            for col, val in (("item_id", item.id), ("sample_index", i), ("gen_key", key),
+                             ("extracted", g.extracted), ("canonical", g.canonical), ("verdict", g.verdict),
+                             ("cls", g.cls), ("detail", g.detail)):
+                cols[col].append(val)
+    n = len(cols["item_id"])
+    return pa.table({
+        "run_id": [run_id] * n, "task": [task] * n, "item_id": cols["item_id"],
+        "sample_index": pa.array(cols["sample_index"], pa.int32()),
+        "gen_key": pa.array(cols["gen_key"], pa.string()),
+        "extracted": pa.array(cols["extracted"], pa.string()),
+        "canonical": pa.array(cols["canonical"], pa.string()),
+        "verdict": cols["verdict"], "cls": pa.array(cols["cls"], pa.int32()),
+        "detail": pa.array(cols["detail"], pa.string()),
+    })
+
+
+def _item_table(run_id, task, version, items, votes, maj, k) -> pa.Table:
+    n = len(items)
+    return pa.table({
+        "run_id": [run_id] * n,
+        "task": [task] * n,
+        "task_version": pa.array([version] * n, pa.int32()),
+        "item_id": [it.id for it in items],
+        "gold": [it.gold for it in items],
+        "n": pa.array([v.n for v in votes], pa.int32()),
+        "n_correct": pa.array([v.n_correct for v in votes], pa.int32()),
+        "n_unparseable": pa.array([v.n_unparseable for v in votes], pa.int32()),
+        "n_timeout": pa.array([v.n_timeout for v in votes], pa.int32()),
+        "maj_answer": pa.array([v.answer for v in votes], pa.string()),
+        "maj_correct": [v.correct for v in votes],
+        "vote_share": [v.share for v in votes],
+        "margin": [v.margin for v in votes],
+        "n_classes": pa.array([v.n_classes for v in votes], pa.int32()),
+        "pass_at_1": [v.pass_at_1 for v in votes],
+        "pass_at_k": [item_pass_at_k(v, k) for v in votes],
+        "maj_at_k": maj,
+    })
