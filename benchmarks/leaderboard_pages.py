@@ -22,13 +22,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from harness.records import Completion, Item, Prompt  # noqa: E402
-from harness.store import Store  # noqa: E402
+from harness.store import ItemResultRow, ScoreRow, Store, TaskResultRow, now  # noqa: E402
 
 MODELS = [("phi", 14.7, "phi", 0.62, 2), ("70b", 70.6, "llama", 0.78, 2), ("8b", 8.0, "llama", 0.5, 1),
           ("1.5b", 1.5, "qwen", 0.3, 1)]  # name, params (B), family, skill, nights
@@ -94,30 +93,22 @@ def _task(store: Store, rng: np.random.Generator, run_id: str, model_id: str, ta
     flat_ans = answers.reshape(-1).astype(str)
     verdict = np.where(unparseable, "unparseable", np.where(cls == 0, "correct", "incorrect")).reshape(-1)
     ids = [it.id for it, _ in rows]
-    scores = pa.table({
-        "run_id": [run_id] * (n * K), "task": [task] * (n * K), "item_id": np.repeat(ids, K).tolist(),
-        "sample_index": pa.array(np.tile(np.arange(K), n), pa.int32()), "gen_key": keys,
-        "extracted": pa.array(np.where(unparseable.reshape(-1), None, flat_ans).tolist(), pa.string()),
-        "canonical": pa.array(np.where(unparseable.reshape(-1), None, flat_ans).tolist(), pa.string()),
-        "verdict": verdict.tolist(),
-        "cls": pa.array(np.where(unparseable, None, cls).reshape(-1).tolist(), pa.int32()),
-        "detail": pa.array([None] * (n * K), pa.string()),
-    })
+    ext = np.where(unparseable.reshape(-1), None, flat_ans).tolist()
+    cls_flat = np.where(unparseable, None, cls).reshape(-1).tolist()
+    item_col = np.repeat(ids, K).tolist()
+    sample_col = np.tile(np.arange(K), n).tolist()
+    scores = [ScoreRow(run_id, task, item_col[j], int(sample_col[j]), keys[j], ext[j], ext[j], str(verdict[j]),
+                       None if cls_flat[j] is None else int(cls_flat[j]), None) for j in range(n * K)]
     has_vote = top > 0
     maj_answer = np.where(has_vote, (gold + winner * 7).astype(str), None)
-    item_tab = pa.table({
-        "run_id": [run_id] * n, "task": [task] * n, "task_version": pa.array([1] * n, pa.int32()), "item_id": ids,
-        "gold": [it.gold for it, _ in rows], "n": pa.array([K] * n, pa.int32()),
-        "n_correct": pa.array(n_correct, pa.int32()), "n_unparseable": pa.array(n_unp, pa.int32()),
-        "n_timeout": pa.array([0] * n, pa.int32()), "maj_answer": pa.array(maj_answer.tolist(), pa.string()),
-        "maj_correct": (has_vote & (winner == 0)).tolist(), "vote_share": (top / K).tolist(),
-        "margin": ((top - runner_up) / K).tolist(), "n_classes": pa.array((counts > 0).sum(axis=1), pa.int32()),
-        "pass_at_1": (n_correct / K).tolist(), "pass_at_k": (n_correct > 0).astype(float).tolist(),
-    })
-    summary = {"n_items": n, "k": K, "n": K, "generated": n * K, "reused": 0,
-               "maj_at_k": float((has_vote & (winner == 0)).mean()), "pass_at_1": float((n_correct / K).mean()),
-               "pass_at_k": float((n_correct > 0).mean()), "n_timeout": 0, "n_unparseable": int(n_unp.sum())}
-    store.put_results(run_id, task, 1, scores, item_tab, summary)
+    maj_ok = (has_vote & (winner == 0)).tolist()
+    item_rows = [ItemResultRow(run_id, task, 1, ids[j], rows[j][0].gold, K, int(n_correct[j]), int(n_unp[j]), 0,
+                               maj_answer[j], bool(maj_ok[j]), float(top[j] / K), float((top[j] - runner_up[j]) / K),
+                               int((counts[j] > 0).sum()), float(n_correct[j] / K), float(n_correct[j] > 0),
+                               float(maj_ok[j])) for j in range(n)]
+    summary = TaskResultRow(run_id, task, 1, n, K, n * K, 0, float(np.mean(maj_ok)), float((n_correct / K).mean()),
+                            float((n_correct > 0).mean()), 0, int(n_unp.sum()), now(), 0, K)
+    store.put_results(scores, item_rows, summary)
     return n * K
 
 

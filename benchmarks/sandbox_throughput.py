@@ -22,7 +22,7 @@ from pathlib import Path
 
 from harness.data import Source
 from harness.sandbox import Job, Limits, Sandbox, probe
-from harness.task import get_task
+from harness.tasks import get_task
 
 
 def baseline(programs: list[str], workers: int, flags: tuple[str, ...] = ()) -> tuple[float, int]:

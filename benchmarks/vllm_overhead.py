@@ -45,7 +45,7 @@ def main() -> None:
     from harness.records import Sampling
     from harness.pipeline.runner import run
     from harness.store import Store
-    from harness.task import get_task
+    from harness.tasks import get_task
     from harness.tiny import build_tiny_model
 
     model = args.model or build_tiny_model(Path(tempfile.gettempdir()) / "harness-bench-tiny")

@@ -9,9 +9,9 @@ from __future__ import annotations
 import gzip
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator
 
 from harness.errors import DataError
 
@@ -24,19 +24,16 @@ class Source:
 
     data_dir: Path | None = None
     limit: int | None = None
-    # Task options from the command line (e.g. {"permutations": 4} for multiple choice).
-    options: Mapping[str, Any] = field(default_factory=dict)
 
     @staticmethod
-    def resolve(data_dir: str | Path | None = None, limit: int | None = None,
-                options: Mapping[str, Any] | None = None) -> "Source":
+    def resolve(data_dir: str | Path | None = None, limit: int | None = None) -> "Source":
         if data_dir is None and os.environ.get(DATA_DIR_ENV):
             data_dir = os.environ[DATA_DIR_ENV]
         if data_dir is not None:
             data_dir = Path(data_dir).expanduser()
             if not data_dir.is_dir():
                 raise DataError(f"data folder {data_dir} does not exist (from --data-dir or ${DATA_DIR_ENV})")
-        return Source(data_dir=data_dir, limit=limit, options=dict(options or {}))
+        return Source(data_dir=data_dir, limit=limit)
 
 
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:

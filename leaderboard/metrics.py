@@ -24,6 +24,7 @@ import pandas as pd
 
 from harness.analysis import stats
 from harness.analysis.compare import ItemOutcome, Key
+from harness.store.schema import LATEST_RUN_ORDER
 
 from harness.store.queries import METRIC_COLUMNS
 
@@ -45,7 +46,7 @@ def latest(scores: pd.DataFrame) -> pd.DataFrame:
     done = scores[scores["status"] == "done"]
     if done.empty:
         return done.copy()
-    last = done.sort_values(["started_at", "run_id"]).groupby(["model", "task"], sort=True).tail(1)
+    last = done.sort_values(list(LATEST_RUN_ORDER)).groupby(["model", "task"], sort=True).tail(1)
     return last.sort_values(["model", "task"]).reset_index(drop=True)
 
 
@@ -126,20 +127,9 @@ def voting_gain(rows: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["task", "gain"], ascending=[True, False]).reset_index(drop=True)
 
 
-def _missing(x: object) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x))
-
-
 def outcomes(items: pd.DataFrame) -> dict[Key, ItemOutcome]:
     """item_outcomes rows of one model as `harness.compare` takes them, keyed by (task, item id)."""
-    cols = ("task", "item_id", "maj_correct", "pass_at_1", "pass_at_k", "maj_answer", "vote_share", "gold")
-    return {
-        (task, item_id): ItemOutcome(
-            maj_correct=bool(maj), pass_at_1=float(p1), pass_at_k=None if _missing(pk) else float(pk),
-            answer=None if _missing(ans) else str(ans), share=float(share),
-            gold=None if _missing(gold) else str(gold))
-        for task, item_id, maj, p1, pk, ans, share, gold in zip(*(items[c].tolist() for c in cols))
-    }
+    return {(r["task"], r["item_id"]): ItemOutcome.from_row(r) for r in items.to_dict("records")}
 
 
 def majority_verdict(items: pd.DataFrame) -> pd.Series:

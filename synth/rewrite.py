@@ -12,7 +12,9 @@ Pipeline, for a batch of prompts:
 Every candidate gets exactly one outcome (`accepted` or the first reason it failed), so acceptance
 statistics count every candidate once. Accepted candidates become Items `<source id>/r<j>`.
 
-Generations here are not cached in the results store: a rerun asks the models again.
+`harness synth rewrite` hands `rewrite` backends that answer from the results store first
+(`harness.pipeline.generate.StoredGenerator`): a rerun or a resumed crash asks the models only for
+what is missing.
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ adds cyclic shifts of it, evenly spaced, capped at the number of choices, so wit
 of choices the gold answer sits once at every position. `item.meta["perms"]` holds them: `perm[j]` is
 the ORIGINAL index of the choice shown at position j; sample i of an item sees `perms[i % len(perms)]`.
 
-Task options (from `Source.options`): `permutations` (int, default 1), `shuffle` (bool, default per
-task), `shuffle_seed` (int, default 0).
+Task options (`--task-arg NAME=VALUE`; `--permutations N` sets the first): `permutations` (int, default 1),
+`shuffle` (bool, default per task), `shuffle_seed` (int, default 0).
 
 Prompts. `cot`: zero-shot chain of thought ending in the fixed line "Answer: $LETTER". `plain`: the
 question and options, answered by a letter alone (for base models: the text ends in "Answer:").
@@ -27,7 +27,7 @@ from harness.errors import DataError
 from harness.grading.choice.grade import LETTERS, ChoiceGrader
 from harness.records import Item, Message, Prompt
 from harness.grading.choice.position_bias import position_bias_report
-from harness.task import Task
+from harness.task import Task, TaskOption
 
 MAX_CHOICES = 10
 
@@ -62,25 +62,21 @@ def orderings(n_choices: int, n_perms: int, seed: int, shuffle: bool = True) -> 
     return tuple(tuple(base[s:] + base[:s]) for s in shifts)
 
 
-def _option(source: Source, key: str, default: Any, kind: type) -> Any:
-    value = source.options.get(key)
-    if value is None:
-        return default
-    if kind is bool and isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    try:
-        return kind(value)
-    except (TypeError, ValueError):
-        raise DataError(f"task option {key}={value!r} is not a valid {kind.__name__}") from None
+def choice_options(shuffle_default: bool = True) -> tuple[TaskOption, ...]:
+    """The options every multiple-choice task declares."""
+    return (
+        TaskOption("permutations", int, 1, "evaluate each item under N orderings (cyclic shifts of its base order)"),
+        TaskOption("shuffle", bool, shuffle_default, "base order: a seeded shuffle per item, or the dataset's order"),
+        TaskOption("shuffle_seed", int, 0, "seed of the per-item shuffles"),
+    )
 
 
-def make_items(rows: Iterable[ChoiceRow], source: Source, shuffle_default: bool = True) -> list[Item]:
+def make_items(rows: Iterable[ChoiceRow], *, permutations: int = 1, shuffle: bool = True,
+               shuffle_seed: int = 0) -> list[Item]:
     """Items with gold = the ORIGINAL letter and the orderings each sample index will see."""
-    n_perms = _option(source, "permutations", 1, int)
+    n_perms = permutations
     if n_perms < 1:
         raise DataError(f"--permutations must be at least 1, got {n_perms}")
-    shuffle = _option(source, "shuffle", shuffle_default, bool)
-    shuffle_seed = _option(source, "shuffle_seed", 0, int)
     items = []
     for row in rows:
         n = len(row.choices)
@@ -141,15 +137,17 @@ def render_plain(item: Item) -> tuple[Prompt, ...]:
 PLAIN_SAMPLING = {"max_tokens": 32, "stop": ("\nQuestion:",)}
 
 
-def choice_tasks(name: str, load: Callable[[Source], list[Item]], description: str, version: int = 1,
-                 cot_sampling: dict[str, Any] | None = None) -> tuple[Task, Task]:
-    """The pair of tasks for one data set: `name` (chain of thought) and `name_plain` (letter only)."""
+def choice_tasks(name: str, load: Callable[..., list[Item]], description: str, version: int = 1,
+                 cot_sampling: dict[str, Any] | None = None, shuffle_default: bool = True) -> tuple[Task, Task]:
+    """The pair of tasks for one data set: `name` (chain of thought) and `name_plain` (letter only).
+    `load(source, **options)` takes the options of `choice_options`."""
+    options = choice_options(shuffle_default)
     cot = Task(name=name, version=version, kind="choice", load=load, render=render_cot, grader=ChoiceGrader,
                description=description + "; zero-shot chain of thought, 'Answer: X' line",
-               sampling=dict(cot_sampling or {}), reports=(position_bias_report,))
+               sampling=dict(cot_sampling or {}), reports=(position_bias_report,), options=options)
     plain = Task(name=f"{name}_plain", version=version, kind="choice", load=load, render=render_plain,
                  grader=partial(ChoiceGrader, direct=True), description=description + "; answer letter only",
-                 sampling=dict(PLAIN_SAMPLING), reports=(position_bias_report,))
+                 sampling=dict(PLAIN_SAMPLING), reports=(position_bias_report,), options=options)
     return cot, plain
 
 
@@ -169,7 +167,7 @@ def row_from_local(i: int, row: dict[str, Any], where: str) -> ChoiceRow:
                      subject=None if row.get("subject") is None else str(row["subject"]))
 
 
-def load_local_jsonl(source: Source, filename: str, shuffle_default: bool = True) -> list[Item]:
+def load_local_jsonl(source: Source, filename: str, **options: Any) -> list[Item]:
     """Items from `data_dir/filename`, a JSONL file with `question`, `choices` (list), `answer_index`
     and optionally `id` and `subject`."""
     if source.data_dir is None:
@@ -180,7 +178,7 @@ def load_local_jsonl(source: Source, filename: str, shuffle_default: bool = True
     if len(set(ids)) != len(ids):
         dup = next(x for x in ids if ids.count(x) > 1)
         raise DataError(f"{filename}: item id {dup!r} appears more than once")
-    return make_items(parsed, source, shuffle_default)
+    return make_items(parsed, **options)
 
 
 def local_choice_tasks(name: str, filename: str, description: str, version: int = 1) -> tuple[Task, Task]:

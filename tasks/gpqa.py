@@ -15,7 +15,6 @@ The data lists the correct answer first, so choices are ALWAYS shuffled (seeded 
 from __future__ import annotations
 
 import csv
-import dataclasses
 import os
 from functools import partial
 from typing import Any
@@ -134,13 +133,12 @@ def to_row(i: int, row: dict[str, Any], where: str) -> ChoiceRow:
     )
 
 
-def load(source: Source, config: str) -> list:
+def load(source: Source, config: str, *, shuffle: bool = True, **options: Any) -> list:
     # The correct answer is listed first in the data: never keep that order.
-    if source.options.get("shuffle") is False:
+    if not shuffle:
         raise DataError("GPQA lists the correct answer first and has no canonical option order, so items cannot "
                         "be shown unshuffled; to score generations made elsewhere, give each line its `gold` letter "
                         "(harness score --task choice)")
-    source = dataclasses.replace(source, options={**source.options, "shuffle": True})
     local = source.data_dir
     if local is not None and (local / f"{config}.jsonl").is_file():
         rows, where = load_rows(source, f"{config}.jsonl", hub=None), f"{config}.jsonl"
@@ -148,7 +146,7 @@ def load(source: Source, config: str) -> list:
         rows, where = _csv_rows(source, f"{config}.csv"), f"{config}.csv"
     else:  # no local copy (GPQA is never shipped in a data folder): the hub, with the user's token
         rows, where = hub_rows(config, source.limit), f"{HUB}/{config}"
-    return make_items([to_row(i, r, where) for i, r in rows], source)
+    return make_items([to_row(i, r, where) for i, r in rows], shuffle=True, **options)
 
 
 GPQA_DIAMOND, GPQA_DIAMOND_PLAIN = choice_tasks(

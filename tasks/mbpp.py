@@ -70,7 +70,7 @@ def _load(source: Source, *, sanitized: bool) -> list[Item]:
     filename = "mbpp_sanitized.jsonl" if sanitized else "mbpp.jsonl"
     text_field = "prompt" if sanitized else "text"
     # The limit applies to test items, not to the file's first lines (which are train/prompt items).
-    rows = load_rows(Source(source.data_dir, None, source.options), filename, hub=HUB,
+    rows = load_rows(Source(source.data_dir, None), filename, hub=HUB,
                      config="sanitized" if sanitized else "full", split="test", revision=REVISION,
                      required=("task_id", text_field, "code", "test_list"))
     items = []

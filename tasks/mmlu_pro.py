@@ -39,14 +39,14 @@ def to_row(i: int, row: dict[str, Any]) -> ChoiceRow:
                      answer_index=answer, subject=str(row["category"]))
 
 
-def load(source: Source, categories: frozenset[str] | None = None) -> list[Item]:
+def load(source: Source, categories: frozenset[str] | None = None, **options: Any) -> list[Item]:
     """All of MMLU-Pro's test split, or only `categories`; `--limit` counts kept questions."""
     unlimited = dataclasses.replace(source, limit=None) if categories is not None else source
     rows = load_rows(unlimited, FILENAME, hub=HUB, split="test", revision=REVISION, required=REQUIRED)
     kept = [to_row(i, r) for i, r in rows if categories is None or str(r["category"]).lower() in categories]
     if source.limit is not None:
         kept = kept[: source.limit]
-    return make_items(kept, source)
+    return make_items(kept, **options)
 
 
 MMLU_PRO, MMLU_PRO_PLAIN = choice_tasks(

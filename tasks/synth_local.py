@@ -19,7 +19,7 @@ from harness.grading.math import MathGrader
 from harness.records import Item, Message, Prompt
 from harness.task import Task
 from harness.grading.math.tolerance import ToleranceGrader
-from harness.synth.items_io import REQUIRED, row_to_item
+from harness.items_io import REQUIRED, row_to_item
 
 from harness.tasks.gsm8k import render as render_gsm8k
 

@@ -59,6 +59,20 @@ class ItemOutcome:
         raise HarnessError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
 
     @staticmethod
+    def from_row(r: Mapping[str, object]) -> "ItemOutcome":
+        """From an `item_results` row (a dict, or a DataFrame record: NaN and None both mean missing)."""
+        def given(x: object) -> bool:
+            return x is not None and not (isinstance(x, float) and x != x)
+
+        return ItemOutcome(
+            maj_correct=bool(r["maj_correct"]), pass_at_1=float(r["pass_at_1"]),
+            pass_at_k=float(r["pass_at_k"]) if given(r.get("pass_at_k")) else None,
+            answer=str(r["maj_answer"]) if given(r.get("maj_answer")) else None,
+            share=float(r["vote_share"]) if given(r.get("vote_share")) else None,
+            gold=str(r["gold"]) if given(r.get("gold")) else None,
+        )
+
+    @staticmethod
     def from_vote(v: Vote, gold: str | None = None, k: int | None = None) -> "ItemOutcome":
         """From a majority vote over an item's samples; pass@k for `k` when given (k <= n)."""
         return ItemOutcome(

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import shlex
-import sys
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
 
-from harness.cli.common import DataDirOpt, DbOpt, JsonOpt, ModelsOpt, ProgressOpt, TaskArgOpt, err, out, pct, print_summary, split_csv
-from harness.errors import HarnessError
+from harness.cli.common import DbOpt, JsonOpt, ModelsOpt, out
 
 
 def list_models(models: ModelsOpt = None, as_json: JsonOpt = False) -> None:
@@ -35,17 +31,20 @@ def list_models(models: ModelsOpt = None, as_json: JsonOpt = False) -> None:
 
 def list_tasks(as_json: JsonOpt = False) -> None:
     """List the tasks this harness knows."""
-    from harness.task import registry
+    from harness.tasks import registry
 
     reg = registry()
     if as_json:
-        print(json.dumps({n: {"version": t.version, "kind": t.kind, "description": t.description} for n, t in reg.items()}))
+        print(json.dumps({n: {"version": t.version, "kind": t.kind, "description": t.description,
+                              "options": {o.name: {"type": o.kind.__name__, "default": o.default, "help": o.help}
+                                          for o in t.options}}
+                          for n, t in reg.items()}))
         return
-    table = Table(title="tasks")
-    for col in ("task", "version", "kind", "description"):
+    table = Table(title="tasks (options: --task-arg NAME=VALUE)")
+    for col in ("task", "version", "kind", "description", "options"):
         table.add_column(col)
     for name, t in reg.items():
-        table.add_row(name, str(t.version), t.kind, t.description)
+        table.add_row(name, str(t.version), t.kind, t.description, ", ".join(o.name for o in t.options))
     out.print(table)
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Annotated, Any, Mapping, Optional, Sequence
 
 import typer
+
+from harness.cli.common import DbOpt, split_csv
 from rich.console import Console
 
 from harness.analysis.compare import METRICS, ItemOutcome, Key, compare
@@ -55,11 +57,7 @@ def load_results(store: Any, name: str, models_path: Path | None = None,
         if run_id is None or not rows:
             continue
         for r in rows:
-            outcomes[(task, str(r["item_id"]))] = ItemOutcome(
-                maj_correct=bool(r["maj_correct"]), pass_at_1=float(r["pass_at_1"]),
-                pass_at_k=None if r["pass_at_k"] is None else float(r["pass_at_k"]),
-                answer=r["maj_answer"], share=r["vote_share"], gold=r["gold"],
-            )
+            outcomes[(task, str(r["item_id"]))] = ItemOutcome.from_row(r)
         runs[task] = TaskRun(run_id, max(int(r["n"]) for r in rows), int(rows[0]["task_version"]), len(rows))
     params_b = store.model_params_b(name)
     if params_b is None:
@@ -121,15 +119,11 @@ def _parse_pair(pair: Sequence[str]) -> tuple[str, str]:
     raise HarnessError("name two models: harness compare A vs B (e.g. harness compare phi vs 70b)")
 
 
-def _split(values: Sequence[str]) -> list[str]:
-    return [v.strip() for val in values for v in val.split(",") if v.strip()]
-
-
 def compare_command(
     pair: Annotated[list[str], typer.Argument(metavar="A vs B", help="two model aliases or ingested model names")],
     task: Annotated[Optional[list[str]], typer.Option("--task", "-t", help="task (repeat or comma-separate); default: every task either model has")] = None,
     metric: Annotated[str, typer.Option(help="maj@k (per-item majority outcome), pass@1 (per-item mean) or pass@k")] = "maj@k",
-    db: Annotated[Optional[Path], typer.Option("--db", help="DuckDB results file; default: $HARNESS_DB or ./harness.duckdb")] = None,
+    db: DbOpt = None,
     models: Annotated[Optional[Path], typer.Option("--models", help="models file, for parameter counts and --run")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, markdown or json")] = "table",
     items: Annotated[bool, typer.Option("--items", help="list the items whose outcomes differ, most confident disagreements first")] = False,
@@ -156,7 +150,7 @@ def compare_command(
         raise HarnessError("--resamples must be at least 100 for a 95% interval to mean anything")
     err = Console(stderr=True)
     store = Store(db, read_only=True)
-    requested = _split(task or []) or None
+    requested = split_csv(task) or None
     a, b = load_results(store, a_name, models, requested), load_results(store, b_name, models, requested)
     wanted = requested or sorted(set(a.runs) | set(b.runs))
     if not a.runs and not b.runs:
@@ -204,7 +198,7 @@ def _run_missing(missing: Sequence[tuple[str, str, TaskRun | None]], db: Path | 
     from harness.models import resolve
     from harness.pipeline.runner import run
     from harness.store import Store
-    from harness.task import get_task
+    from harness.tasks import get_task
 
     for model, task, other in missing:
         spec = resolve(model, models_path)

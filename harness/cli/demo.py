@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import shlex
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
 
-from harness.cli.common import DataDirOpt, DbOpt, JsonOpt, ModelsOpt, ProgressOpt, TaskArgOpt, err, out, pct, print_summary, split_csv
-from harness.errors import HarnessError
+from harness.cli.common import DbOpt, err, print_summary
 
 
 def demo(
@@ -32,7 +27,7 @@ def demo(
     from harness.models import ModelSpec
     from harness.pipeline.runner import run as do_run
     from harness.store import Store
-    from harness.task import get_task
+    from harness.tasks import get_task
     from harness.tiny import build_tiny_model
 
     path = build_tiny_model(model_dir)

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from harness.cli.common import DataDirOpt, DbOpt, JsonOpt, ModelsOpt, err, print_summary
+from harness.cli.common import DbOpt, JsonOpt, ModelsOpt, err, print_summary
 from harness.errors import HarnessError
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
+
+from harness.cli.common import DbOpt
 
 from harness.errors import HarnessError
 
@@ -42,7 +44,7 @@ def streamlit_env(db: Path) -> dict[str, str]:
 
 
 def leaderboard(
-    db: Annotated[Optional[Path], typer.Option("--db", help="DuckDB results file (default: $HARNESS_DB, else ./harness.duckdb)")] = None,
+    db: DbOpt = None,
     port: Annotated[int, typer.Option("--port", help="port to serve on")] = DEFAULT_PORT,
     host: Annotated[str, typer.Option("--host", help="address to bind; 0.0.0.0 exposes the app to the network")] = "127.0.0.1",
 ) -> None:

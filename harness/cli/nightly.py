@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+
+from harness.cli.common import DataDirOpt, DbOpt, JsonOpt, ModelsOpt, split_csv
 from rich.console import Console
 from rich.table import Table
 
@@ -22,10 +23,10 @@ def nightly(
     limit: Annotated[Optional[int], typer.Option(help="first N items of each task")] = None,
     alpha: Annotated[float, typer.Option(help="significance level for a change")] = 0.05,
     check_only: Annotated[bool, typer.Option("--check-only", help="skip the runs; check the newest runs in the store")] = False,
-    db: Annotated[Optional[Path], typer.Option("--db")] = None,
-    models: Annotated[Optional[Path], typer.Option("--models", help="models file")] = None,
-    data_dir: Annotated[Optional[Path], typer.Option("--data-dir")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    db: DbOpt = None,
+    models: ModelsOpt = None,
+    data_dir: DataDirOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Run TASKs on every MODEL (everything already stored is reused), then judge each model's
     newest run of each task against its previous one, item by item (McNemar's exact test, paired
@@ -35,9 +36,9 @@ def nightly(
     from harness.analysis.nightly import check_models
     from harness.pipeline.runner import run
     from harness.store import Store
-    from harness.task import get_tasks
+    from harness.tasks import get_tasks
 
-    names = [t.strip() for v in task for t in v.split(",") if t.strip()]
+    names = split_csv(task)
     tasks = get_tasks(names)
     store = Store(db)
     if not check_only:

@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
 
-from harness.cli.common import DataDirOpt, DbOpt, JsonOpt, ModelsOpt, ProgressOpt, TaskArgOpt, err, out, pct, print_summary, split_csv
+from harness.cli.common import DataDirOpt, DbOpt, JsonOpt, ModelsOpt, ProgressOpt, TaskArgOpt, print_summary, split_csv
 from harness.errors import HarnessError
 
 
@@ -23,14 +21,15 @@ def run(
     limit: Annotated[Optional[int], typer.Option(help="first N items of each task")] = None,
     db: DbOpt = None,
     models: ModelsOpt = None,
-    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="folder with local benchmark files (default: $HARNESS_DATA_DIR, else the hub)")] = None,
+    data_dir: DataDirOpt = None,
     temperature: Annotated[Optional[float], typer.Option(help="overrides the model's default")] = None,
     top_p: Annotated[Optional[float], typer.Option("--top-p")] = None,
     max_tokens: Annotated[Optional[int], typer.Option("--max-tokens")] = None,
     seed: Annotated[Optional[int], typer.Option(help="base seed; sample i of a prompt draws with a seed derived from it and i")] = None,
-    permutations: Annotated[Optional[int], typer.Option(help="multiple choice: evaluate each item under N orderings")] = None,
+    permutations: Annotated[Optional[int], typer.Option(help="multiple choice: evaluate each item under N orderings (= --task-arg permutations=N)")] = None,
+    task_arg: TaskArgOpt = [],
     as_json: JsonOpt = False,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="progress bars on stderr")] = True,
+    progress: ProgressOpt = True,
 ) -> None:
     """Generate k samples per item (reusing every stored one), grade, vote and store the results.
 
@@ -41,14 +40,18 @@ def run(
     from harness.data import Source
     from harness.pipeline.runner import run as do_run
     from harness.store import Store
-    from harness.task import get_tasks
+    from harness.task import configure_tasks, parse_task_args
+    from harness.tasks import get_tasks
 
     spec = models_mod.resolve(model, models)
     tasks = get_tasks(split_csv(task))
     if not tasks:
         raise HarnessError("no task given: pass --task NAME (see `harness tasks`)")
-    options = {"permutations": permutations} if permutations else {}
-    source = Source.resolve(data_dir, limit, options)
+    args = parse_task_args(task_arg)
+    if permutations is not None:
+        args.setdefault("permutations", str(permutations))
+    tasks = configure_tasks(tasks, args)
+    source = Source.resolve(data_dir, limit)
     sampling = {"temperature": temperature, "top_p": top_p, "max_tokens": max_tokens, "seed": seed}
     summary = do_run(spec, tasks, k, Store(db), source, n=n, sampling=sampling, progress=progress,
                      command=shlex.join(["harness", *sys.argv[1:]]))

@@ -28,6 +28,7 @@ from harness.data import Source, read_jsonl
 from harness.errors import DataError, HarnessError, UnknownTask
 from harness.grading.base import Grader
 from harness.records import VERDICTS, Grade, Item
+from harness.vote import pass_at_k, vote
 
 CHUNK = 256  # lines per grader call
 
@@ -100,7 +101,7 @@ def _resolve(task_name: str) -> tuple[str, Any]:
     """(kind, Task or None): a generic kind name first, else a registered task."""
     if task_name in SCORERS:
         return task_name, None
-    from harness.task import get_task
+    from harness.tasks import get_task
 
     try:
         task = get_task(task_name)
@@ -124,7 +125,7 @@ def score_rows(
     scorer = SCORERS.get(kind)
     items_by_id: dict[str, Item] | None = None
     if task is not None and any("item_id" in r and "gold" not in r for r in rows):
-        items_by_id = {it.id: it for it in task.load(source or Source.resolve())}
+        items_by_id = {it.id: it for it in task.load_items(source or Source.resolve())}
     items: list[Item] = []
     for i, row in enumerate(rows):
         if "response" not in row or not isinstance(row["response"], str):
@@ -151,14 +152,33 @@ def score_rows(
         grader = task.grader()
     else:  # pragma: no cover - _resolve only returns kinds in SCORERS when task is None
         raise HarnessError(f"no scorer for {task_name!r}")
-    grades: list[Grade] = []
+    # Lines of one item (same `item_id` and gold) are graded together, so their vote classes are
+    # comparable (equivalent answers, or behaviour for code) and pass@k and maj@k can be summarized.
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, (row, item) in enumerate(zip(rows, items)):
+        same = json.dumps([item.id, item.gold, item.fields, item.meta], sort_keys=True, default=str)
+        key = (f"id:{row['item_id']}" if "item_id" in row else f"row:{i}", same)
+        groups.setdefault(key, []).append(i)
+    grades: list[Grade | None] = [None] * len(rows)
+    members = list(groups.values())
     try:
-        for start in range(0, len(rows), CHUNK):
-            batch = [(items[j], [rows[j]["response"]]) for j in range(start, min(start + CHUNK, len(rows)))]
-            grades += [g[0] for g in grader.grade(batch)]
+        for start in range(0, len(members), CHUNK):
+            chunk = members[start:start + CHUNK]
+            batch = [(items[idx[0]], [rows[i]["response"] for i in idx]) for idx in chunk]
+            for idx, item_grades in zip(chunk, grader.grade(batch)):
+                for i, g in zip(idx, item_grades):
+                    grades[i] = g
     finally:
         grader.close()
-    return grades
+    return [g for g in grades if g is not None]
+
+
+def grouped(rows: Sequence[Mapping[str, Any]], grades: Sequence[Grade]) -> list[list[Grade]]:
+    """Grades per item (lines without `item_id` are items of their own), for `summarize`."""
+    by: dict[str, list[Grade]] = {}
+    for i, (row, g) in enumerate(zip(rows, grades)):
+        by.setdefault(f"id:{row['item_id']}" if "item_id" in row else f"row:{i}", []).append(g)
+    return list(by.values())
 
 
 def write_scored(rows: Iterable[Mapping[str, Any]], grades: Iterable[Grade], out: TextIO) -> None:
@@ -171,12 +191,37 @@ def write_scored(rows: Iterable[Mapping[str, Any]], grades: Iterable[Grade], out
         out.write(json.dumps(line, ensure_ascii=False) + "\n")
 
 
-def summary(grades: Sequence[Grade]) -> str:
-    counts = Counter(g.verdict for g in grades)
-    n = len(grades)
-    acc = counts["correct"] / n if n else 0.0
-    parts = ", ".join(f"{v} {counts[v]}" for v in VERDICTS)
-    return f"scored {n} lines: accuracy {100 * acc:.1f}% ({parts})"
+def summarize(grades: Sequence[Sequence[Grade]]) -> dict[str, Any]:
+    """Verdict counts, pass@1 over all lines, mean pass@k per k up to the fewest samples per item,
+    and maj@k (the vote over each item's samples: equivalent answers, or behaviour for code) over items."""
+    flat = [g for row in grades for g in row]
+    counts = Counter(g.verdict for g in flat)
+    ns = [len(row) for row in grades if row]
+    out: dict[str, Any] = {
+        "lines": len(flat),
+        "items": len(ns),
+        "verdicts": {v: counts[v] for v in VERDICTS},
+        "accuracy": counts["correct"] / len(flat) if flat else 0.0,
+    }
+    if ns:
+        kmax = min(ns)
+        out["pass_at_k"] = {
+            k: sum(pass_at_k(len(row), sum(g.verdict == "correct" for g in row), k) for row in grades if row) / len(ns)
+            for k in range(1, kmax + 1)
+        }
+        out["maj_at_k"] = sum(vote(row).correct for row in grades if row) / len(ns)
+        out["samples_per_item"] = {"min": kmax, "max": max(ns)}
+    return out
+
+
+def summary_text(summary: Mapping[str, Any]) -> str:
+    parts = ", ".join(f"{v} {n}" for v, n in summary["verdicts"].items())
+    text = (f"scored {summary['lines']} lines over {summary['items']} items: accuracy "
+            f"{100 * summary['accuracy']:.1f}% ({parts})")
+    if "pass_at_k" in summary:
+        ks = " ".join(f"pass@{k} {100 * v:.1f}%" for k, v in summary["pass_at_k"].items())
+        text += f"; {ks}; maj@k (behaviour) {100 * summary['maj_at_k']:.1f}%"
+    return text
 
 
 def score_command(
@@ -204,7 +249,7 @@ def score_command(
     else:
         with open(out, "w", encoding="utf-8") as fh:
             write_scored(rows, grades, fh)
-    typer.echo(summary(grades), err=True)
+    typer.echo(summary_text(summarize(grouped(rows, grades))), err=True)
 
 
 def register(app: typer.Typer) -> None:

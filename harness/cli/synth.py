@@ -11,6 +11,9 @@ Written into a data folder under those names, the items run as tasks (`tasks/syn
 from __future__ import annotations
 
 import json
+import shlex
+import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any, Mapping, Optional
 
@@ -18,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from harness.cli.common import DataDirOpt, DbOpt, JsonOpt
 from harness.data import Source, load_rows, read_jsonl
 from harness.errors import DataError, HarnessError
 from harness.records import Item
@@ -46,11 +50,9 @@ VARIANT_SOURCES: dict[str, tuple[str, str | None, str | None, str | None]] = {
 # Tasks whose rows are {id?, question, choices, answer_index}: task name -> local file.
 CHOICE_SOURCES: dict[str, str] = {"mmlu_science": "mmlu_science_test.jsonl"}
 
-DataDirOpt = Annotated[Optional[Path], typer.Option("--data-dir", help="folder with the task's file (default: $HARNESS_DATA_DIR)")]
 LimitOpt = Annotated[Optional[int], typer.Option(help="first N items only")]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="JSONL file to write the new items to")]
 InOpt = Annotated[Optional[Path], typer.Option("--in", help="JSONL file to read instead of a task's file")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="print the summary as one JSON object on stdout")]
 
 
 def _rows(task: str | None, in_path: Path | None, data_dir: Path | None, limit: int | None,
@@ -119,7 +121,7 @@ def variants_command(
     Example: harness synth variants --task gsm8k --data-dir DIR --n 2 --out DIR/gsm8k_variants.jsonl,
     then harness run --task gsm8k_variants --data-dir DIR.
     """
-    from harness.synth.items_io import write_items
+    from harness.items_io import write_items
     from harness.synth.variants import make_variants, summarize
 
     if n < 1:
@@ -153,7 +155,7 @@ def numeric_form_command(
     """
     from collections import Counter
 
-    from harness.synth.items_io import write_items
+    from harness.items_io import write_items
     from harness.synth.numeric_form import convert
 
     rows = _rows(task, in_path, data_dir, limit, CHOICE_SOURCES, ("question", "choices", "answer_index"))
@@ -172,6 +174,24 @@ def numeric_form_command(
     _print_summary(f"synth numeric-form ({task or in_path})", summary, as_json)
 
 
+class _LazyBackend:
+    """A model's backend, loaded on first use (a fully stored rerun never loads it)."""
+
+    def __init__(self, spec: Any):
+        self.spec, self.backend = spec, None
+
+    def get(self) -> Any:
+        if self.backend is None:
+            from harness.backends import make_backend
+
+            self.backend = make_backend(self.spec)
+        return self.backend
+
+    def close(self) -> None:
+        if self.backend is not None:
+            self.backend.close()
+
+
 def rewrite_command(
     model: Annotated[str, typer.Option("--model", "-m", help="rewriter: alias from the models file or inline spec (hf:PATH, openai:MODEL@URL)")],
     in_path: Annotated[Path, typer.Option("--in", help="JSONL prompts: id (optional) and prompt/question/problem/text")],
@@ -185,6 +205,7 @@ def rewrite_command(
     max_tokens: Annotated[int, typer.Option("--max-tokens", help="token limit per completion")] = 1024,
     seed: Annotated[int, typer.Option(help="base seed of the samples")] = 0,
     limit: LimitOpt = None,
+    db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Hard prompts (proofs, free-form questions) -> questions with one numeric answer, model-written.
@@ -197,10 +218,12 @@ def rewrite_command(
     Example: harness synth rewrite --model phi --solver 70b --in proofs.jsonl -k 5 --out DIR/synth_rewrites.jsonl
     --log candidates.jsonl, then harness run --task synth_rewrites --data-dir DIR.
     """
-    from harness.backends import make_backend
     from harness.models import resolve
+    from harness.pipeline.generate import StoredGenerator
+    from harness.pipeline.lifecycle import ModelRecord, run_lifecycle
+    from harness.store import Store
     from harness.records import Sampling
-    from harness.synth.items_io import write_items
+    from harness.items_io import write_items
     from harness.synth.rewrite import RewriteConfig, prompts_from_rows, rewrite
 
     if k < 1 or rewrites < 1:
@@ -216,22 +239,33 @@ def rewrite_command(
     solver_spec = resolve(solver, models) if solver and solver != model else None  # same model: load it once
     sampling = Sampling(max_tokens=max_tokens, temperature=temperature, seed=seed)
     config = RewriteConfig(rewrites=rewrites, k=k, rewrite_sampling=sampling, solve_sampling=sampling)
-    rewriter_backend = make_backend(rewriter_spec)
-    solver_backend = make_backend(solver_spec) if solver_spec else None
-    try:
-        result = rewrite(prompts, rewriter_backend, solver_backend, config,
+    store = Store(db)
+    command = shlex.join(["harness", *sys.argv[1:]])
+    # Every rewrite and solve is a stored generation under a run of its model: a rerun or a resumed
+    # crash asks the models only for what is missing.
+    with ExitStack() as stack:
+        gens = []
+        for spec in (rewriter_spec, solver_spec):
+            if spec is None:
+                gens.append(None)
+                continue
+            backend = _LazyBackend(spec)
+            stack.callback(backend.close)
+            run_id = stack.enter_context(run_lifecycle(store, ModelRecord.of(spec), k=k, sampling=sampling.to_json(),
+                                                       tasks=["synth_rewrite"], command=command, source="synth"))
+            gens.append(StoredGenerator(store, run_id, spec.fingerprint(), backend.get))
+        result = rewrite(prompts, gens[0], gens[1], config,
                          meta={"rewriter": rewriter_spec.name, "solver": (solver_spec or rewriter_spec).name})
-    finally:
-        rewriter_backend.close()
-        if solver_backend is not None:
-            solver_backend.close()
+    reused = sum(g.reused for g in gens if g is not None)
+    generated = sum(g.generated for g in gens if g is not None)
     written = write_items(out, result.items)
     if log is not None:
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "w", encoding="utf-8") as fh:
             for c in result.candidates:
                 fh.write(json.dumps(c.to_json(), ensure_ascii=False) + "\n")
-    _print_summary(f"synth rewrite ({rewriter_spec.name})", {"out": str(out), "written": written, **result.stats()},
+    _print_summary(f"synth rewrite ({rewriter_spec.name})", {"out": str(out), "written": written, "generated": generated, "reused": reused,
+                    **result.stats()},
                    as_json)
 
 

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-DbOpt = Annotated[Optional[Path], typer.Option("--db", help="DuckDB results file (default: $HARNESS_DB, else ./harness.duckdb)")]
+from harness.cli.common import DbOpt, JsonOpt, split_csv
 
 
 def teach(
@@ -20,7 +20,7 @@ def teach(
     task: Annotated[list[str], typer.Option("--task", "-t", help="tasks (default: every task the model has runs of)")] = [],
     min_teacher_rate: Annotated[float, typer.Option(help="teacher pass@1 that counts as 'solves reliably'")] = 0.75,
     db: DbOpt = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Queue the items MODEL fails by majority but could learn: some of its own samples are right,
     or TEACHER solves them reliably. Items nobody solves and items it already solves are left out.
@@ -28,7 +28,7 @@ def teach(
     from harness.store import Store
     from harness.analysis.teach import queue_teachable
 
-    tasks = [t.strip() for v in task for t in v.split(",") if t.strip()]
+    tasks = split_csv(task)
     reports = queue_teachable(Store(db), model, teacher=teacher, tasks=tasks, min_teacher_rate=min_teacher_rate)
     if as_json:
         print(json.dumps([asdict(r) for r in reports]))

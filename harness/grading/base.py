@@ -1,20 +1,12 @@
-"""The grader protocol shared by math, multiple choice and code."""
+"""What graders share: the Grader protocol (defined with the Task, in `harness.task`) and vote classes."""
 
 from __future__ import annotations
 
-from typing import Hashable, Protocol, Sequence
+from typing import Hashable, Sequence
 
-from harness.records import Grade, Item
+from harness.task import Grader
 
-
-class Grader(Protocol):
-    """Grades every sample of a batch of items at once, so a grader can amortize work (a process
-    pool, a sandbox pool) over the batch. Returns, per item, one Grade per response, in order; the
-    `cls` fields group equivalent answers within an item for the majority vote."""
-
-    def grade(self, batch: Sequence[tuple[Item, Sequence[str]]]) -> list[list[Grade]]: ...
-
-    def close(self) -> None: ...
+__all__ = ["Grader", "classes_by_key"]
 
 
 def classes_by_key(keys: Sequence[Hashable | None]) -> list[int | None]:

@@ -13,14 +13,14 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Sequence
 
-from harness import __version__
 from harness.data import Source, read_jsonl
 from harness.errors import DataError, HarnessError
 from harness.records import Completion, Item, Prompt, stable_hash
 from harness.grading.base import Grader
+from harness.pipeline.lifecycle import ModelRecord, run_lifecycle
 from harness.pipeline.results import RunSummary, TaskSummary, record_results
 from harness.store import Store
-from harness.task import get_task
+from harness.tasks import get_task
 
 
 def ingested_model_id(model: str) -> str:
@@ -55,18 +55,12 @@ def ingest_rows(store: Store, lines: Sequence[tuple[int, dict[str, Any]]], *, wh
     runs = []
     for model, tasks in by_model.items():
         model_id = ingested_model_id(model)
-        store.upsert_model(model_id, model, origin, None, params_b, family, {"name": model, "origin": origin})
+        record = ModelRecord(model_id, model, origin, None, params_b, family, {"name": model, "origin": origin})
         k = max(_samples_per_item(rows) for rows in tasks.values())
-        run_id = store.start_run(model_id, model, k, {"source": origin}, sorted(tasks), f"harness ingest {where}",
-                                 __version__, source=origin)
-        summaries = []
-        try:
-            for name, rows in sorted(tasks.items()):
-                summaries.append(_ingest_task(store, run_id, model_id, name, rows, where, batch_key, source))
-        except BaseException:
-            store.finish_run(run_id, "failed")
-            raise
-        store.finish_run(run_id, "done")
+        with run_lifecycle(store, record, k=k, sampling={"source": origin}, tasks=sorted(tasks),
+                           command=f"harness ingest {where}", source=origin) as run_id:
+            summaries = [_ingest_task(store, run_id, model_id, name, rows, where, batch_key, source)
+                         for name, rows in sorted(tasks.items())]
         runs.append(RunSummary(run_id, model, model_id, tuple(summaries)))
     return runs
 
@@ -97,8 +91,8 @@ def _ingest_task(store: Store, run_id: str, model_id: str, name: str, rows: Sequ
             if known is None:
                 try:
                     # Outside generations saw the dataset's own choice order: no shuffle, one ordering.
-                    opts = {**source.options, "shuffle": False, "permutations": 1}
-                    known = {it.id: it for it in task.load(Source(source.data_dir, None, opts))}
+                    plain = {o: v for o, v in (("shuffle", False), ("permutations", 1)) if task.takes(o)}
+                    known = {it.id: it for it in task.configure(plain).load_items(Source(source.data_dir, None))}
                 except HarnessError as exc:
                     raise DataError(f"{where}:{first_line}: no gold given, and task {name}'s items could not be "
                                     f"loaded to find it ({exc})") from None

@@ -28,12 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from harness import __version__
 from harness.data import read_jsonl
 from harness.errors import DataError, HarnessError, UnknownModel
 from harness.pipeline.ingest import ingested_model_id, store_graded
 from harness.tasks._lmeval import PREFIX, LMEvalGrader, scorer_from_config, version_of
 from harness.records import Item, Prompt, stable_hash
+from harness.pipeline.lifecycle import ModelRecord, run_lifecycle
 from harness.pipeline.results import RunSummary, TaskSummary
 from harness.store import Store
 
@@ -134,7 +134,6 @@ def ingest_lm_eval(store: Store, root: Path, *, model: str | None = None, models
         if not todo:
             continue
         model_id, name, backend, path, spec = _model_identity(out, model, models_path, params_b, family)
-        store.upsert_model(model_id, name, backend, path, params_b, family, spec)
         digest = hashlib.sha256(out.results_path.read_bytes()).hexdigest()[:16]
         lines = {task: _read_samples(out.samples[task]) for task in todo}
         k = max(len(d["resps"]) for docs in lines.values() for d in docs.values())
@@ -142,16 +141,11 @@ def ingest_lm_eval(store: Store, root: Path, *, model: str | None = None, models
                     "gen_kwargs": {t: out.results["configs"][t].get("generation_kwargs") for t in todo},
                     "lm_eval_results": {t: out.results.get("results", {}).get(t) for t in todo},
                     "lm_eval_config": out.results.get("config")}
-        run_id = store.start_run(model_id, name, k, sampling, [PREFIX + t for t in todo],
-                                 f"harness ingest lm-eval {root}", __version__, source="lm_eval")
-        summaries: list[TaskSummary] = []
-        try:
-            for task in todo:
-                summaries.append(_ingest_task(store, run_id, model_id, task, out, lines[task], digest, filter_name))
-        except BaseException:
-            store.finish_run(run_id, "failed")
-            raise
-        store.finish_run(run_id, "done")
+        record = ModelRecord(model_id, name, backend, path, params_b, family, spec)
+        with run_lifecycle(store, record, k=k, sampling=sampling, tasks=[PREFIX + t for t in todo],
+                           command=f"harness ingest lm-eval {root}", source="lm_eval") as run_id:
+            summaries = [_ingest_task(store, run_id, model_id, task, out, lines[task], digest, filter_name)
+                         for task in todo]
         runs.append(RunSummary(run_id, name, model_id, tuple(summaries)))
     if not runs:
         raise HarnessError(f"nothing to ingest under {root}: " + ("; ".join(skipped) or "no tasks"))

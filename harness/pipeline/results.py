@@ -7,12 +7,11 @@ produced its completions.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
-
-import pyarrow as pa
+import json
+from typing import Any, Callable, Collection, Sequence
 
 from harness.records import Grade, Item
-from harness.store import Store
+from harness.store import ItemResultRow, ScoreRow, Store, TaskReportRow, TaskResultRow, now
 from harness.vote import Vote, maj_at_k, pass_at_k, vote
 
 
@@ -73,15 +72,19 @@ def item_pass_at_k(v: Vote, k: int) -> float:
 
 def record_results(store: Store, run_id: str, task: str, version: int, items: Sequence[Item],
                    samples: Sequence[Sequence[tuple[int, str | None]]], grades: Sequence[Sequence[Grade]],
-                   k: int, *, generated: int, reused: int, contaminated: set[str] = frozenset()) -> TaskSummary:
-    """Vote on each item, store scores per sample, results per item and the task summary.
-    `samples[j]` lists (sample index, generation key) of item j, aligned with `grades[j]`.
+                   k: int, *, generated: int, reused: int, contaminated: Collection[str] = frozenset(),
+                   reports: Sequence[Callable[[Sequence[tuple[Item, Sequence[Grade]]]], Any]] = ()) -> TaskSummary:
+    """Vote on each item, compute the task's reports, and store scores per sample, results per item,
+    the task summary and the reports. `samples[j]` lists (sample index, generation key) of item j,
+    aligned with `grades[j]`.
 
     With n > k samples an item's maj@k is the subset estimator of `harness.vote.maj_at_k` and its
     pass@k the unbiased estimator; `maj_correct` (what paired comparisons use) is the vote over all n."""
     votes = [vote(g) for g in grades]
     maj = [item_maj_at_k(g, v, k) for g, v in zip(grades, votes)]
     n = len(items)
+    graded = list(zip(items, grades))
+    made = tuple(report(graded) for report in reports)
     summary = TaskSummary(
         task=task, version=version, n_items=n, k=k, generated=generated, reused=reused,
         maj_at_k=sum(maj) / n,
@@ -90,52 +93,22 @@ def record_results(store: Store, run_id: str, task: str, version: int, items: Se
         n_timeout=sum(v.n_timeout for v in votes),
         n_unparseable=sum(v.n_unparseable for v in votes),
         possibly_contaminated=sum(it.id in contaminated for it in items),
+        reports=made,
         n=max((v.n for v in votes), default=k),
     )
-    store.put_results(run_id, task, version, _score_table(run_id, task, items, samples, grades),
-                      _item_table(run_id, task, version, items, votes, maj, k), summary.to_json())
+    score_rows = [
+        ScoreRow(run_id, task, item.id, i, key, g.extracted, g.canonical, g.verdict, g.cls, g.detail)
+        for item, item_samples, item_grades in zip(items, samples, grades)
+        for (i, key), g in zip(item_samples, item_grades)
+    ]
+    item_rows = [
+        ItemResultRow(run_id, task, version, it.id, it.gold, v.n, v.n_correct, v.n_unparseable, v.n_timeout,
+                      v.answer, v.correct, v.share, v.margin, v.n_classes, v.pass_at_1, item_pass_at_k(v, k), m)
+        for it, v, m in zip(items, votes, maj)
+    ]
+    task_row = TaskResultRow(run_id, task, version, n, k, generated, reused, summary.maj_at_k, summary.pass_at_1,
+                             summary.pass_at_k, summary.n_timeout, summary.n_unparseable, now(),
+                             summary.possibly_contaminated, summary.n)
+    report_rows = [TaskReportRow(run_id, task, r.name, json.dumps(r.data, default=str), r.text) for r in made]
+    store.put_results(score_rows, item_rows, task_row, report_rows)
     return summary
-
-
-def _score_table(run_id, task, items, samples, grades) -> pa.Table:
-    cols: dict[str, list] = {c: [] for c in ("item_id", "sample_index", "gen_key", "extracted", "canonical",
-                                             "verdict", "cls", "detail")}
-    for item, item_samples, item_grades in zip(items, samples, grades):
-        for (i, key), g in zip(item_samples, item_grades):
-            for col, val in (("item_id", item.id), ("sample_index", i), ("gen_key", key),
-                             ("extracted", g.extracted), ("canonical", g.canonical), ("verdict", g.verdict),
-                             ("cls", g.cls), ("detail", g.detail)):
-                cols[col].append(val)
-    n = len(cols["item_id"])
-    return pa.table({
-        "run_id": [run_id] * n, "task": [task] * n, "item_id": cols["item_id"],
-        "sample_index": pa.array(cols["sample_index"], pa.int32()),
-        "gen_key": pa.array(cols["gen_key"], pa.string()),
-        "extracted": pa.array(cols["extracted"], pa.string()),
-        "canonical": pa.array(cols["canonical"], pa.string()),
-        "verdict": cols["verdict"], "cls": pa.array(cols["cls"], pa.int32()),
-        "detail": pa.array(cols["detail"], pa.string()),
-    })
-
-
-def _item_table(run_id, task, version, items, votes, maj, k) -> pa.Table:
-    n = len(items)
-    return pa.table({
-        "run_id": [run_id] * n,
-        "task": [task] * n,
-        "task_version": pa.array([version] * n, pa.int32()),
-        "item_id": [it.id for it in items],
-        "gold": [it.gold for it in items],
-        "n": pa.array([v.n for v in votes], pa.int32()),
-        "n_correct": pa.array([v.n_correct for v in votes], pa.int32()),
-        "n_unparseable": pa.array([v.n_unparseable for v in votes], pa.int32()),
-        "n_timeout": pa.array([v.n_timeout for v in votes], pa.int32()),
-        "maj_answer": pa.array([v.answer for v in votes], pa.string()),
-        "maj_correct": [v.correct for v in votes],
-        "vote_share": [v.share for v in votes],
-        "margin": [v.margin for v in votes],
-        "n_classes": pa.array([v.n_classes for v in votes], pa.int32()),
-        "pass_at_1": [v.pass_at_1 for v in votes],
-        "pass_at_k": [item_pass_at_k(v, k) for v in votes],
-        "maj_at_k": maj,
-    })

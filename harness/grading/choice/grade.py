@@ -30,13 +30,11 @@ from __future__ import annotations
 
 import re
 import string
-from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from harness.errors import DataError
 from harness.records import Grade, Item
-from harness.vote import pass_at_k, vote
 from harness.grading.base import classes_by_key
 
 LETTERS = string.ascii_uppercase
@@ -410,54 +408,3 @@ def item_from_line(line: Mapping[str, Any], item_id: str) -> Item:
     if line.get("choices"):
         fields["choices"] = [str(c) for c in line["choices"]]
     return Item(id=item_id, gold=gold, fields=fields, meta={"n_choices": n})
-
-
-@dataclass(frozen=True, slots=True)
-class ScoreResult:
-    """`lines`: the input lines plus `verdict`, `answer` (the letter) and `detail`; `summary`: counts,
-    accuracy, and per-item maj@k / pass@k when lines carry `item_id`."""
-
-    lines: list[dict[str, Any]]
-    summary: dict[str, Any]
-
-
-def score_lines(lines: Iterable[Mapping[str, Any]], n_choices: int | None = None) -> ScoreResult:
-    """Score generations made elsewhere: each line has `gold` (a letter) and `response`, optionally
-    `choices` (the option texts as shown) or `n_choices`; without either, letters A-J are in range
-    (or `n_choices` given here). Lines sharing an `item_id` are voted on together."""
-    out: list[dict[str, Any]] = []
-    for lineno, line in enumerate(lines, 1):
-        if "gold" not in line or "response" not in line:
-            raise ValueError(f"line {lineno}: needs `gold` and `response`")
-        gold = str(line["gold"]).strip().upper()
-        choices = line.get("choices")
-        n = line_range(line, n_choices)
-        if len(gold) != 1 or gold not in LETTERS[:n]:
-            raise ValueError(f"line {lineno}: gold {line['gold']!r} is not a letter A-{LETTERS[n - 1]}")
-        ex = extract_choice(str(line["response"] or ""), n, [str(c) for c in choices] if choices else None)
-        verdict = "unparseable" if ex.letter is None else ("correct" if ex.letter == gold else "incorrect")
-        out.append({**line, "verdict": verdict, "answer": ex.letter, "detail": ex.how})
-    counts = Counter(r["verdict"] for r in out)
-    summary: dict[str, Any] = {
-        "n": len(out),
-        **{v: counts.get(v, 0) for v in ("correct", "incorrect", "unparseable", "timeout")},
-        "accuracy": counts.get("correct", 0) / len(out) if out else 0.0,
-    }
-    by_item: dict[str, list[dict[str, Any]]] = {}
-    for r in out:
-        if r.get("item_id") is not None:
-            by_item.setdefault(str(r["item_id"]), []).append(r)
-    if by_item:
-        votes = []
-        for rows in by_item.values():
-            classes = classes_by_key([r["answer"] for r in rows])
-            votes.append(vote([Grade(r["answer"], r["answer"], r["verdict"], c) for r, c in zip(rows, classes)]))
-        k = min(v.n for v in votes)
-        summary.update({
-            "items": len(votes),
-            "maj_at_k": sum(v.correct for v in votes) / len(votes),
-            "pass_at_1": sum(v.pass_at_1 for v in votes) / len(votes),
-            f"pass_at_{k}": sum(pass_at_k(v.n, v.n_correct, k) for v in votes) / len(votes),
-            "mean_vote_share": sum(v.share for v in votes) / len(votes),
-        })
-    return ScoreResult(out, summary)

@@ -11,7 +11,7 @@ import pytest
 from harness.data import Source
 from harness.errors import DataError
 from harness.grading.math import MathGrader, last_boxed
-from harness.task import get_task
+from harness.tasks import get_task
 
 
 @pytest.fixture(scope="module")

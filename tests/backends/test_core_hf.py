@@ -9,7 +9,7 @@ from harness.models import ModelSpec, parse_inline
 from harness.records import Message, Prompt, Request, Sampling
 from harness.pipeline.runner import run
 from harness.store import Store
-from harness.task import get_task
+from harness.tasks import get_task
 
 
 @pytest.fixture(scope="module")

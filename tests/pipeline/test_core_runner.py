@@ -6,7 +6,7 @@ from harness.data import Source
 from harness.models import ModelSpec
 from harness.pipeline.runner import run
 from harness.store import Store
-from harness.task import get_task
+from harness.tasks import get_task
 from fakes import FakeBackend
 
 SPEC = ModelSpec(name="fake", backend="hf", model="fake-model-id")

@@ -8,7 +8,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from harness.grading.code.score import score_code_rows, summary_text
+from harness.cli.score import grouped, score_rows, summarize, summary_text
 
 GOOD_0 = ("    for i, a in enumerate(numbers):\n        for b in numbers[i + 1:]:\n"
           "            if abs(a - b) < threshold:\n                return True\n    return False\n")
@@ -31,12 +31,12 @@ def private_cache(tmp_path, monkeypatch):
 def test_grouped_scoring_with_pass_at_k_and_behavioural_vote(shared_data):
     from harness.data import Source
 
-    score = score_code_rows(ROWS, "humaneval", source=Source(shared_data))
-    verdicts = [ln["verdict"] for ln in score.lines]
+    grades = score_rows(ROWS, "humaneval", source=Source(shared_data))
+    verdicts = [g.verdict for g in grades]
     assert verdicts == ["correct", "incorrect", "incorrect", "correct", "timeout", "unparseable"]
-    assert score.lines[1]["cls"] == score.lines[2]["cls"] != score.lines[0]["cls"]
-    assert "failed assertion" in score.lines[1]["detail"]
-    s = score.summary
+    assert grades[1].cls == grades[2].cls != grades[0].cls
+    assert "failed assertion" in grades[1].detail
+    s = summarize(grouped(ROWS, grades))
     assert s["items"] == 2 and s["lines"] == 6
     assert s["pass_at_k"][1] == pytest.approx((1 / 3 + 1 / 3) / 2)
     assert s["pass_at_k"][3] == 1.0
@@ -81,4 +81,4 @@ def test_unknown_item_is_reported_with_its_line(shared_data):
     from harness.errors import DataError
 
     with pytest.raises(DataError, match=r"input:1: .*no item 'HumanEval/999'"):
-        score_code_rows([{"item_id": "HumanEval/999", "response": "x"}], "humaneval", source=Source(shared_data))
+        score_rows([{"item_id": "HumanEval/999", "response": "x"}], "humaneval", source=Source(shared_data))

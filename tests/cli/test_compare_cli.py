@@ -13,7 +13,6 @@ import random
 import re
 from pathlib import Path
 
-import pyarrow as pa
 import pytest
 from scipy import stats as sps
 from typer.testing import CliRunner
@@ -21,6 +20,8 @@ from typer.testing import CliRunner
 from harness.cli.app import app
 from harness.errors import HarnessError
 from harness.store import Store
+
+from factories import item_result, task_result
 
 N, BOTH, A_ONLY, B_ONLY = 500, 260, 40, 90
 P_VALUE = sps.binomtest(A_ONLY, A_ONLY + B_ONLY, 0.5).pvalue
@@ -35,29 +36,9 @@ def put_model_results(db: Path, name: str, task: str, rows: list[tuple[str, bool
     model_id = f"fp-{name}"
     store.upsert_model(model_id, name, "hf", None, params_b, None, {})
     run_id = store.start_run(model_id, name, k, {}, [task], "test", "0")
-    n = len(rows)
-    items = pa.table({
-        "run_id": [run_id] * n, "task": [task] * n, "task_version": pa.array([1] * n, pa.int32()),
-        "item_id": [r[0] for r in rows], "gold": [gold] * n,
-        "n": pa.array([k] * n, pa.int32()),
-        "n_correct": pa.array([round(r[4] * k) for r in rows], pa.int32()),
-        "n_unparseable": pa.array([0] * n, pa.int32()), "n_timeout": pa.array([0] * n, pa.int32()),
-        "maj_answer": pa.array([r[2] for r in rows], pa.string()),
-        "maj_correct": [r[1] for r in rows], "vote_share": [r[3] for r in rows], "margin": [0.0] * n,
-        "n_classes": pa.array([1] * n, pa.int32()), "pass_at_1": [r[4] for r in rows],
-        "pass_at_k": [1.0 if r[4] > 0 else 0.0 for r in rows],
-    })
-    scores = pa.table({
-        "run_id": pa.array([], pa.string()), "task": pa.array([], pa.string()),
-        "item_id": pa.array([], pa.string()), "sample_index": pa.array([], pa.int32()),
-        "gen_key": pa.array([], pa.string()), "extracted": pa.array([], pa.string()),
-        "canonical": pa.array([], pa.string()), "verdict": pa.array([], pa.string()),
-        "cls": pa.array([], pa.int32()), "detail": pa.array([], pa.string()),
-    })
-    acc = sum(r[1] for r in rows) / n
-    summary = {"n_items": n, "k": k, "generated": 0, "reused": 0, "maj_at_k": acc,
-               "pass_at_1": sum(r[4] for r in rows) / n, "pass_at_k": acc, "n_timeout": 0, "n_unparseable": 0}
-    store.put_results(run_id, task, 1, scores, items, summary)
+    items = [item_result(run_id, task, r[0], correct=r[1], answer=r[2], share=r[3], pass_at_1=r[4], k=k, gold=gold)
+             for r in rows]
+    store.put_results([], items, task_result(items, k=k))
     store.finish_run(run_id, "done")
     return run_id
 
@@ -192,7 +173,7 @@ def test_real_run_loop_results_compare(tmp_path: Path) -> None:
     from harness.data import Source
     from harness.models import ModelSpec
     from harness.pipeline.runner import run
-    from harness.task import get_task
+    from harness.tasks import get_task
 
     def solver(skill: int):
         def answer(prompt: str, rng: random.Random) -> str:

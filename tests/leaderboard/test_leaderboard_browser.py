@@ -20,7 +20,7 @@ import pytest
 
 from harness.tasks.arith import make_items
 
-REPO = Path(__file__).resolve().parents[1]
+from paths import REPO
 ARTIFACTS = REPO / "test-artifacts" / "leaderboard"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -18,7 +18,7 @@ from harness.store import Store
 from harness.leaderboard import APP_PATH, data
 from leaderboard_seed import seed_store
 
-HERE = Path(__file__).resolve().parent
+from paths import TESTS as HERE
 PAGES = ["board", "size", "compare", "items", "history"]
 
 

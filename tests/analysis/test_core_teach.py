@@ -9,7 +9,7 @@ from harness.errors import HarnessError
 from harness.models import ModelSpec
 from harness.pipeline.runner import run
 from harness.store import Store
-from harness.task import get_task
+from harness.tasks import get_task
 from harness.analysis.teach import export_sft, queue_teachable, teachable
 from fakes import FakeBackend
 

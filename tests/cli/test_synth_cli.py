@@ -13,7 +13,7 @@ from harness.errors import DataError, HarnessError
 from harness.models import ModelSpec
 from harness.pipeline.runner import run
 from harness.store import Store
-from harness.task import get_task
+from harness.tasks import get_task
 from synth_golden import GOLDEN
 
 
@@ -106,7 +106,7 @@ def _answers_by_question(items):
 
 def test_synthesized_items_run_through_the_run_loop(tmp_path):
     """Variants and numeric forms load as tasks, render, and grade a right answer as correct."""
-    from harness.synth.items_io import write_items
+    from harness.items_io import write_items
     from harness.synth.numeric_form import convert
     from harness.synth.variants import make_variants
     from harness.records import Item

@@ -14,7 +14,7 @@ from harness.grading.choice.position_bias import position_bias
 from harness.records import Grade
 from harness.pipeline.runner import run
 from harness.store import Store
-from harness.task import get_task
+from harness.tasks import get_task
 from fakes import FakeBackend
 
 SPEC = ModelSpec(name="fake", backend="hf", model="fake-model-id")
@@ -23,10 +23,10 @@ N = 8  # items
 
 def _run(tmp_path: Path, shared_data: Path, answer, name: str):
     store = Store(tmp_path / f"{name}.duckdb")
-    source = Source.resolve(shared_data, limit=N, options={"permutations": 4})
-    summary = run(SPEC, [get_task("mmlu_science")], 4, store, source, backend_factory=lambda s: FakeBackend(answer),
-                  progress=False)
-    return store, summary.run_id, summary.tasks[0], get_task("mmlu_science").load(source)
+    source = Source.resolve(shared_data, limit=N)
+    task = get_task("mmlu_science").configure({"permutations": 4})
+    summary = run(SPEC, [task], 4, store, source, backend_factory=lambda s: FakeBackend(answer), progress=False)
+    return store, summary.run_id, summary.tasks[0], task.load_items(source)
 
 
 def _shown_letter(prompt: str, text: str) -> str:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from harness.data import Source
-from harness.grading.choice.grade import LETTERS, ChoiceGrader, score_lines
+from harness.cli.score import grouped, score_rows, summarize
+from harness.errors import DataError
+from harness.grading.choice.grade import LETTERS, ChoiceGrader
 from harness.tasks._multichoice import ChoiceRow, make_items, orderings, render_cot, render_plain
 from harness.grading.choice.position_bias import format_position_bias, position_bias
 from harness.records import Grade, Item
@@ -92,14 +94,14 @@ def test_orderings_are_cyclic_shifts_of_a_seeded_shuffle() -> None:
 
 
 def test_make_items_stores_orderings_and_original_gold() -> None:
-    src = Source(options={"permutations": 4, "shuffle_seed": 3})
-    [item] = make_items([ROW], src)
+    opts = {"permutations": 4, "shuffle_seed": 3}
+    [item] = make_items([ROW], **opts)
     assert item.gold == "B" and item.fields["choices"] == list(ROW.choices)
     assert len(item.meta["perms"]) == 4
-    assert make_items([ROW], src)[0].meta == item.meta  # same seed, same orderings
-    assert len(make_items([ROW], Source())[0].meta["perms"]) == 1  # one ordering by default
+    assert make_items([ROW], **opts)[0].meta == item.meta  # same seed, same orderings
+    assert len(make_items([ROW])[0].meta["perms"]) == 1  # one ordering by default
     many = [ChoiceRow(id=f"q{i}", question="?", choices=("w", "x", "y", "z"), answer_index=0) for i in range(40)]
-    firsts = {tuple(it.meta["perms"][0]) for it in make_items(many, Source())}
+    firsts = {tuple(it.meta["perms"][0]) for it in make_items(many)}
     assert len(firsts) > 5  # each item its own shuffle
     prompts = render_cot(item)
     assert len(prompts) == 4 and len({p.hash for p in prompts}) == 4
@@ -112,7 +114,7 @@ def test_make_items_stores_orderings_and_original_gold() -> None:
 
 
 def test_shuffle_false_keeps_dataset_order() -> None:
-    [item] = make_items([ROW], Source(options={"shuffle": False}))
+    [item] = make_items([ROW], shuffle=False)
     assert item.meta["perms"] == [[0, 1, 2, 3]]
 
 
@@ -122,7 +124,7 @@ def _graded(n_items: int, pick) -> list[tuple[Item, list[Grade]]]:
     grader = ChoiceGrader()
     for k in range(n_items):
         row = ChoiceRow(id=f"q{k}", question="?", choices=("w", "x", "y", "z"), answer_index=k % 4)
-        [item] = make_items([row], Source(options={"permutations": 4}))
+        [item] = make_items([row], permutations=4)
         perms = item.meta["perms"]
         responses = [f"Answer: {pick(perms[i], i, row.answer_index)}" for i in range(4)]
         out.append((item, grader.grade([(item, responses)])[0]))
@@ -165,21 +167,22 @@ def test_score_lines() -> None:
         {"item_id": "2", "gold": "A", "response": "Answer: E", "n_choices": 4},
         {"gold": "C", "response": "The answer is 600 nm.", "choices": ["500 nm", "550 nm", "600 nm", "650 nm"]},
     ]
-    res = score_lines(lines)
-    assert [r["verdict"] for r in res.lines] == ["correct", "incorrect", "correct", "unparseable", "unparseable",
-                                                 "correct"]
-    assert [r["answer"] for r in res.lines] == ["B", "C", "B", None, None, "C"]
-    assert res.lines[0]["response"] == lines[0]["response"]  # input kept
-    s = res.summary
-    assert (s["n"], s["correct"], s["unparseable"], s["items"]) == (6, 3, 2, 2)
-    assert s["maj_at_k"] == 0.5 and s["accuracy"] == 0.5
+    grades = score_rows(lines, "choice")
+    assert [g.verdict for g in grades] == ["correct", "incorrect", "correct", "unparseable", "unparseable",
+                                           "correct"]
+    assert [g.canonical for g in grades] == ["B", "C", "B", None, None, "C"]
+    s = summarize(grouped(lines, grades))
+    assert (s["lines"], s["verdicts"]["correct"], s["verdicts"]["unparseable"], s["items"]) == (6, 3, 2, 3)
+    assert s["accuracy"] == 0.5
+    # item 1: B, C, B -> majority B (correct); item 2: no answer; the unnamed line: correct
+    assert s["maj_at_k"] == pytest.approx(2 / 3)
 
 
 def test_score_lines_rejects_bad_lines() -> None:
-    with pytest.raises(ValueError, match="line 1"):
-        score_lines([{"response": "A"}])
-    with pytest.raises(ValueError, match="not a letter"):
-        score_lines([{"gold": "E", "response": "A", "n_choices": 4}])
+    with pytest.raises(DataError, match="input:1"):
+        score_rows([{"response": "A"}], "choice")
+    with pytest.raises(DataError, match="not a letter"):
+        score_rows([{"gold": "E", "response": "A", "n_choices": 4}], "choice")
 
 
 def test_harness_score_dispatches_choice(tmp_path, shared_data) -> None:

@@ -7,7 +7,7 @@ import pytest
 from harness.errors import DataError, UnknownTask
 from harness.pipeline.ingest import ingest_file
 from harness.store import Store
-from harness.task import get_task
+from harness.tasks import get_task
 from harness.data import Source
 
 

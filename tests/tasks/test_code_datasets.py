@@ -10,7 +10,7 @@ from harness.data import Source
 from harness.grading.code.grade import CodeGrader
 from harness.grading.code.extract import example_calls
 from harness.grading.code.limits import ReferenceTimes
-from harness.task import get_task
+from harness.tasks import get_task
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from harness.models import ModelSpec
 from harness.analysis.nightly import check_models, check_pair
 from harness.pipeline.runner import run
 from harness.store import Store
-from harness.task import get_task
+from harness.tasks import get_task
 from fakes import FakeBackend
 
 

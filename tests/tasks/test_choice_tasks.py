@@ -13,7 +13,7 @@ import pytest
 from harness.data import Source
 from harness.errors import DataError
 from harness.grading.choice.grade import LETTERS, ChoiceGrader
-from harness.task import get_task
+from harness.tasks import get_task
 
 GPQA_ROW = {
     "Question": "Which particle mediates the electromagnetic force?",
@@ -44,7 +44,7 @@ def test_mmlu_science_loads_all_items_with_file_ids(shared_data: Path) -> None:
 
 def test_mmlu_science_permutations_and_grading_end_to_end(shared_data: Path) -> None:
     task = get_task("mmlu_science")
-    items = task.load(Source.resolve(shared_data, limit=5, options={"permutations": 4}))
+    items = task.configure({"permutations": "4"}).load_items(Source.resolve(shared_data, limit=5))
     assert len(items) == 5
     for item in items:
         prompts = task.render(item)
@@ -166,8 +166,8 @@ def test_gpqa_loads_with_a_token_that_has_access(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("HF_TOKEN", "hf_has_access")
     monkeypatch.setattr(datasets, "load_dataset", fake_load)
     with pytest.raises(DataError, match="no canonical option order"):
-        get_task("gpqa_diamond").load(Source(options={"shuffle": False}))
-    items = get_task("gpqa_diamond").load(Source(options={"permutations": 2}))
+        get_task("gpqa_diamond").configure({"shuffle": "false"}).load_items(Source())
+    items = get_task("gpqa_diamond").configure({"permutations": 2}).load_items(Source())
     assert seen == {"path": "Idavidrein/gpqa", "name": "gpqa_diamond", "split": "train", "token": "hf_has_access"}
     assert [it.id for it in items] == [f"rec{i}" for i in range(12)]
     assert all(it.gold == "A" and it.fields["choices"][0] == "photon" for it in items)

@@ -155,7 +155,7 @@ def test_lm_eval_task_through_harness(lm_eval_run, tmp_path):
                                       ("lm_eval:no_such_task_x", "knows no task"),
                                       ("lm_eval:", "write lm_eval:NAME")])
 def test_lm_eval_task_refusals(name, msg):
-    from harness.task import get_task
+    from harness.tasks import get_task
 
     with pytest.raises(UnknownTask, match=msg):
         get_task(name)

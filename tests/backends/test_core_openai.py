@@ -11,7 +11,7 @@ from harness.models import ModelSpec
 from harness.records import Message, Prompt, Request, Sampling, sample_seed
 from harness.pipeline.runner import run
 from harness.store import Store
-from harness.task import get_task
+from harness.tasks import get_task
 from loopback_openai import Behaviour, LoopbackServer
 
 FAST = {"backoff_s": 0.01, "backoff_max_s": 0.05, "max_retries": 3}

@@ -1,0 +1,97 @@
+"""Generate what is missing: the one path by which completions are made, so every generating command
+(`run`, `nightly`, `synth rewrite`, the demo) gets the cache, resume and progress alike.
+
+A completion is stored under (model id, prompt hash, sampling key, sample index) as soon as its batch
+returns; asking again for a stored one costs nothing, so a crash loses at most the batch in flight.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterator, Sequence
+
+from harness.backends import Backend
+from harness.errors import HarnessError
+from harness.records import Completion, Prompt, Request, Sampling, sample_seed
+from harness.store import CachedSample, Store
+
+Advance = Callable[[int], None]
+
+
+def _batches(requests: list[Request], size: int) -> Iterator[list[Request]]:
+    """Consecutive requests holding about `size` completions each (a request is never split)."""
+    batch: list[Request] = []
+    count = 0
+    for req in requests:
+        batch.append(req)
+        count += len(req.indices)
+        if count >= size:
+            yield batch
+            batch, count = [], 0
+    if batch:
+        yield batch
+
+
+def complete(store: Store, run_id: str, model_id: str, params: Sampling, wanted: Sequence[tuple[Prompt, int]],
+             get_backend: Callable[[], Backend], progress: Callable[[int], Advance] | None = None,
+             ) -> tuple[dict[tuple[str, int], CachedSample], int]:
+    """Every wanted (prompt, sample index), from the store where it is there, else generated (sample i
+    of a prompt draws with `sample_seed(params.seed, prompt, i)`) and stored batch by batch.
+
+    `get_backend` is called only when something is missing, so a fully cached call never loads a
+    model; `progress(total)` is called once with the number to generate and returns an advance
+    callback. Returns the samples by (prompt hash, index) and how many were generated."""
+    skey = params.key()
+    n_max = 1 + max((i for _, i in wanted), default=-1)
+    have = store.cached(model_id, skey, [p.hash for p, _ in wanted], n_max)
+    missing: dict[str, tuple[Prompt, list[int]]] = {}
+    for prompt, i in wanted:
+        if (prompt.hash, i) not in have:
+            entry = missing.setdefault(prompt.hash, (prompt, []))
+            if i not in entry[1]:
+                entry[1].append(i)
+    requests = [Request(prompt, tuple(idx), tuple(sample_seed(params.seed, ph, i) for i in idx))
+                for ph, (prompt, idx) in missing.items()]
+    n_missing = sum(len(r.indices) for r in requests)
+    if not n_missing:
+        return have, 0
+    backend = get_backend()
+    advance = progress(n_missing) if progress else (lambda n: None)
+    for batch in _batches(requests, max(1, backend.batch_size)):
+        outs = backend.generate(batch, params)
+        if len(outs) != len(batch):
+            raise HarnessError(f"backend {backend.name} answered {len(outs)} of {len(batch)} prompts")
+        rows: list[tuple[str, int, int, Completion]] = []
+        for req, comps in zip(batch, outs):
+            if len(comps) != len(req.indices):
+                raise HarnessError(f"backend {backend.name} returned {len(comps)} completions for "
+                                   f"{len(req.indices)} requested")
+            rows += [(req.prompt.hash, i, s, c) for i, s, c in zip(req.indices, req.seeds, comps)]
+        keys = store.put_generations(run_id, model_id, skey, rows)
+        for (ph, i, _, c), key in zip(rows, keys):
+            have[(ph, i)] = CachedSample(key, c)
+        advance(sum(len(r.indices) for r in batch))
+    return have, n_missing
+
+
+class StoredGenerator:
+    """A Backend-shaped view of `complete` for code that asks for completions itself (synth rewrite):
+    `generate(requests, params)` answers every request from the store or the model, storing as it goes.
+    The requests' own seeds are ignored: sample i of a prompt always draws with the store's seed rule."""
+
+    def __init__(self, store: Store, run_id: str, model_id: str, get_backend: Callable[[], Backend],
+                 batch_size: int = 64):
+        self.store, self.run_id, self.model_id, self.get_backend = store, run_id, model_id, get_backend
+        self.name = f"stored:{model_id}"
+        self.batch_size = batch_size
+        self.generated = 0
+        self.reused = 0
+
+    def generate(self, requests: Sequence[Request], params: Sampling) -> list[list[Completion]]:
+        wanted = [(r.prompt, i) for r in requests for i in r.indices]
+        have, made = complete(self.store, self.run_id, self.model_id, params, wanted, self.get_backend)
+        self.generated += made
+        self.reused += len(wanted) - made
+        return [[have[(r.prompt.hash, i)].completion for i in r.indices] for r in requests]
+
+    def close(self) -> None:
+        pass

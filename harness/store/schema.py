@@ -1,0 +1,303 @@
+"""The result schema, in one place: numbered migrations and the typed rows written to them.
+
+A result column is named once, as a field of its row class here, plus the migration that adds it.
+The Arrow schema every insert uses is derived from the row class, and inserts go `BY NAME`, so the
+store, the pipeline, tests (through `rows_table`) and benchmarks cannot drift apart. Adding a column:
+a migration below and a field (with a default, for rows written by older tools) on its row class.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterable, get_type_hints
+
+import pyarrow as pa
+
+RUN_STATUSES = ("running", "done", "failed", "interrupted")
+# "A model's latest run of a task": its newest `done` run with results for the task, newest by these
+# `runs` columns (start time, then run id to break ties). `Store.latest_run` and the leaderboard's
+# in-memory `metrics.latest` both sort by exactly this.
+LATEST_RUN_ORDER = ("started_at", "run_id")
+
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "initial schema",
+        """
+        CREATE TABLE models (
+            model_id   TEXT PRIMARY KEY,   -- fingerprint: same weights/endpoint => same id
+            name       TEXT NOT NULL,      -- alias or inline spec
+            backend    TEXT NOT NULL,
+            path       TEXT,
+            params_b   DOUBLE,
+            family     TEXT,
+            spec       JSON,
+            first_seen TIMESTAMP NOT NULL
+        );
+        CREATE TABLE runs (
+            run_id          TEXT PRIMARY KEY,
+            model_id        TEXT NOT NULL,
+            model_name      TEXT NOT NULL,
+            started_at      TIMESTAMP NOT NULL,
+            finished_at     TIMESTAMP,
+            status          TEXT NOT NULL,  -- running | done | failed | interrupted
+            k               INTEGER NOT NULL,
+            sampling        JSON,
+            tasks           JSON,
+            command         TEXT,
+            harness_version TEXT,
+            source          TEXT NOT NULL DEFAULT 'harness'
+        );
+        CREATE TABLE prompts (
+            prompt_hash TEXT PRIMARY KEY,
+            prompt      JSON NOT NULL
+        );
+        CREATE TABLE items (
+            task         TEXT NOT NULL,
+            task_version INTEGER NOT NULL,
+            item_id      TEXT NOT NULL,
+            gold         TEXT,
+            prompt_hashes JSON,            -- one per prompt variant
+            fields       JSON,
+            meta         JSON,
+            PRIMARY KEY (task, task_version, item_id)
+        );
+        CREATE TABLE generations (
+            gen_key       TEXT PRIMARY KEY, -- hash(model_id, prompt_hash, sampling_key, sample_index)
+            model_id      TEXT NOT NULL,
+            prompt_hash   TEXT NOT NULL,
+            sampling_key  TEXT NOT NULL,
+            sample_index  INTEGER NOT NULL,
+            seed          BIGINT,
+            text          TEXT NOT NULL,
+            finish        TEXT NOT NULL,
+            tokens        INTEGER,
+            prompt_tokens INTEGER,
+            latency_s     DOUBLE,
+            run_id        TEXT,
+            created_at    TIMESTAMP NOT NULL
+        );
+        CREATE TABLE scores (
+            run_id       TEXT NOT NULL,
+            task         TEXT NOT NULL,
+            item_id      TEXT NOT NULL,
+            sample_index INTEGER NOT NULL,
+            gen_key      TEXT,
+            extracted    TEXT,
+            canonical    TEXT,
+            verdict      TEXT NOT NULL,
+            cls          INTEGER,
+            detail       TEXT,
+            PRIMARY KEY (run_id, task, item_id, sample_index)
+        );
+        CREATE TABLE item_results (
+            run_id        TEXT NOT NULL,
+            task          TEXT NOT NULL,
+            task_version  INTEGER NOT NULL,
+            item_id       TEXT NOT NULL,
+            gold          TEXT,
+            n             INTEGER NOT NULL,
+            n_correct     INTEGER NOT NULL,
+            n_unparseable INTEGER NOT NULL,
+            n_timeout     INTEGER NOT NULL,
+            maj_answer    TEXT,
+            maj_correct   BOOLEAN NOT NULL,
+            vote_share    DOUBLE NOT NULL,
+            margin        DOUBLE NOT NULL,
+            n_classes     INTEGER NOT NULL,
+            pass_at_1     DOUBLE NOT NULL,
+            pass_at_k     DOUBLE NOT NULL,
+            PRIMARY KEY (run_id, task, item_id)
+        );
+        CREATE TABLE task_results (
+            run_id       TEXT NOT NULL,
+            task         TEXT NOT NULL,
+            task_version INTEGER NOT NULL,
+            n_items      INTEGER NOT NULL,
+            k            INTEGER NOT NULL,
+            generated    INTEGER NOT NULL,
+            reused       INTEGER NOT NULL,
+            maj_at_k     DOUBLE NOT NULL,
+            pass_at_1    DOUBLE NOT NULL,
+            pass_at_k    DOUBLE NOT NULL,
+            n_timeout    INTEGER NOT NULL,
+            n_unparseable INTEGER NOT NULL,
+            finished_at  TIMESTAMP NOT NULL,
+            PRIMARY KEY (run_id, task)
+        );
+        CREATE INDEX gen_lookup ON generations (model_id, sampling_key, prompt_hash);
+        """,
+    ),
+    (
+        "training queue",
+        """
+        CREATE TABLE train_queue (
+            model_name        TEXT NOT NULL,  -- the model that should learn the item
+            task              TEXT NOT NULL,
+            task_version      INTEGER NOT NULL,
+            item_id           TEXT NOT NULL,
+            reason            TEXT NOT NULL,  -- own_samples | teacher
+            pass_rate         DOUBLE NOT NULL,
+            teacher           TEXT,
+            teacher_pass_rate DOUBLE,
+            run_id            TEXT NOT NULL,
+            teacher_run_id    TEXT,
+            queued_at         TIMESTAMP NOT NULL,
+            exported_at       TIMESTAMP,      -- set once the item went into SFT data: later scores on it
+            export_path       TEXT,           -- are flagged as possibly contaminated
+            PRIMARY KEY (model_name, task, item_id)
+        );
+        ALTER TABLE task_results ADD COLUMN possibly_contaminated INTEGER DEFAULT 0;
+        """,
+    ),
+    (
+        "nightly checks",
+        """
+        CREATE TABLE nightly_checks (
+            checked_at      TIMESTAMP NOT NULL,
+            model_name      TEXT NOT NULL,
+            task            TEXT NOT NULL,
+            run_id          TEXT NOT NULL,
+            baseline_run_id TEXT,
+            n_items         INTEGER NOT NULL,  -- items both runs have
+            baseline_score  DOUBLE,
+            score           DOUBLE NOT NULL,
+            diff            DOUBLE,
+            diff_low        DOUBLE,
+            diff_high       DOUBLE,
+            p_value         DOUBLE,
+            status          TEXT NOT NULL      -- regression | improvement | steady | no_baseline
+        );
+        """,
+    ),
+    (
+        "maj@k estimated from n >= k samples",
+        """
+        ALTER TABLE item_results ADD COLUMN maj_at_k DOUBLE;
+        ALTER TABLE task_results ADD COLUMN n INTEGER;
+        """,
+    ),
+    (
+        "task reports",
+        """
+        CREATE TABLE task_reports (
+            run_id TEXT NOT NULL,
+            task   TEXT NOT NULL,
+            name   TEXT NOT NULL,   -- e.g. position_bias
+            data   JSON NOT NULL,
+            text   TEXT,
+            PRIMARY KEY (run_id, task, name)
+        );
+        """,
+    ),
+]
+
+
+# -- typed rows -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class ScoreRow:
+    """One graded sample (`scores`)."""
+
+    run_id: str
+    task: str
+    item_id: str
+    sample_index: int
+    gen_key: str | None
+    extracted: str | None
+    canonical: str | None
+    verdict: str
+    cls: int | None
+    detail: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResultRow:
+    """One item's vote and estimates (`item_results`)."""
+
+    run_id: str
+    task: str
+    task_version: int
+    item_id: str
+    gold: str | None
+    n: int
+    n_correct: int
+    n_unparseable: int
+    n_timeout: int
+    maj_answer: str | None
+    maj_correct: bool
+    vote_share: float
+    margin: float
+    n_classes: int
+    pass_at_1: float
+    pass_at_k: float
+    maj_at_k: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskResultRow:
+    """One task of a run (`task_results`)."""
+
+    run_id: str
+    task: str
+    task_version: int
+    n_items: int
+    k: int
+    generated: int
+    reused: int
+    maj_at_k: float
+    pass_at_1: float
+    pass_at_k: float
+    n_timeout: int
+    n_unparseable: int
+    finished_at: datetime
+    possibly_contaminated: int = 0
+    n: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskReportRow:
+    """A task-specific analysis of a graded run, e.g. position bias (`task_reports`); `data` is JSON."""
+
+    run_id: str
+    task: str
+    name: str
+    data: str
+    text: str | None = None
+
+
+ROW_TABLES: dict[type, str] = {
+    ScoreRow: "scores", ItemResultRow: "item_results", TaskResultRow: "task_results", TaskReportRow: "task_reports",
+}
+
+_SCALARS: dict[Any, pa.DataType] = {str: pa.string(), int: pa.int32(), float: pa.float64(), bool: pa.bool_(),
+                                    datetime: pa.timestamp("us")}
+
+
+def arrow_schema(cls: type) -> pa.Schema:
+    """The Arrow schema of a row class, from its field types (`X | None` is nullable X)."""
+    hints = get_type_hints(cls)
+    out = []
+    for f in dataclasses.fields(cls):
+        kind = f.metadata.get("arrow")
+        if kind is None:
+            t = hints[f.name]
+            args = [a for a in getattr(t, "__args__", ()) if a is not type(None)]
+            kind = _SCALARS[args[0] if args else t]
+        out.append(pa.field(f.name, kind))
+    return pa.schema(out)
+
+
+def rows_table(cls: type, rows: Iterable[Any]) -> pa.Table:
+    """Rows of one class as an Arrow table with that class's schema (for `INSERT ... BY NAME`)."""
+    rows = list(rows)
+    for r in rows:
+        if type(r) is not cls:
+            raise TypeError(f"expected {cls.__name__}, got {type(r).__name__}")
+    names = [f.name for f in dataclasses.fields(cls)]
+    return pa.table({n: [getattr(r, n) for r in rows] for n in names}, schema=arrow_schema(cls))
+
+
+def columns(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))

@@ -1,0 +1,390 @@
+"""The DuckDB store: the system of record. Only this package (`store`, `schema`, `queries`) speaks SQL.
+
+DuckDB lets one process hold a file for writing and refuses every other process meanwhile, readers
+included. So the writer never holds the file for long: every operation opens a connection, runs one
+short transaction and closes it, retrying with backoff while another process holds the lock. A run
+therefore leaves gaps in which `harness runs`, `compare` or the leaderboard can read.
+
+Schema changes are numbered migrations (`harness.store.schema`), applied in order and recorded in
+`schema_migrations`.
+Every query is parameterized; nothing from a model or a data file is spliced into SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Sequence
+
+import duckdb
+import pyarrow as pa
+
+from harness.errors import HarnessError, StoreLocked
+from harness.records import Completion, Prompt, stable_hash
+from harness.store.schema import (LATEST_RUN_ORDER, MIGRATIONS, ROW_TABLES, ItemResultRow, ScoreRow, TaskReportRow, TaskResultRow,
+                                   rows_table)
+
+DEFAULT_DB = "harness.duckdb"
+DB_ENV = "HARNESS_DB"
+LOCK_TIMEOUT_ENV = "HARNESS_LOCK_TIMEOUT"  # seconds to wait for another process's lock
+
+_LOCK_RE = re.compile(r"Could not set lock|Conflicting lock", re.IGNORECASE)
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def generation_key(model_id: str, prompt_hash: str, sampling_key: str, index: int) -> str:
+    return stable_hash([model_id, prompt_hash, sampling_key, index], 32)
+
+
+def resolve_db_path(db: str | Path | None) -> Path:
+    return Path(db or os.environ.get(DB_ENV) or DEFAULT_DB).expanduser()
+
+
+@dataclass(frozen=True, slots=True)
+class CachedSample:
+    gen_key: str
+    completion: Completion
+
+
+class Store:
+    """A DuckDB file. `read_only` stores never write and never migrate (an old file is refused)."""
+
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False,
+                 lock_timeout: float | None = None):
+        self.path = resolve_db_path(path)
+        self.read_only = read_only
+        if lock_timeout is None:
+            lock_timeout = float(os.environ.get(LOCK_TIMEOUT_ENV, 30))
+        self.lock_timeout = lock_timeout
+        self._migrated = False
+        if read_only and not self.path.exists():
+            raise HarnessError(f"no results store at {self.path}: run `harness run` first or pass --db PATH")
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    # -- connections -------------------------------------------------------------------------
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.02
+        rng = random.Random()
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=self.read_only)
+            except duckdb.IOException as exc:
+                if not _LOCK_RE.search(str(exc)):
+                    raise HarnessError(f"cannot open results store {self.path}: {exc}") from None
+                if time.monotonic() >= deadline:
+                    holder = re.search(r"held in (.+?) \(PID (\d+)\)", str(exc))
+                    who = f" by {holder.group(1)} (PID {holder.group(2)})" if holder else ""
+                    raise StoreLocked(
+                        f"results store {self.path} is held{who} for more than {self.lock_timeout:.0f} s; "
+                        f"another `harness` writer is probably running. Wait for it, or use --db OTHER.duckdb"
+                    ) from None
+                time.sleep(delay * rng.uniform(0.5, 1.0))
+                delay = min(delay * 2, 0.5)
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short-lived connection; writers run in one transaction that commits on success."""
+        con = self._open()
+        try:
+            if not self._migrated:
+                self._migrate(con)
+            if self.read_only:
+                yield con
+            else:
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    yield con
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+                con.execute("COMMIT")
+        finally:
+            con.close()
+
+    def _migrate(self, con: duckdb.DuckDBPyConnection) -> None:
+        has = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+        ).fetchone()[0]
+        applied = 0
+        if has:
+            applied = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+        if applied > len(MIGRATIONS):
+            raise HarnessError(
+                f"{self.path} has schema version {applied}, newer than this harness ({len(MIGRATIONS)}): upgrade harness"
+            )
+        if applied < len(MIGRATIONS):
+            if self.read_only:
+                raise HarnessError(
+                    f"{self.path} has schema version {applied}, older than {len(MIGRATIONS)}: "
+                    "run any writing harness command on it once to migrate"
+                )
+            con.execute("BEGIN TRANSACTION")
+            if not has:
+                con.execute(
+                    "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT, applied_at TIMESTAMP)"
+                )
+            for version, (name, sql) in enumerate(MIGRATIONS, 1):
+                if version <= applied:
+                    continue
+                con.execute(sql)
+                con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, now()])
+            con.execute("COMMIT")
+        self._migrated = True
+
+    def schema_version(self) -> int:
+        with self.connect() as con:
+            return con.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
+
+    # -- models and runs ---------------------------------------------------------------------
+
+    def upsert_model(self, model_id: str, name: str, backend: str, path: str | None,
+                     params_b: float | None, family: str | None, spec: Mapping[str, Any]) -> None:
+        with self.connect() as con:
+            con.execute(
+                """INSERT INTO models VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (model_id) DO UPDATE SET name = excluded.name, params_b = excluded.params_b,
+                   family = excluded.family, spec = excluded.spec""",
+                [model_id, name, backend, path, params_b, family, json.dumps(spec), now()],
+            )
+
+    def start_run(self, model_id: str, model_name: str, k: int, sampling: Mapping[str, Any],
+                  tasks: Sequence[str], command: str | None, version: str, source: str = "harness") -> str:
+        run_id = now().strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+        with self.connect() as con:
+            con.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, NULL, 'running', ?, ?, ?, ?, ?, ?)",
+                [run_id, model_id, model_name, now(), k, json.dumps(sampling), json.dumps(list(tasks)),
+                 command, version, source],
+            )
+        return run_id
+
+    def finish_run(self, run_id: str, status: str) -> None:
+        with self.connect() as con:
+            con.execute("UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?", [status, now(), run_id])
+
+    # -- items and prompts -------------------------------------------------------------------
+
+    def put_items(self, task: str, version: int, rows: Sequence[tuple[Any, Sequence[Prompt]]]) -> None:
+        """rows: (Item, prompt variants). Items and prompts are immutable per task version."""
+        if not rows:
+            return
+        prompts: dict[str, str] = {}
+        for _, variants in rows:
+            for p in variants:
+                prompts.setdefault(p.hash, json.dumps(p.to_json(), ensure_ascii=False))
+        items = pa.table({
+            "task": [task] * len(rows),
+            "task_version": [version] * len(rows),
+            "item_id": [it.id for it, _ in rows],
+            "gold": [it.gold for it, _ in rows],
+            "prompt_hashes": [json.dumps([p.hash for p in v]) for _, v in rows],
+            "fields": [json.dumps(dict(it.fields), ensure_ascii=False, default=str) for it, _ in rows],
+            "meta": [json.dumps(dict(it.meta), ensure_ascii=False, default=str) for it, _ in rows],
+        })
+        ptab = pa.table({"prompt_hash": list(prompts), "prompt": list(prompts.values())})
+        with self.connect() as con:
+            con.register("new_items", items)
+            con.register("new_prompts", ptab)
+            con.execute("INSERT INTO prompts SELECT prompt_hash, prompt FROM new_prompts ON CONFLICT DO NOTHING")
+            con.execute("""INSERT INTO items SELECT task, task_version, item_id, gold, prompt_hashes, fields, meta
+                           FROM new_items ON CONFLICT DO NOTHING""")
+
+    # -- generations (the cache) -------------------------------------------------------------
+
+    def cached(self, model_id: str, sampling_key: str, prompt_hashes: Sequence[str], k: int) -> dict[tuple[str, int], CachedSample]:
+        """Stored completions for these prompts with sample index < k."""
+        if not prompt_hashes:
+            return {}
+        with self.connect() as con:
+            con.register("wanted", pa.table({"prompt_hash": sorted(set(prompt_hashes))}))
+            rows = con.execute(
+                """SELECT g.prompt_hash, g.sample_index, g.gen_key, g.text, g.finish, g.tokens, g.prompt_tokens, g.latency_s
+                   FROM generations g JOIN wanted w USING (prompt_hash)
+                   WHERE g.model_id = ? AND g.sampling_key = ? AND g.sample_index < ?""",
+                [model_id, sampling_key, k],
+            ).fetchall()
+        return {
+            (ph, idx): CachedSample(key, Completion(text, finish, tokens, ptoks, lat))
+            for ph, idx, key, text, finish, tokens, ptoks, lat in rows
+        }
+
+    def put_generations(self, run_id: str, model_id: str, sampling_key: str,
+                        rows: Sequence[tuple[str, int, int, Completion]]) -> list[str]:
+        """rows: (prompt_hash, sample_index, seed, completion). Idempotent: a key already stored is
+        kept as it was. Returns the generation keys, in order."""
+        keys = [generation_key(model_id, ph, sampling_key, i) for ph, i, _, _ in rows]
+        if not rows:
+            return keys
+        ts = now()
+        tab = pa.table({
+            "gen_key": keys,
+            "model_id": [model_id] * len(rows),
+            "prompt_hash": [r[0] for r in rows],
+            "sampling_key": [sampling_key] * len(rows),
+            "sample_index": pa.array([r[1] for r in rows], pa.int32()),
+            "seed": pa.array([r[2] for r in rows], pa.int64()),
+            "text": [r[3].text for r in rows],
+            "finish": [r[3].finish for r in rows],
+            "tokens": pa.array([r[3].tokens for r in rows], pa.int32()),
+            "prompt_tokens": pa.array([r[3].prompt_tokens for r in rows], pa.int32()),
+            "latency_s": pa.array([r[3].latency_s for r in rows], pa.float64()),
+            "run_id": [run_id] * len(rows),
+            "created_at": pa.array([ts] * len(rows), pa.timestamp("us")),
+        })
+        with self.connect() as con:
+            con.register("new_gens", tab)
+            con.execute("INSERT INTO generations SELECT * FROM new_gens ON CONFLICT DO NOTHING")
+        return keys
+
+    # -- scores and results ------------------------------------------------------------------
+
+    def put_results(self, scores: Sequence[ScoreRow], items: Sequence[ItemResultRow], summary: TaskResultRow,
+                    reports: Sequence[TaskReportRow] = ()) -> None:
+        """Scores per sample, results per item, the task's summary and its reports, in one transaction
+        (a rerun of the same run and task replaces what was there)."""
+        run_id, task = summary.run_id, summary.task
+        for row in (*scores, *items, *reports):
+            if (row.run_id, row.task) != (run_id, task):
+                raise ValueError(f"row for {row.run_id}/{row.task} among results of {run_id}/{task}")
+        with self.connect() as con:
+            for cls, rows in ((ScoreRow, scores), (ItemResultRow, items), (TaskResultRow, [summary]),
+                              (TaskReportRow, reports)):
+                table = ROW_TABLES[cls]
+                con.execute(f"DELETE FROM {table} WHERE run_id = ? AND task = ?", [run_id, task])
+                if rows:
+                    con.register("new_rows", rows_table(cls, rows))
+                    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM new_rows")
+                    con.unregister("new_rows")
+
+    def task_reports(self, run_id: str, task: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM task_reports WHERE run_id = ?"
+        params: list[Any] = [run_id]
+        if task is not None:
+            sql += " AND task = ?"
+            params.append(task)
+        return self.query(sql + " ORDER BY task, name", params)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Rows as dicts. For the project's own fixed queries only: values go in `params`."""
+        with self.connect() as con:
+            cur = con.execute(sql, list(params))
+            cols = [d[0] for d in cur.description]
+            return [dict(zip(cols, row)) for row in cur.fetchall()]
+
+    def runs(self, limit: int | None = None) -> list[dict[str, Any]]:
+        sql = """SELECT r.run_id, r.model_name, r.status, r.k, r.started_at, r.finished_at, r.source,
+                        list(t.task ORDER BY t.task) FILTER (WHERE t.task IS NOT NULL) AS tasks,
+                        sum(t.n_items) AS n_items, sum(t.generated) AS generated, sum(t.reused) AS reused
+                 FROM runs r LEFT JOIN task_results t USING (run_id)
+                 GROUP BY ALL ORDER BY r.started_at DESC"""
+        if limit is not None:
+            sql += " LIMIT ?"
+            return self.query(sql, [limit])
+        return self.query(sql)
+
+    def latest_run(self, model_name: str, task: str, *, back: int = 0) -> str | None:
+        """The newest finished (`done`) run of `model_name` that has results for `task` (`back=1`: the one
+        before it). Ties on start time break on run id, so every reader picks the same run."""
+        rows = self.query(
+            """SELECT r.run_id FROM runs r JOIN task_results t USING (run_id)
+               WHERE r.model_name = ? AND t.task = ? AND r.status = 'done'
+               ORDER BY """ + ", ".join(f"r.{c} DESC" for c in LATEST_RUN_ORDER) + " LIMIT 1 OFFSET ?",
+            [model_name, task, back])
+        return rows[0]["run_id"] if rows else None
+
+    def latest_item_results(self, model_name: str, task: str, *, back: int = 0) -> tuple[str | None, list[dict[str, Any]]]:
+        """Per-item results of `latest_run(model_name, task, back=back)`."""
+        run_id = self.latest_run(model_name, task, back=back)
+        if run_id is None:
+            return None, []
+        return run_id, self.query("SELECT * FROM item_results WHERE run_id = ? AND task = ? ORDER BY item_id",
+                                  [run_id, task])
+
+    def model_params_b(self, model_name: str) -> float | None:
+        """Parameter count (billions) recorded for the newest run of `model_name`, if any."""
+        rows = self.query("""SELECT m.params_b FROM runs r JOIN models m USING (model_id)
+                             WHERE r.model_name = ? AND m.params_b IS NOT NULL
+                             ORDER BY r.started_at DESC LIMIT 1""", [model_name])
+        return rows[0]["params_b"] if rows else None
+
+    def tasks_of_model(self, model_name: str) -> list[str]:
+        rows = self.query("""SELECT DISTINCT t.task FROM runs r JOIN task_results t USING (run_id)
+                             WHERE r.model_name = ? AND r.status = 'done' ORDER BY t.task""", [model_name])
+        return [r["task"] for r in rows]
+
+    def queue_items(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Add teachable items to the training queue; an item already queued keeps its export mark
+        but gets the newer evidence. Returns how many rows were written."""
+        if not rows:
+            return 0
+        ts = now()
+        with self.connect() as con:
+            for r in rows:
+                con.execute(
+                    """INSERT INTO train_queue VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)
+                       ON CONFLICT (model_name, task, item_id) DO UPDATE SET reason = excluded.reason,
+                       pass_rate = excluded.pass_rate, teacher = excluded.teacher,
+                       teacher_pass_rate = excluded.teacher_pass_rate, run_id = excluded.run_id,
+                       teacher_run_id = excluded.teacher_run_id, task_version = excluded.task_version""",
+                    [r["model_name"], r["task"], r["task_version"], r["item_id"], r["reason"], r["pass_rate"],
+                     r.get("teacher"), r.get("teacher_pass_rate"), r["run_id"], r.get("teacher_run_id"), ts],
+                )
+        return len(rows)
+
+    def queue(self, model_name: str, *, pending_only: bool = False) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM train_queue WHERE model_name = ?"
+        if pending_only:
+            sql += " AND exported_at IS NULL"
+        return self.query(sql + " ORDER BY task, item_id", [model_name])
+
+    def correct_samples(self, run_id: str, task: str) -> list[dict[str, Any]]:
+        """Every correct sample of a run's task with its text and prompt, for SFT export."""
+        return self.query(
+            """SELECT s.item_id, s.sample_index, g.text, p.prompt
+               FROM scores s JOIN generations g USING (gen_key) JOIN prompts p ON p.prompt_hash = g.prompt_hash
+               WHERE s.run_id = ? AND s.task = ? AND s.verdict = 'correct'
+               ORDER BY s.item_id, length(g.text), s.sample_index""", [run_id, task])
+
+    def mark_exported(self, model_name: str, keys: Sequence[tuple[str, str]], path: str) -> None:
+        if not keys:
+            return
+        tab = pa.table({"task": [k[0] for k in keys], "item_id": [k[1] for k in keys]})
+        with self.connect() as con:
+            con.register("exported", tab)
+            con.execute(
+                """UPDATE train_queue SET exported_at = ?, export_path = ?
+                   WHERE model_name = ? AND (task, item_id) IN (SELECT (task, item_id) FROM exported)""",
+                [now(), path, model_name])
+
+    def exported_item_ids(self, model_name: str, task: str) -> set[str]:
+        rows = self.query("""SELECT item_id FROM train_queue WHERE model_name = ? AND task = ?
+                             AND exported_at IS NOT NULL""", [model_name, task])
+        return {r["item_id"] for r in rows}
+
+    def put_nightly_checks(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        cols = ("model_name", "task", "run_id", "baseline_run_id", "n_items", "baseline_score", "score", "diff",
+                "diff_low", "diff_high", "p_value", "status")
+        ts = now()
+        with self.connect() as con:
+            for r in rows:
+                con.execute(f"INSERT INTO nightly_checks (checked_at, {', '.join(cols)}) VALUES (?{', ?' * len(cols)})",
+                            [ts, *(r.get(c) for c in cols)])
+
+    def task_results(self, run_id: str) -> list[dict[str, Any]]:
+        return self.query("SELECT * FROM task_results WHERE run_id = ? ORDER BY task", [run_id])
