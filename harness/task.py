@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Literal, Mapping, Protocol, Sequence
 
 from harness.data import Source
-from harness.errors import HarnessError, UnknownTask
+from harness.errors import HarnessError
 from harness.records import Grade, Item, Prompt
 
 

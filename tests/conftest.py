@@ -34,3 +34,10 @@ def tiny_model(tmp_path_factory) -> Path:
     from harness.tiny import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("models") / "tiny")
+
+
+@pytest.fixture(autouse=True)
+def _no_files_in_the_checkout(tmp_path, monkeypatch):
+    """Every test runs in its own empty folder, so a command's default `./harness.duckdb` (or any
+    other relative output) lands there, never in the checkout."""
+    monkeypatch.chdir(tmp_path)

@@ -1,6 +1,6 @@
 """`harness ingest lm-eval DIR`: lm-eval's --output_path folder (with --log_samples) stored as runs.
 
-`harness ingest lm-eval DIR` is routed here by the `ingest` command in harness/cli.py;
+`harness ingest lm-eval DIR` is routed to `ingest_lm_eval` by the `ingest` command below;
 `harness ingest-lm-eval DIR` is the same command under its own name.
 """
 
@@ -69,7 +69,7 @@ def ingest(
     from harness.pipeline.ingest import ingest_file
     from harness.store import Store
 
-    if str(path) == "lm-eval":  # harness ingest lm-eval DIR: see harness/commands/ingest.py
+    if str(path) == "lm-eval":  # harness ingest lm-eval DIR
 
         return ingest_lm_eval(lm_eval_dir, db=db, model=model, params_b=params_b, family=family, as_json=as_json)
     if lm_eval_dir is not None:

@@ -1,8 +1,7 @@
 """The leaderboard's read-only SQL: the store's reading side for the app, one function per question.
 
-DESIGN.md keeps SQL in the store module; these queries live beside the app instead because only the
-app asks them, they never write, and they read nothing but the tables `harness.store` defines (its
-schema is the contract). Every function takes an open connection (a read-only one from
+They live in the store package, the only one that speaks SQL, beside the schema they read
+(`harness.store.schema`); only the app asks them, and they never write. Every function takes an open connection (a read-only one from
 `Store(..., read_only=True).connect()`), runs fixed SQL with values bound as parameters, and returns
 a pandas DataFrame. Nothing a user types or a model wrote is spliced into SQL.
 

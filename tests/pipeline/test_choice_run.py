@@ -4,6 +4,7 @@ is measured from what the store kept."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -63,3 +64,6 @@ def test_a_model_that_always_says_a_scores_chance_and_shows_its_bias(tmp_path: P
     assert pb.chosen == (4 * N, 0, 0, 0) and pb.gold_at == (N, N, N, N)
     assert pb.accuracy_by_gold_position == (1.0, 0.0, 0.0, 0.0)
     assert pb.tv_uniform == 0.75
+    # The run stored the task's report, not just printed it.
+    [stored] = store.task_reports(run_id, "mmlu_science")
+    assert stored["name"] == t.reports[0].name and json.loads(stored["data"])["chosen"] == [4 * N, 0, 0, 0]

@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+from harness.store import Store
+
 from fakes import FakeBackend
 from harness.grading.math import MathGrader
 from harness.synth.rewrite import REASONS, RewriteConfig, is_numeric_ast, parse_sections, prompts_from_rows, rewrite
@@ -116,14 +118,25 @@ def test_tiny_random_model_through_the_cli_rejects_garbage_with_reasons(tmp_path
         ["Prove that the square root of 2 is irrational.", "Show that there are infinitely many primes.",
          "Which of the following is a prime? (A) 4 (B) 6 (C) 7"])) + "\n")
     out, log = tmp_path / "synth_rewrites.jsonl", tmp_path / "log.jsonl"
-    r = subprocess.run([sys.executable, "-m", "harness", "synth", "rewrite", "--model", f"hf:{tiny_model}",
-                        "--in", prompts, "--out", out, "--log", log, "-k", "2", "--rewrites", "2",
-                        "--max-tokens", "40", "--json"], capture_output=True, text=True, timeout=300,
-                       env={**os.environ, "TOKENIZERS_PARALLELISM": "false"})
+    cmd = [sys.executable, "-m", "harness", "synth", "rewrite", "--model", f"hf:{tiny_model}",
+           "--in", prompts, "--out", out, "--log", log, "-k", "2", "--rewrites", "2",
+           "--max-tokens", "40", "--db", tmp_path / "synth.duckdb", "--json"]
+    env = {**os.environ, "TOKENIZERS_PARALLELISM": "false"}
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert r.returncode == 0, r.stderr
     stats = json.loads(r.stdout)
     assert stats["candidates"] == 6 and stats["accepted"] == 0 and stats["written"] == 0
     assert sum(stats["by_reason"].values()) == 6
+    assert stats["generated"] > 0 and stats["reused"] == 0
+    first_log = log.read_text()
+    # Every rewrite and solve is stored under a run: the rerun asks the model for nothing.
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert again.returncode == 0, again.stderr
+    stats2 = json.loads(again.stdout)
+    assert stats2["generated"] == 0 and stats2["reused"] == stats["generated"]
+    assert log.read_text() == first_log
+    runs = Store(tmp_path / "synth.duckdb", read_only=True).runs()
+    assert [r["status"] for r in runs] == ["done", "done"] and {r["model_name"] for r in runs} == {f"hf:{tiny_model}"}
     assert out.read_text() == ""
     rows = [json.loads(line) for line in log.read_text().splitlines()]
     assert len(rows) == 6
