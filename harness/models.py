@@ -13,6 +13,10 @@
 `openai` models name their server with `base_url` and the environment variable holding the API key
 with `api_key_env`; the key itself is never written to the file or the store.
 
+`revision = "step-1200"` declares which weights a model is (a checkpoint step, a commit hash); for a
+served model it is the only thing that tells two deployments under one name apart, so declare it
+(or pass `--revision`) when the nightly should trust yesterday's samples of a server.
+
 Inline specs need no file: `hf:PATH_OR_ID`, `vllm:PATH_OR_ID`, `openai:MODEL@BASE_URL`.
 The file is `--models PATH`, else $HARNESS_MODELS, else ./models.toml, else the bundled examples.
 """
@@ -34,6 +38,8 @@ from harness.records import stable_hash
 MODELS_ENV = "HARNESS_MODELS"
 BACKENDS = ("hf", "vllm", "openai")
 _SAMPLING_KEYS = {"max_tokens", "temperature", "top_p", "stop", "seed"}
+# Fields of a server's model entry that name the weights themselves (not just the name or path).
+REPORTED_REVISION_KEYS = ("revision", "digest", "sha", "sha256", "checkpoint", "commit")
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,27 @@ class ModelSpec:
     revision: str | None = None
     sampling: Mapping[str, Any] = field(default_factory=dict)
     options: Mapping[str, Any] = field(default_factory=dict)
+    # What the server says about the model (its /v1/models entry, volatile fields dropped): part of
+    # the identity, so a server that reports a different root, parent or length is a new model.
+    reported: Mapping[str, Any] = field(default_factory=dict)
+    # A nightly's key for a model nothing identifies: its samples are that night's only.
+    night_key: str | None = None
+
+    def weights_identified(self) -> bool:
+        """Whether something pins the weights down: the files' digest (local weights), a declared
+        revision, or a revision-like field the server reports. Without any, the same name may serve
+        other weights tomorrow, and a nightly must not reuse another night's samples."""
+        if self.backend in ("hf", "vllm") and Path(self.model).expanduser().is_dir():
+            return True
+        if self.revision:
+            return True
+        return any(self.reported.get(key) for key in REPORTED_REVISION_KEYS)
+
+    def identity(self) -> dict[str, Any]:
+        """What the fingerprint is made of, as a JSON-able record (for reports and the store)."""
+        return {"model_id": self.fingerprint(), "name": self.name, "backend": self.backend, "model": self.model,
+                "base_url": self.base_url, "revision": self.revision, "reported": dict(self.reported),
+                "night_key": self.night_key, "identified": self.weights_identified()}
 
     def describe(self) -> dict[str, Any]:
         """What identifies the model (no secrets): stored with every run."""
@@ -55,6 +82,8 @@ class ModelSpec:
             "name": self.name, "backend": self.backend, "model": self.model, "params_b": self.params_b,
             "family": self.family, "base_url": self.base_url, "revision": self.revision,
             "api_key_env": self.api_key_env, "options": dict(self.options),
+            **({"reported": dict(self.reported)} if self.reported else {}),
+            **({"night_key": self.night_key} if self.night_key else {}),
         }
 
     def fingerprint(self) -> str:
@@ -62,8 +91,10 @@ class ModelSpec:
 
         Local weights are identified by their files' names, sizes and a hash of the first and last
         MiB of each (cheap for 100 GB checkpoints, and changes when weights are retrained); hub ids by
-        id and revision; servers by model name and URL. Backend options that change outputs
-        (dtype, quantization) are part of it."""
+        id and revision; servers by model name, URL, declared revision and what the server reports.
+        Backend options that change outputs (dtype, quantization) are part of it, and so is a
+        nightly's night key for a model nothing identifies. Fields left unset add nothing, so ids
+        made before they existed stay valid."""
         ident: dict[str, Any] = {"model": self.model, "revision": self.revision}
         path = Path(self.model).expanduser()
         if self.backend in ("hf", "vllm") and path.is_dir():
@@ -73,6 +104,10 @@ class ModelSpec:
         for key in ("dtype", "quantization", "chat", "endpoint"):
             if key in self.options:
                 ident[key] = self.options[key]
+        if self.reported:
+            ident["reported"] = dict(self.reported)
+        if self.night_key:
+            ident["night"] = self.night_key
         return stable_hash(ident, 20)
 
 
@@ -160,7 +195,8 @@ def _spec_from_table(alias: str, t: Mapping[str, Any], where: str) -> ModelSpec:
     return ModelSpec(
         name=alias, backend=backend, model=t["model"],
         params_b=None if params is None else float(params), family=t.get("family"),
-        base_url=t.get("base_url"), api_key_env=t.get("api_key_env"), revision=t.get("revision"),
+        base_url=t.get("base_url"), api_key_env=t.get("api_key_env"),
+        revision=None if t.get("revision") is None else str(t["revision"]),
         sampling=sampling, options=dict(t.get("options", {})),
     )
 

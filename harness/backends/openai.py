@@ -27,6 +27,33 @@ from harness.models import ModelSpec
 from harness.records import Completion, Request, Sampling
 
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+# Fields of a /v1/models entry that change without the model changing (vLLM stamps `created` with
+# the time of the request; `permission` carries fresh ids): never part of a model's identity.
+VOLATILE_MODEL_FIELDS = {"id", "object", "created", "permission"}
+
+
+def reported_identity(spec: ModelSpec, timeout_s: float = 10.0) -> dict[str, Any]:
+    """What the server says about `spec.model` (its entry in GET {base_url}/models, volatile fields
+    dropped: e.g. vLLM's `root`, `parent`, `max_model_len`, llama.cpp's `meta`). Raises BackendError
+    when the server cannot be reached or does not list the model."""
+    if not spec.base_url:
+        raise BackendError(f"model {spec.name!r}: an openai backend needs a base_url")
+    url = spec.base_url.rstrip("/") + "/models"
+    headers = {}
+    key = os.environ.get(spec.api_key_env) if spec.api_key_env else None
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    try:
+        resp = httpx.get(url, timeout=timeout_s, headers=headers)
+        resp.raise_for_status()
+        entries = resp.json().get("data") or []
+    except (httpx.HTTPError, ValueError, AttributeError) as exc:
+        raise BackendError(f"cannot read {url} to identify model {spec.model!r}: {exc}") from None
+    for entry in entries:
+        if isinstance(entry, dict) and entry.get("id") == spec.model:
+            return {k: v for k, v in sorted(entry.items()) if k not in VOLATILE_MODEL_FIELDS}
+    listed = ", ".join(str(e.get("id")) for e in entries if isinstance(e, dict)) or "none"
+    raise BackendError(f"{url} does not serve model {spec.model!r} (it lists: {listed})")
 
 
 class _Refused(Exception):

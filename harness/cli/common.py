@@ -23,6 +23,7 @@ ModelsOpt = Annotated[Optional[Path], typer.Option("--models", help="models file
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object instead of tables")]
 DataDirOpt = Annotated[Optional[Path], typer.Option("--data-dir", help="folder with local benchmark files (default: $HARNESS_DATA_DIR, else the hub)")]
 TaskArgOpt = Annotated[list[str], typer.Option("--task-arg", "-T", help="task option NAME=VALUE (repeat); see `harness tasks --json` for each task's options")]
+RevisionOpt = Annotated[Optional[str], typer.Option("--revision", help="which weights the model is (a checkpoint step, a hash): part of its identity, overrides the models file's revision; a served model without one is never trusted across nights")]
 ProgressOpt = Annotated[bool, typer.Option("--progress/--no-progress", help="progress bars on stderr")]
 
 

@@ -9,7 +9,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from harness.cli.common import DataDirOpt, DbOpt, JsonOpt, ModelsOpt, ProgressOpt, TaskArgOpt, print_summary, split_csv
+from harness.cli.common import (DataDirOpt, DbOpt, JsonOpt, ModelsOpt, ProgressOpt, RevisionOpt, TaskArgOpt, err,
+                                print_summary, split_csv)
 from harness.errors import HarnessError
 
 
@@ -28,6 +29,7 @@ def run(
     seed: Annotated[Optional[int], typer.Option(help="base seed; sample i of a prompt draws with a seed derived from it and i")] = None,
     permutations: Annotated[Optional[int], typer.Option(help="multiple choice: evaluate each item under N orderings (= --task-arg permutations=N)")] = None,
     task_arg: TaskArgOpt = [],
+    revision: RevisionOpt = None,
     as_json: JsonOpt = False,
     progress: ProgressOpt = True,
 ) -> None:
@@ -38,12 +40,16 @@ def run(
     """
     from harness import models as models_mod
     from harness.data import Source
+    from harness.pipeline.identity import identify
     from harness.pipeline.runner import run as do_run
     from harness.store import Store
     from harness.task import configure_tasks, parse_task_args
     from harness.tasks import get_tasks
 
-    spec = models_mod.resolve(model, models)
+    ident = identify(models_mod.resolve(model, models), revision=revision)
+    if ident.warning:
+        err.print(f"[yellow]warning:[/] {ident.warning}", highlight=False)
+    spec = ident.spec
     tasks = get_tasks(split_csv(task))
     if not tasks:
         raise HarnessError("no task given: pass --task NAME (see `harness tasks`)")

@@ -191,6 +191,50 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "nights: nightly records, their runs and per-domain checks",
+        """
+        CREATE TABLE nights (
+            night_id        TEXT PRIMARY KEY,  -- e.g. 2026-12-01 (a second night that day: 2026-12-01.2)
+            suite           TEXT NOT NULL,     -- the config's name: nights of one suite follow each other
+            label           TEXT,              -- tuning phase, e.g. "math SFT round 2"
+            tuned_domain    TEXT,              -- the domain being tuned this night, if any
+            started_at      TIMESTAMP NOT NULL,
+            finished_at     TIMESTAMP,
+            status          TEXT NOT NULL,     -- running | done | failed | interrupted
+            verdict         TEXT,              -- regressed | improved | steady | no_baseline | failed
+            harness_version TEXT,
+            host            TEXT,
+            pid             INTEGER,
+            config          JSON,
+            generated       INTEGER,
+            reused          INTEGER,
+            report_md       TEXT,
+            report_json     JSON
+        );
+        CREATE TABLE night_runs (
+            night_id   TEXT NOT NULL,
+            model_name TEXT NOT NULL,
+            seed       INTEGER NOT NULL,     -- the first seed is checked; all of them measure the noise floor
+            model_id   TEXT,
+            identity   JSON,                 -- revision, what the server reported, night key
+            identified BOOLEAN,              -- false: nothing identifies the weights, samples are this night's
+            run_id     TEXT,
+            status     TEXT NOT NULL,        -- done | failed
+            error      TEXT,
+            generated  INTEGER,
+            reused     INTEGER,
+            PRIMARY KEY (night_id, model_name, seed)
+        );
+        ALTER TABLE nightly_checks ADD COLUMN night_id TEXT;
+        ALTER TABLE nightly_checks ADD COLUMN baseline_night_id TEXT;
+        ALTER TABLE nightly_checks ADD COLUMN scope TEXT DEFAULT 'task';  -- task | domain
+        ALTER TABLE nightly_checks ADD COLUMN domain TEXT;
+        ALTER TABLE nightly_checks ADD COLUMN noise_floor DOUBLE;        -- spread across seeds, measured
+        ALTER TABLE nightly_checks ADD COLUMN fell INTEGER;              -- items right before, wrong now
+        ALTER TABLE nightly_checks ADD COLUMN rose INTEGER;              -- items wrong before, right now
+        """,
+    ),
 ]
 
 
@@ -267,8 +311,74 @@ class TaskReportRow:
     text: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class NightRow:
+    """One nightly (`nights`); `config` and `report_json` are JSON."""
+
+    night_id: str
+    suite: str
+    started_at: datetime
+    status: str
+    label: str | None = None
+    tuned_domain: str | None = None
+    finished_at: datetime | None = None
+    verdict: str | None = None
+    harness_version: str | None = None
+    host: str | None = None
+    pid: int | None = None
+    config: str | None = None
+    generated: int | None = None
+    reused: int | None = None
+    report_md: str | None = None
+    report_json: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NightRunRow:
+    """One model's run at one seed in a night (`night_runs`); `identity` is JSON."""
+
+    night_id: str
+    model_name: str
+    seed: int
+    status: str
+    model_id: str | None = None
+    identity: str | None = None
+    identified: bool | None = None
+    run_id: str | None = None
+    error: str | None = None
+    generated: int | None = None
+    reused: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NightlyCheckRow:
+    """One verdict (`nightly_checks`): a task (scope "task") or a domain's tasks pooled ("domain")."""
+
+    checked_at: datetime
+    model_name: str
+    task: str
+    run_id: str
+    n_items: int
+    score: float
+    status: str  # regressed | improved | steady | no_baseline
+    baseline_run_id: str | None = None
+    baseline_score: float | None = None
+    diff: float | None = None
+    diff_low: float | None = None
+    diff_high: float | None = None
+    p_value: float | None = None
+    night_id: str | None = None
+    baseline_night_id: str | None = None
+    scope: str = "task"
+    domain: str | None = None
+    noise_floor: float | None = None
+    fell: int | None = None
+    rose: int | None = None
+
+
 ROW_TABLES: dict[type, str] = {
     ScoreRow: "scores", ItemResultRow: "item_results", TaskResultRow: "task_results", TaskReportRow: "task_reports",
+    NightRow: "nights", NightRunRow: "night_runs", NightlyCheckRow: "nightly_checks",
 }
 
 _SCALARS: dict[Any, pa.DataType] = {str: pa.string(), int: pa.int32(), float: pa.float64(), bool: pa.bool_(),

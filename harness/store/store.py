@@ -29,8 +29,8 @@ import pyarrow as pa
 
 from harness.errors import HarnessError, StoreLocked
 from harness.records import Completion, Prompt, stable_hash
-from harness.store.schema import (LATEST_RUN_ORDER, MIGRATIONS, ROW_TABLES, ItemResultRow, ScoreRow, TaskReportRow, TaskResultRow,
-                                   rows_table)
+from harness.store.schema import (LATEST_RUN_ORDER, MIGRATIONS, ROW_TABLES, ItemResultRow, NightlyCheckRow, NightRow,
+                                   NightRunRow, ScoreRow, TaskReportRow, TaskResultRow, rows_table)
 
 DEFAULT_DB = "harness.duckdb"
 DB_ENV = "HARNESS_DB"
@@ -377,14 +377,60 @@ class Store:
                              AND exported_at IS NOT NULL""", [model_name, task])
         return {r["item_id"] for r in rows}
 
-    def put_nightly_checks(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        cols = ("model_name", "task", "run_id", "baseline_run_id", "n_items", "baseline_score", "score", "diff",
-                "diff_low", "diff_high", "p_value", "status")
-        ts = now()
+    # -- nights ------------------------------------------------------------------------------
+
+    def _upsert(self, cls: type, rows: Sequence[Any], key: Sequence[str]) -> None:
+        """Replace the rows of `cls`'s table that share `key` with these rows (by name)."""
+        if not rows:
+            return
+        table = ROW_TABLES[cls]
+        where = " AND ".join(f"{c} = ?" for c in key)
         with self.connect() as con:
             for r in rows:
-                con.execute(f"INSERT INTO nightly_checks (checked_at, {', '.join(cols)}) VALUES (?{', ?' * len(cols)})",
-                            [ts, *(r.get(c) for c in cols)])
+                con.execute(f"DELETE FROM {table} WHERE {where}", [getattr(r, c) for c in key])
+            con.register("new_rows", rows_table(cls, rows))
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM new_rows")
+            con.unregister("new_rows")
+
+    def put_night(self, row: NightRow) -> None:
+        self._upsert(NightRow, [row], ("night_id",))
+
+    def put_night_run(self, row: NightRunRow) -> None:
+        self._upsert(NightRunRow, [row], ("night_id", "model_name", "seed"))
+
+    def put_nightly_checks(self, rows: Sequence[NightlyCheckRow]) -> None:
+        """Append verdicts; a night's checks replace that night's earlier ones (a resumed night)."""
+        if not rows:
+            return
+        nights = sorted({r.night_id for r in rows if r.night_id is not None})
+        with self.connect() as con:
+            for night in nights:
+                con.execute("DELETE FROM nightly_checks WHERE night_id = ?", [night])
+            con.register("new_rows", rows_table(NightlyCheckRow, rows))
+            con.execute("INSERT INTO nightly_checks BY NAME SELECT * FROM new_rows")
+            con.unregister("new_rows")
+
+    def night(self, night_id: str) -> dict[str, Any] | None:
+        rows = self.query("SELECT * FROM nights WHERE night_id = ?", [night_id])
+        return rows[0] if rows else None
+
+    def nights(self, suite: str | None = None) -> list[dict[str, Any]]:
+        """Nights, newest first (of one suite when given)."""
+        if suite is None:
+            return self.query("SELECT * FROM nights ORDER BY started_at DESC, night_id DESC")
+        return self.query("SELECT * FROM nights WHERE suite = ? ORDER BY started_at DESC, night_id DESC", [suite])
+
+    def night_runs(self, night_id: str) -> list[dict[str, Any]]:
+        return self.query("SELECT * FROM night_runs WHERE night_id = ? ORDER BY model_name, seed", [night_id])
+
+    def night_checks(self, night_id: str) -> list[dict[str, Any]]:
+        return self.query("""SELECT * FROM nightly_checks WHERE night_id = ?
+                             ORDER BY model_name, scope DESC, domain, task""", [night_id])
+
+    def item_results(self, run_id: str, tasks: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """Per-item results of a run (of some tasks), ordered by task and item."""
+        rows = self.query("SELECT * FROM item_results WHERE run_id = ? ORDER BY task, item_id", [run_id])
+        return rows if tasks is None else [r for r in rows if r["task"] in set(tasks)]
 
     def task_results(self, run_id: str) -> list[dict[str, Any]]:
         return self.query("SELECT * FROM task_results WHERE run_id = ? ORDER BY task", [run_id])
