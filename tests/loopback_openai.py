@@ -3,6 +3,8 @@
 It answers /v1/completions and /v1/chat/completions with text drawn from the request's `seed`
 (so a shared seed yields identical samples, as real servers do), and can be told to fail: answer
 429 or 500 a number of times, drop the connection, or refuse `n`. Every request body is recorded.
+`answer` stands in for the deployed model (swap it to "redeploy" under the same name and URL), and
+`model_info` is what /v1/models reports about it.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 import json
 import random
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Callable
 
 
 @dataclass
@@ -22,6 +25,10 @@ class Behaviour:
     drop_times: int = 0  # close the connection without an answer this many times first
     refuse_n: bool = False  # 400 on n > 1, as some servers do
     model: str = "loopback-model"
+    # what GET /v1/models says about the model besides its id (e.g. {"root": "/models/phi"})
+    model_info: dict[str, Any] = field(default_factory=dict)
+    # the "deployed model": completion text from (request body, sample index); None: seeded noise
+    answer: Callable[[dict[str, Any], int], str] | None = None
     requests: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -46,7 +53,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         if self.path == "/v1/models":
-            self._send(200, {"data": [{"id": self.behaviour.model}]})
+            entry = {"id": self.behaviour.model, "object": "model", "created": int(time.time()),
+                     **self.behaviour.model_info}
+            self._send(200, {"object": "list", "data": [entry]})
         else:
             self._send(404, {"error": "not found"})
 
@@ -79,7 +88,7 @@ class _Handler(BaseHTTPRequestHandler):
         chat = self.path.endswith("chat/completions")
         choices = []
         for i in range(n):
-            text = _text(rng)
+            text = b.answer(req, i) if b.answer is not None else _text(rng)
             choices.append({"index": i, "finish_reason": "stop",
                             **({"message": {"role": "assistant", "content": text}} if chat else {"text": text})})
         self._send(200, {"choices": choices, "usage": {"prompt_tokens": 11, "completion_tokens": 7 * n}})

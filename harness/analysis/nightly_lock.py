@@ -55,6 +55,7 @@ class NightlyLock:
         self.night_id = night_id
         self.stale: Holder | None = None
         self._fd: int | None = None
+        self.holder: Holder | None = None
 
     def acquire(self) -> "NightlyLock":
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -427,6 +427,17 @@ class Store:
         return self.query("""SELECT * FROM nightly_checks WHERE night_id = ?
                              ORDER BY model_name, scope DESC, domain, task""", [night_id])
 
+    def previous_night_run(self, suite: str, model_name: str, seed: int, night_id: str) -> dict[str, Any] | None:
+        """The newest night of `suite` before `night_id` in which `model_name` finished its run at
+        `seed`: the baseline tonight's run is judged against."""
+        rows = self.query(
+            """SELECT n.night_id, nr.run_id, nr.model_id FROM nights n JOIN night_runs nr USING (night_id)
+               WHERE n.suite = ? AND nr.model_name = ? AND nr.seed = ? AND nr.status = 'done'
+                 AND n.night_id <> ? AND n.started_at <= (SELECT started_at FROM nights WHERE night_id = ?)
+               ORDER BY n.started_at DESC, n.night_id DESC LIMIT 1""",
+            [suite, model_name, seed, night_id, night_id])
+        return rows[0] if rows else None
+
     def item_results(self, run_id: str, tasks: Sequence[str] | None = None) -> list[dict[str, Any]]:
         """Per-item results of a run (of some tasks), ordered by task and item."""
         rows = self.query("SELECT * FROM item_results WHERE run_id = ? ORDER BY task, item_id", [run_id])

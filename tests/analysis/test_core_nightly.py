@@ -20,8 +20,8 @@ def rows(correct):
 
 
 @pytest.mark.parametrize("old,new,status", [
-    ([True] * 60 + [False] * 40, [True] * 30 + [False] * 70, "regression"),
-    ([True] * 30 + [False] * 70, [True] * 60 + [False] * 40, "improvement"),
+    ([True] * 60 + [False] * 40, [True] * 30 + [False] * 70, "regressed"),
+    ([True] * 30 + [False] * 70, [True] * 60 + [False] * 40, "improved"),
     ([True] * 50 + [False] * 50, [True] * 49 + [False] * 51, "steady"),
 ])
 def test_check_pair(old, new, status):
@@ -46,12 +46,12 @@ def test_new_checkpoint_that_regressed_is_flagged_and_stored(tmp_path):
     run(ModelSpec("phi", "hf", "ckpt-2"), [get_task("arith")], 2, store, Source(limit=60),
         backend_factory=lambda s: bad, progress=False)
     (c,) = check_models(store, ["phi"])
-    assert c.status == "regression" and c.diff == pytest.approx(-1.0) and c.p_value < 1e-10
-    assert store.query("SELECT status FROM nightly_checks")[0]["status"] == "regression"
+    assert c.status == "regressed" and c.diff == pytest.approx(-1.0) and c.p_value < 1e-10
+    assert store.query("SELECT status FROM nightly_checks")[0]["status"] == "regressed"
 
     r = subprocess.run([sys.executable, "-m", "harness", "nightly", "--check-only", "--model", "hf:x", "--task", "arith",
                         "--db", str(tmp_path / "r.duckdb"), "--json"], capture_output=True, text=True)
     assert r.returncode == 0 and json.loads(r.stdout) == []  # a model with no runs: nothing to judge
     r = subprocess.run([sys.executable, "-m", "harness", "nightly", "--check-only", "--model", "phi", "--task", "arith",
                         "--db", str(tmp_path / "r.duckdb")], capture_output=True, text=True, cwd=tmp_path)
-    assert r.returncode == 1 and "regression" in r.stdout
+    assert r.returncode == 1 and "regressed" in r.stdout
