@@ -26,6 +26,7 @@ PAGES = [
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("pages/items.py", title="Item explorer", icon=":material/search:", url_path="items"),
     st.Page("pages/history.py", title="History", icon=":material/timeline:", url_path="history"),
+    st.Page("pages/nightly.py", title="Nightly", icon=":material/nightlight:", url_path="nightly"),
 ]
 
 page = st.navigation(PAGES)

@@ -74,3 +74,19 @@ def votes(dist: pd.DataFrame) -> alt.Chart:
             range=["#54a24b", "#e45756", "#bab0ac", "#f58518"])),
         tooltip=["answer", "votes", alt.Tooltip("share:Q", format=".0%"), "verdict"],
     )
+
+
+def domain_history(rows: pd.DataFrame) -> alt.LayerChart:
+    """Each domain's score night after night (rows: night_no, night_id, domain, score, status, label,
+    fell_while_tuning; scores in %), phase labels along the top, falls while another domain was
+    tuned ringed in red."""
+    x = alt.X("night_no:O", title="night")
+    base = alt.Chart(rows).encode(x=x)
+    lines = base.mark_line(point=True).encode(
+        y=alt.Y("score:Q", title="domain score, maj@k (%)"), color=alt.Color("domain:N"),
+        tooltip=["night_id", "domain", alt.Tooltip("score:Q", format=".1f"), "status", "label"])
+    fell = alt.Chart(rows[rows["fell_while_tuning"].notna()]).mark_point(
+        size=260, color="#e45756", strokeWidth=2).encode(x=x, y="score:Q")
+    labels = alt.Chart(rows.drop_duplicates("night_id").fillna({"label": ""})).mark_text(
+        dy=-8, angle=0, baseline="bottom").encode(x=x, y=alt.value(0), text="label:N")
+    return alt.layer(lines, fell, labels).properties(height=320)

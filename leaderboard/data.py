@@ -51,6 +51,10 @@ QUERIES: dict[str, Callable[..., pd.DataFrame]] = {
     "item_outcomes": queries.item_outcomes,
     "item": queries.item,
     "samples": queries.samples,
+    "nights": queries.nights,
+    "night": queries.night,
+    "night_runs": queries.night_runs,
+    "night_checks": queries.night_checks,
 }
 
 Token = tuple[int, int, int, int]

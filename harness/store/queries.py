@@ -118,3 +118,33 @@ def samples(con: duckdb.DuckDBPyConnection, run_id: str, task: str, item_id: str
         SELECT gen_key, text, finish, tokens, latency_s, prompt_hash
         FROM generations WHERE gen_key IN (SELECT unnest(?::VARCHAR[]))""", [keys])
     return scores.merge(gens, on="gen_key", how="left")
+
+
+def nights(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every nightly, newest first (the report itself is read by `night`)."""
+    return _df(con, """
+        SELECT night_id, suite, label, tuned_domain, started_at, finished_at, status, verdict, harness_version,
+               generated, reused
+        FROM nights ORDER BY started_at DESC, night_id DESC""")
+
+
+def night(con: duckdb.DuckDBPyConnection, night_id: str) -> pd.DataFrame:
+    """One night with its markdown report."""
+    return _df(con, "SELECT * FROM nights WHERE night_id = ?", [night_id])
+
+
+def night_runs(con: duckdb.DuckDBPyConnection, night_id: str) -> pd.DataFrame:
+    """What one night did per model and seed: run, identity, generated, reused, error."""
+    return _df(con, """
+        SELECT model_name AS model, seed, status, run_id, model_id, identified, generated, reused, error, identity
+        FROM night_runs WHERE night_id = ? ORDER BY model_name, seed""", [night_id])
+
+
+def night_checks(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every verdict recorded by a night, with its night's phase label, tuned domain and start."""
+    return _df(con, """
+        SELECT c.night_id, c.model_name AS model, c.scope, c.domain, c.task, c.n_items, c.baseline_score, c.score,
+               c.diff, c.diff_low, c.diff_high, c.p_value, c.noise_floor, c.fell, c.rose, c.status,
+               c.baseline_night_id, n.suite, n.label, n.tuned_domain, n.started_at AS night_started
+        FROM nightly_checks c JOIN nights n USING (night_id)
+        ORDER BY n.started_at, n.night_id, c.model_name, c.scope, c.domain, c.task""")

@@ -1,11 +1,12 @@
-"""History: score over time per model and task from successive runs, with 95% intervals, and each
-model's runs (the Leaderboard's "runs & history" link opens this page with ?model=NAME)."""
+"""History: score over time per model and task from successive runs, with 95% intervals, each
+model's runs (the Leaderboard's "runs & history" link opens this page with ?model=NAME), and each
+domain's trajectory across nightly runs with their tuning phases."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from harness.leaderboard import charts, common, data
+from harness.leaderboard import charts, common, data, nights
 
 st.title("History")
 scores = common.scores_or_stop(allow_unfinished=True)
@@ -43,3 +44,27 @@ st.dataframe(shown[["run_id", "model", "status", "k", "tasks", "started_at", "fi
              hide_index=True, width="stretch", column_config={
                  "started_at": st.column_config.DatetimeColumn("started", format="YYYY-MM-DD HH:mm:ss"),
                  "finished_at": st.column_config.DatetimeColumn("finished", format="YYYY-MM-DD HH:mm:ss")})
+
+# -- domains across nights ---------------------------------------------------------------------
+checks = data.read("night_checks").df
+night_models = [m for m in chosen if m in set(checks["model"])]
+if night_models:
+    st.subheader("Domains across nights")
+    st.caption("Each domain's maj@k on its held-out tasks, night after night, with each night's tuning phase. "
+               "A domain that regressed while another was being tuned is flagged: a gain in one domain must not "
+               "hide a loss in another.")
+    for m in night_models:
+        traj = nights.domain_trajectory(checks, m)
+        if traj.empty:
+            continue
+        st.markdown(f"**{m}**")
+        shown_t = common.pct(traj, ["score"])
+        st.altair_chart(charts.domain_history(shown_t), width="stretch")
+        ph = nights.phases(traj)
+        st.table(ph.assign(label=ph["label"].fillna("—"), tuned_domain=ph["tuned_domain"].fillna("—"))
+                 .rename(columns={"night_no": "night", "night_id": "night id", "night_started": "started",
+                                  "label": "phase", "tuned_domain": "tuning"}).set_index("night"))
+        for _, r in traj[traj["fell_while_tuning"].notna()].iterrows():
+            st.warning(f"{m}: domain {r['domain']} fell {100 * r['diff']:+.1f} points on night {r['night_id']} "
+                     f"while {r['fell_while_tuning']} was being tuned (phase: {r['label'] or '—'})",
+                     icon=":material/trending_down:")

@@ -19,9 +19,10 @@ df = scores.df
 
 c1, c2, c3 = st.columns(3)
 tasks = sorted(df["task"].unique())
-task = c1.selectbox("Task", tasks, key="items_task")
+q_task, q_model = st.query_params.get("task"), st.query_params.get("model")  # links from nightly reports
+task = c1.selectbox("Task", tasks, index=tasks.index(q_task) if q_task in tasks else 0, key="items_task")
 models = common.models_by_size(df[df["task"] == task])
-model = c2.selectbox("Model", models, key="items_model")
+model = c2.selectbox("Model", models, index=models.index(q_model) if q_model in models else 0, key="items_model")
 runs = df[(df["task"] == task) & (df["model"] == model)].sort_values("finished_at", ascending=False)
 run_id = c3.selectbox("Run", runs["run_id"].tolist(), key="items_run", help="latest first")
 run = runs[runs["run_id"] == run_id].iloc[0]
