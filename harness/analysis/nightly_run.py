@@ -235,7 +235,8 @@ def _run_model(cfg: NightConfig, name: str, spec: ModelSpec, tasks: Sequence[Tas
         store.put_night_run(NightRunRow(night_id, name, seed, "failed", identity.get("model_id"),
                                         json.dumps(identity), identity.get("identified"), None, error,
                                         generated, reused))
-        log(f"{name} FAILED at seed {seed}: {error} (the night goes on with the other models)")
+        log(f"{name} FAILED at seed {seed}: {error} (the night goes on with the other models; "
+            f"`--night {night_id}` runs this night again and generates only what is missing)")
         return ModelPart(name, "failed", identity, runs, generated, reused, error)
 
 

@@ -48,7 +48,7 @@ def nightly(
     across seeds, a verdict (regressed, improved, steady). One night at a time (a lock file naming
     its holder); a night that crashed is resumed by running the same command again.
 
-    Writes a markdown and a JSON report; exits 1 when something regressed, 3 when a model's part
+    Writes a markdown and a JSON report (night-ID.md/.json, and latest.md/.json); exits 1 when something regressed, 3 when a model's part
     failed (its endpoint was down), 2 on a usage error, else 0, so cron or CI can alert.
     """
     from harness import models as models_mod
@@ -105,6 +105,8 @@ def _run(cfg, night, new_night, as_json, db_path, models_mod) -> None:
     md = store.night(night_id)["report_md"]
     md_path.write_text(md, encoding="utf-8")
     json_path.write_text(json.dumps(doc, indent=2, default=str) + "\n", encoding="utf-8")
+    (folder / "latest.md").write_text(md, encoding="utf-8")  # what cron mails and chat hooks post
+    (folder / "latest.json").write_text(json_path.read_text(encoding="utf-8"), encoding="utf-8")
     stderr_log(f"report: {md_path} and {json_path}")
     if as_json:
         print(json.dumps(doc, default=str))

@@ -428,14 +428,15 @@ class Store:
                              ORDER BY model_name, scope DESC, domain, task""", [night_id])
 
     def previous_night_run(self, suite: str, model_name: str, seed: int, night_id: str) -> dict[str, Any] | None:
-        """The newest night of `suite` before `night_id` in which `model_name` finished its run at
-        `seed`: the baseline tonight's run is judged against."""
+        """The run tonight's is judged against: from the newest night of `suite` before `night_id` in
+        which `model_name` finished a run, the run at `seed` (else that night's lowest seed, when the
+        seeds changed)."""
         rows = self.query(
-            """SELECT n.night_id, nr.run_id, nr.model_id FROM nights n JOIN night_runs nr USING (night_id)
-               WHERE n.suite = ? AND nr.model_name = ? AND nr.seed = ? AND nr.status = 'done'
+            """SELECT n.night_id, nr.run_id, nr.model_id, nr.seed FROM nights n JOIN night_runs nr USING (night_id)
+               WHERE n.suite = ? AND nr.model_name = ? AND nr.status = 'done' AND nr.run_id IS NOT NULL
                  AND n.night_id <> ? AND n.started_at <= (SELECT started_at FROM nights WHERE night_id = ?)
-               ORDER BY n.started_at DESC, n.night_id DESC LIMIT 1""",
-            [suite, model_name, seed, night_id, night_id])
+               ORDER BY n.started_at DESC, n.night_id DESC, (nr.seed = ?) DESC, nr.seed LIMIT 1""",
+            [suite, model_name, night_id, night_id, seed])
         return rows[0] if rows else None
 
     def item_results(self, run_id: str, tasks: Sequence[str] | None = None) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ declared revision that did not change, the second night reuses every sample and 
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -89,6 +90,7 @@ def test_redeployed_server_is_measured_again_and_the_regression_fails_the_night(
         assert v["diff"] == pytest.approx(-8 / 15) and v["p_value"] < 0.01
     assert sorted(int(i) for _, i in by_scope[("task", "arith")]["fell_items"]) == list(range(0, ITEMS, 2))
     md = reports[-1].with_suffix(".md").read_text()
+    assert (tmp_path / "reports" / "latest.md").read_text() == md
     assert "**REGRESSED**" in md and "math SFT round 2" in md
     assert "http://board:8501/nightly?night=" in md and "http://board:8501/items?model=phi&task=arith&item=0" in md
 
@@ -107,3 +109,21 @@ def test_a_declared_revision_that_did_not_change_reuses_the_cache_and_says_so(tm
     doc = json.loads(sorted((tmp_path / "reports").glob("night-*.json"), key=lambda p: p.stat().st_mtime_ns)[-1].read_text())
     assert doc["generated"] == 0 and doc["reused"] == 2 * ITEMS and doc["verdict"] == "steady"
     assert doc["models"][0]["identity"]["revision"] == "ckpt-7" and doc["models"][0]["identity"]["identified"]
+
+
+def test_the_old_flags_still_work_and_a_dead_endpoint_fails_only_its_model(tmp_path):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+    b = Behaviour(model="phi-latest", answer=good)
+    with LoopbackServer(b) as server:
+        live = f"openai:phi-latest@{server.url}"
+        r = night(["nightly", "--model", f"openai:gone@{dead}", "--model", live, "--task", "arith", "-k", "1",
+                   "--limit", "5", "--seed", "0", "--db", str(tmp_path / "r.duckdb"), "--json"], tmp_path)
+    assert r.returncode == 3, r.stderr  # a model's part failed; nothing regressed
+    doc = json.loads(r.stdout)
+    parts = {m["model"]: m for m in doc["models"]}
+    assert parts[live]["status"] == "done" and parts[live]["generated"] == 5
+    assert parts[f"openai:gone@{dead}"]["status"] == "failed" and "cannot read" in parts[f"openai:gone@{dead}"]["error"]
+    assert f"openai:gone@{dead} FAILED" in r.stderr
+    assert (tmp_path / "nightly-reports" / "latest.md").is_file()  # beside the store by default
