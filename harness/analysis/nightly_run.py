@@ -24,6 +24,7 @@ from typing import Any, Callable, Mapping, Sequence
 from harness import __version__
 from harness.analysis.nightly import Verdict, judge_model
 from harness.analysis.nightly_config import NightConfig, domains_of
+from harness.analysis.nightly_report import report_json, report_markdown
 from harness.data import Source
 from harness.models import ModelSpec
 from harness.pipeline.identity import identify as identify_spec
@@ -182,8 +183,6 @@ def run_night(cfg: NightConfig, tasks: Sequence[Task], specs: Mapping[str, Model
                 result = replace(result, warnings=tuple(warnings))
                 log(warnings[-1])
             store.put_nightly_checks([v.row for v in verdicts])
-        from harness.analysis.nightly_report import report_json, report_markdown
-
         md = report_markdown(result) if status == "done" else None
         store.put_night(replace(night, status=status, finished_at=now(), verdict=result.verdict if status == "done"
                                 else None, generated=result.generated, reused=result.reused, report_md=md,
@@ -214,7 +213,6 @@ def _run_model(cfg: NightConfig, name: str, spec: ModelSpec, tasks: Sequence[Tas
             warnings.append(msg)
             log(msg)
         identity = tonight.identity()
-        extra = {"seed": None}
         for seed in cfg.seeds:
             extra = {**cfg.sampling, "seed": seed}
             kw = {"backend_factory": backend_factory} if backend_factory is not None else {}

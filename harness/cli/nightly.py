@@ -54,7 +54,7 @@ def nightly(
     from harness import models as models_mod
     from harness.analysis.nightly_config import NightConfig, load_config, parse_revisions
     from harness.errors import HarnessError
-    from harness.store import Store, resolve_db_path
+    from harness.store import resolve_db_path
 
     if check_only:
         _check_only(model, task, alpha, db, models, as_json)

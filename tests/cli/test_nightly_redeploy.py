@@ -127,3 +127,15 @@ def test_the_old_flags_still_work_and_a_dead_endpoint_fails_only_its_model(tmp_p
     assert parts[f"openai:gone@{dead}"]["status"] == "failed" and "cannot read" in parts[f"openai:gone@{dead}"]["error"]
     assert f"openai:gone@{dead} FAILED" in r.stderr
     assert (tmp_path / "nightly-reports" / "latest.md").is_file()  # beside the store by default
+
+
+def test_run_revision_flag_is_part_of_a_served_models_identity(tmp_path):
+    b = Behaviour(model="phi-latest", answer=good, model_info={"root": "/models/phi"})
+    with LoopbackServer(b) as server:
+        base = ["run", "--model", f"openai:phi-latest@{server.url}", "--task", "arith", "-k", "2", "--limit", "3",
+                "--db", str(tmp_path / "r.duckdb"), "--json", "--no-progress"]
+        made = [json.loads(night([*base, "--revision", rev], tmp_path).stdout)["tasks"][0]["generated"]
+                for rev in ("r1", "r1", "r2")]
+        assert made == [6, 0, 6]  # the same revision reuses; a new one is measured
+        b.model_info = {"root": "/models/phi-v2"}  # the server reports other weights: a new identity
+        assert json.loads(night([*base, "--revision", "r2"], tmp_path).stdout)["tasks"][0]["generated"] == 6
