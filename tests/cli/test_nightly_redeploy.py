@@ -8,9 +8,11 @@ declared revision that did not change, the second night reuses every sample and 
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -139,3 +141,38 @@ def test_run_revision_flag_is_part_of_a_served_models_identity(tmp_path):
         assert made == [6, 0, 6]  # the same revision reuses; a new one is measured
         b.model_info = {"root": "/models/phi-v2"}  # the server reports other weights: a new identity
         assert json.loads(night([*base, "--revision", "r2"], tmp_path).stdout)["tasks"][0]["generated"] == 6
+
+
+def test_a_night_killed_midway_is_resumed_with_its_own_samples_and_the_stale_lock_named(tmp_path):
+    reached, release = threading.Event(), threading.Event()
+    served = []
+
+    def slow_after_8(req: dict, i: int) -> str:
+        served.append(1)
+        if len(served) > 8:  # the third batch hangs: the night is killed while it waits
+            reached.set()
+            release.wait()
+        return good(req, i)
+
+    b = Behaviour(model="phi-latest", answer=slow_after_8)
+    with LoopbackServer(b) as server:
+        (tmp_path / "models.toml").write_text(
+            f'[models.phi]\nbackend = "openai"\nmodel = "phi-latest"\nbase_url = "{server.url}"\n'
+            '[models.phi.options]\nbatch_size = 4\nmax_concurrency = 1\n')
+        args = [*HARNESS, "nightly", "--model", "phi", "--task", "arith", "-k", "1", "--limit", "10", "--seed", "0",
+                "--models", str(tmp_path / "models.toml"), "--db", str(tmp_path / "r.duckdb")]
+        first = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert reached.wait(timeout=120), "the first night never reached its third batch"
+            first.send_signal(signal.SIGKILL)  # a crash: nothing is cleaned up
+            first.wait(timeout=30)
+        finally:
+            if first.poll() is None:
+                first.kill()
+            release.set()
+        second = night(args[3:], tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert f"stale lock found: PID {first.pid}" in second.stderr
+    assert "resumed" in second.stderr and "generated 2, reused 8" in second.stderr
+    nights_ = json.loads((tmp_path / "nightly-reports" / "latest.json").read_text())
+    assert nights_["resumed"] is True and nights_["generated"] == 2
