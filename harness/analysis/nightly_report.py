@@ -7,6 +7,7 @@ items that flipped; links to the leaderboard's nightly, history and item pages.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -80,7 +81,7 @@ def report_markdown(result: Any) -> str:
                    f"{p.baseline_night or '—'} | [history]({link(url, 'history', model=p.model)}) |")
     reported = [(p.model, p.identity.get("reported")) for p in result.parts if p.identity.get("reported")]
     if reported:
-        out += [""] + [f"- {m}: the server reports {r}" for m, r in reported]
+        out += [""] + [f"- {m}: the server reports `{json.dumps(r, sort_keys=True)}`" for m, r in reported]
     out.append("")
 
     for scope, title in (("domain", "Domains"), ("task", "Tasks")):

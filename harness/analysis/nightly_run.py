@@ -208,7 +208,7 @@ def _run_model(cfg: NightConfig, name: str, spec: ModelSpec, tasks: Sequence[Tas
         tonight = ident.spec
         if not tonight.weights_identified():
             tonight = replace(tonight, night_key=night_id)
-            msg = (f"{name}: nothing identifies its weights (no revision declared, none reported by the server): "
+            msg = (f"{name}: nothing identifies its weights (no revision declared, and its server reports none): "
                    f"tonight's samples are tonight's only (night key {night_id}); declare `revision` to reuse them")
             warnings.append(msg)
             log(msg)
