@@ -195,13 +195,13 @@ MIGRATIONS: list[tuple[str, str]] = [
         "nights: nightly records, their runs and per-domain checks",
         """
         CREATE TABLE nights (
-            night_id        TEXT PRIMARY KEY,  -- e.g. 2026-12-01 (a second night that day: 2026-12-01.2)
+            night_id        TEXT PRIMARY KEY,  -- e.g. phi-2026-12-01 (a second night that day: phi-2026-12-01.2)
             suite           TEXT NOT NULL,     -- the config's name: nights of one suite follow each other
+            started_at      TIMESTAMP NOT NULL,
+            status          TEXT NOT NULL,     -- running | done | failed | interrupted
             label           TEXT,              -- tuning phase, e.g. "math SFT round 2"
             tuned_domain    TEXT,              -- the domain being tuned this night, if any
-            started_at      TIMESTAMP NOT NULL,
             finished_at     TIMESTAMP,
-            status          TEXT NOT NULL,     -- running | done | failed | interrupted
             verdict         TEXT,              -- regressed | improved | steady | no_baseline | failed
             harness_version TEXT,
             host            TEXT,
@@ -216,11 +216,11 @@ MIGRATIONS: list[tuple[str, str]] = [
             night_id   TEXT NOT NULL,
             model_name TEXT NOT NULL,
             seed       INTEGER NOT NULL,     -- the first seed is checked; all of them measure the noise floor
+            status     TEXT NOT NULL,        -- done | failed
             model_id   TEXT,
             identity   JSON,                 -- revision, what the server reported, night key
             identified BOOLEAN,              -- false: nothing identifies the weights, samples are this night's
             run_id     TEXT,
-            status     TEXT NOT NULL,        -- done | failed
             error      TEXT,
             generated  INTEGER,
             reused     INTEGER,
@@ -350,23 +350,24 @@ class NightRunRow:
     reused: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class NightlyCheckRow:
-    """One verdict (`nightly_checks`): a task (scope "task") or a domain's tasks pooled ("domain")."""
+    """One verdict (`nightly_checks`): a task (scope "task") or a domain's tasks pooled ("domain").
+    Keyword-only, so the fields can follow the table's column order (the first ones predate nights)."""
 
     checked_at: datetime
     model_name: str
     task: str
     run_id: str
-    n_items: int
-    score: float
-    status: str  # regressed | improved | steady | no_baseline
     baseline_run_id: str | None = None
+    n_items: int
     baseline_score: float | None = None
+    score: float
     diff: float | None = None
     diff_low: float | None = None
     diff_high: float | None = None
     p_value: float | None = None
+    status: str  # regressed | improved | steady | no_baseline
     night_id: str | None = None
     baseline_night_id: str | None = None
     scope: str = "task"
