@@ -7,7 +7,7 @@ Layout
 - `data`: how the app reads while `harness run` writes: short read-only connections retried on
   DuckDB's lock error, results cached on the store file's last change, and the last good result
   served (with a note) when a writer holds the file longer than a page should wait.
-- `charts`: Altair charts. `app.py` and `pages/*.py`: the Streamlit scripts.
+- `charts`: Altair charts. `app.py` and `views/*.py`: the Streamlit scripts.
 """
 
 from pathlib import Path

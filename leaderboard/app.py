@@ -20,13 +20,16 @@ from harness.leaderboard import common
 
 st.set_page_config(page_title="harness leaderboard", page_icon=":bar_chart:", layout="wide")
 
+# The page scripts live in views/, not pages/: Streamlit treats a pages/ folder beside the entry
+# script as a legacy multipage app, and a fresh server that first serves a sub-page URL then shows its
+# default sidebar of file names, in a narrow layout, to every later session.
 PAGES = [
-    st.Page("pages/board.py", title="Leaderboard", icon=":material/leaderboard:", default=True),
-    st.Page("pages/size.py", title="Small vs large", icon=":material/scatter_plot:", url_path="size"),
-    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
-    st.Page("pages/items.py", title="Item explorer", icon=":material/search:", url_path="items"),
-    st.Page("pages/history.py", title="History", icon=":material/timeline:", url_path="history"),
-    st.Page("pages/nightly.py", title="Nightly", icon=":material/nightlight:", url_path="nightly"),
+    st.Page("views/board.py", title="Leaderboard", icon=":material/leaderboard:", default=True),
+    st.Page("views/size.py", title="Small vs large", icon=":material/scatter_plot:", url_path="size"),
+    st.Page("views/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
+    st.Page("views/items.py", title="Item explorer", icon=":material/search:", url_path="items"),
+    st.Page("views/history.py", title="History", icon=":material/timeline:", url_path="history"),
+    st.Page("views/nightly.py", title="Nightly", icon=":material/nightlight:", url_path="nightly"),
 ]
 
 page = st.navigation(PAGES)

@@ -23,7 +23,7 @@ PAGES = ["board", "size", "compare", "items", "history"]
 
 def render_all(at: AppTest) -> None:
     for page in PAGES:
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"views/{page}.py").run()
         assert not at.exception, (page, [e.message for e in at.exception])
         assert not at.error, (page, [e.value for e in at.error])
         assert at.dataframe, page

@@ -145,7 +145,7 @@ def test_the_app_never_writes_the_store(seeded, monkeypatch):
     before = digest(seeded)
     at = AppTest.from_file(str(APP_PATH), default_timeout=60).run()
     for page in ("board", "size", "compare", "items", "history"):
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"views/{page}.py").run()
         assert not at.exception
     assert digest(seeded) == before
     assert not Path(str(seeded) + ".wal").exists()

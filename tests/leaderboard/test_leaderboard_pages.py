@@ -27,7 +27,7 @@ def app(db: Path, monkeypatch, page: str | None = None, **query: str) -> AppTest
         at.query_params[k] = v
     at.run()
     if page:
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"views/{page}.py").run()
     assert not at.exception, [e.message for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     return at
