@@ -1,10 +1,14 @@
 """Finding the final answer in a long model response.
 
 Order, first hit wins (each searched from the end of the text, in time linear in its length):
-1. the last `\\boxed{...}` / `\\fbox{...}` (nested braces balanced; also `\\boxed 5`);
+1. the last `\\boxed{...}` / `\\fbox{...}` (nested braces balanced; also `\\boxed 5`); boxes at the end
+   joined only by commas, "and"/"or", spacing or math delimiters (`\\boxed{4}, \\boxed{5}`,
+   `\\boxed{m=3} \\quad\\text{and}\\quad \\boxed{n=1}`) are one answer listing their contents;
 2. Minerva's "Final Answer: The final answer is X. I hope it is correct.";
 3. the last `#### X` (GSM8K's format);
-4. the last "the answer is X" / "answer: X" (X up to the end of its line; a `$...$` span in it wins);
+4. the last "the answer is X" / "answer: X" / "Answer $X$" (X up to the end of its line; a `$...$` span
+   that opens it wins; in a sentence, "The smallest $k$ is 17.", what follows the last "is"/"are"/"="
+   is the answer);
 5. the last line `A: X`;
 6. a short one-line response (80 characters or fewer) that is not a sentence, as a whole: a bare answer;
 7. the last `$...$` span in a short response (2,000 characters or fewer);
@@ -22,15 +26,18 @@ _BOX_CMDS = ("\\boxed", "\\fbox")
 _MINERVA = re.compile(r"final answer is[ \t]*:?[ \t]*(?P<a>[^\n]*?)[ \t]*(?:\.?[ \t]*I hope it is correct|$)",
                       re.IGNORECASE | re.MULTILINE)
 _HASHES = re.compile(r"####[ \t]*(?P<a>[^\n]*)")
-_ANSWER_IS = re.compile(r"answer(?:[ \t]+is|[ \t]*:)[ \t:]*(?P<a>[^\n]*)", re.IGNORECASE)
+_ANSWER_IS = re.compile(r"answer(?:[ \t]+is|[ \t]*:|[ \t]*(?=\$|\\\(|\\\[))[ \t:]*(?P<a>[^\n]*)", re.IGNORECASE)
 _A_LINE = re.compile(r"^[ \t]*A[ \t]*:[ \t]*(?P<a>[^\n]*)$", re.MULTILINE)
 _NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:/\d+)?|-?\.\d+")
 _DOLLAR_SPAN = re.compile(r"(?<!\\)\$\$?(?P<a>(?:\\\$|[^$])+?)(?<!\\)\$\$?|\\\((?P<b>.+?)\\\)")
 _LEAD_NUMBER = re.compile(r"^\s*\\?\$?\s*(?P<n>-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?)\b(?P<rest>.*)$")
+_COPULA = re.compile(r"(?:\s(?:is|are|equals|was|be)\s|=)", re.IGNORECASE)
+_JOINER = re.compile(r"^(?:[\s,;$]|\\[,;:! ]|\\q?quad(?![a-zA-Z])|\\[()\[\]]|\b(?:and|or)\b"
+                     r"|\\(?:text|mbox|textrm)\s*\{\s*(?:and|or|,)?\s*\})*$")
 _WORD3 = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{3,}")
 _MATH_WORDS = frozenset(
     "sqrt frac pi sin cos tan cot sec csc log exp text mbox dfrac tfrac cdot times infty pmatrix bmatrix "
-    "matrix vmatrix array cases left right".split()
+    "matrix vmatrix array cases left right approx quad angle".split()
 )
 
 
@@ -40,8 +47,8 @@ class Extraction:
     method: str  # boxed | minerva | hashes | answer_is | a_line | last_number | none | whole
 
 
-def _box_content(text: str, start: int) -> str | None:
-    """The argument of the box command whose name ends at `start`."""
+def _box_content(text: str, start: int) -> tuple[str, int] | None:
+    """The argument of the box command whose name ends at `start`, and the index after it."""
     i = start
     n = len(text)
     while i < n and text[i] in " \t":
@@ -55,25 +62,47 @@ def _box_content(text: str, start: int) -> str | None:
             elif c == "}":
                 depth -= 1
                 if depth == 0:
-                    return text[i + 1: j]
+                    return text[i + 1: j], j + 1
         return None
     m = re.match(r"[^\s$]+", text[i: i + 200])
-    return m.group() if m else None
+    return (m.group(), i + m.end()) if m else None
+
+
+def boxed_spans(text: str, limit: int = 8) -> list[tuple[int, int, str]]:
+    """(start, end, content) of the last well-formed, non-empty boxes, last first (up to `limit` tried)."""
+    out: list[tuple[int, int, str]] = []
+    end = len(text)
+    for _ in range(limit):
+        pos = max(text.rfind(cmd, 0, end) for cmd in _BOX_CMDS)
+        if pos < 0:
+            break
+        name_end = pos + (len("\\boxed") if text.startswith("\\boxed", pos) else len("\\fbox"))
+        found = _box_content(text, name_end)
+        if found is not None and found[0].strip():
+            out.append((pos, found[1], found[0]))
+        end = pos
+    return out
 
 
 def last_boxed(text: str) -> str | None:
     """Content of the last well-formed `\\boxed{...}` or `\\fbox{...}` (up to 8 tried from the end)."""
-    end = len(text)
-    for _ in range(8):
-        pos = max(text.rfind(cmd, 0, end) for cmd in _BOX_CMDS)
-        if pos < 0:
-            return None
-        name_end = pos + (len("\\boxed") if text.startswith("\\boxed", pos) else len("\\fbox"))
-        content = _box_content(text, name_end)
-        if content is not None and content.strip():
-            return content
-        end = pos
-    return None
+    spans = boxed_spans(text)
+    return spans[0][2] if spans else None
+
+
+def final_boxes(text: str) -> str | None:
+    """The last box, or the last boxes joined by ", " when only commas, "and"/"or", spacing or math
+    delimiters separate them (one answer split over boxes)."""
+    spans = boxed_spans(text)
+    if not spans:
+        return None
+    parts = [spans[0][2].strip()]
+    for (_, prev_end, content), (start, _, _) in zip(spans[1:], spans):
+        gap = text[prev_end:start]
+        if len(gap) > 60 or not _JOINER.match(gap):
+            break
+        parts.append(content.strip())
+    return ", ".join(reversed(parts))
 
 
 def _last(pattern: re.Pattern[str], text: str) -> str | None:
@@ -86,10 +115,24 @@ def _last(pattern: re.Pattern[str], text: str) -> str | None:
     return a or None
 
 
-def _trim_phrase(a: str) -> str:
-    """A phrase answer without its prose: the first $...$ span if any, else the leading number when words follow."""
+def _trim_phrase(a: str, depth: int = 0) -> str:
+    """A phrase answer without its prose: a $...$ span that opens it; in a sentence ("The smallest $k$ is
+    17."), what follows its last "is"/"are"/"="; else the first $...$ span, else the leading number
+    when words follow."""
     span = _DOLLAR_SPAN.search(a)
-    if span and (a.replace("\\$", "").count("$") >= 2 or span.group("b")):
+    has_span = span is not None and (a.replace("\\$", "").count("$") >= 2 or span.group("b") is not None)
+    if has_span and span is not None and not a[: span.start()].strip(" \t*:"):
+        inner = (span.group("a") or span.group("b") or "").strip()
+        if inner:
+            return inner
+    if depth == 0 and _is_prose(_DOLLAR_SPAN.sub(" ", a)):
+        last = None
+        for m in _COPULA.finditer(a):
+            if m.group() != "=" or not _inside_span(a, m.start()):
+                last = m
+        if last is not None and a[last.end():].strip(" .*"):
+            return _trim_phrase(a[last.end():], depth + 1)
+    if has_span and span is not None:
         inner = (span.group("a") or span.group("b") or "").strip()
         if inner:
             return inner
@@ -100,9 +143,14 @@ def _trim_phrase(a: str) -> str:
     return a
 
 
+def _inside_span(a: str, pos: int) -> bool:
+    """Whether a[pos] lies inside a $...$ or \\(...\\) span."""
+    return any(m.start() < pos < m.end() for m in _DOLLAR_SPAN.finditer(a))
+
+
 def extract_answer(text: str) -> Extraction:
     """The final answer of a response (see the module docstring for the order)."""
-    boxed = last_boxed(text)
+    boxed = final_boxes(text)
     if boxed is not None:
         return Extraction(boxed.strip(), "boxed")
     for method, pattern in (("minerva", _MINERVA), ("hashes", _HASHES), ("answer_is", _ANSWER_IS),
@@ -132,14 +180,15 @@ def extract_answer(text: str) -> Extraction:
 
 
 def _is_prose(s: str) -> bool:
-    """A sentence rather than an answer: two or more words of 3+ letters that are not LaTeX names."""
-    return sum(1 for w in _WORD3.findall(s) if w.lower() not in _MATH_WORDS) >= 2
+    """A sentence rather than an answer: two or more words of 3+ letters that are not LaTeX names or the
+    joiners "and"/"or" ("4 and 5 and 6" is an answer)."""
+    return sum(1 for w in _WORD3.findall(s) if w.lower() not in _MATH_WORDS and w.lower() != "and") >= 2
 
 
 def gold_answer(gold: str) -> str:
     """A reference answer from a bare answer or a full worked solution (its last box, else its `####`)."""
     if "\\boxed" in gold or "\\fbox" in gold:
-        boxed = last_boxed(gold)
+        boxed = final_boxes(gold)
         if boxed is not None:
             return boxed.strip()
     if "####" in gold:

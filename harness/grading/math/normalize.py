@@ -9,7 +9,13 @@ What it does, and why each step is safe to do on text alone:
   leading `x =`-free variable membership (`x \\in [a,b]` -> `[a,b]`);
 - removes thousands separators where they cannot be list commas: always for `{,}` and `,\\!` (LaTeX's
   explicit thousands forms), otherwise only when the whole answer is one number like `58,500`;
-- trims trailing punctuation (`.`, `;`, `,`) and surrounding whitespace.
+- reads the joiners of a listed answer as commas (`4 and 5 and 6`, `12, 7 or 3`, `8, 15, and 40`) when
+  they stand between math, not between words ("black and white" stays text);
+- spells the percent words (`percent`, `per cent`, `pct`, `percentage`, `percentage points`) as the sign;
+- trims trailing punctuation (`.`, `;`, `,`), a stray trailing backslash or line break (`12\\\\`) and
+  surrounding whitespace;
+- with `decimal_comma=True` (a locale convention, off by default) reads `3,5` as 3.5 and `1.234,5` as
+  1234.5; otherwise a comma between digits is a list comma or a thousands separator.
 Every step is linear in the length of the text (no backtracking regexes on unbounded input).
 """
 
@@ -20,7 +26,7 @@ import re
 _UNICODE = {
     "−": "-", "–": "-", "—": "-", "×": "*", "·": "*", "⋅": "*", "÷": "/", "π": "\\pi ", "∞": "\\infty ",
     "√": "\\sqrt ", "≤": "\\le ", "≥": "\\ge ", "≠": "\\ne ", "±": "\\pm ", "∪": "\\cup ", "∈": "\\in ",
-    "°": "\\degree ", "\u00a0": " ", "\u2009": " ", "\u202f": " ",
+    "°": "\\degree ", "≈": "\\approx ", "\u00a0": " ", "\u2009": " ", "\u202f": " ",
 }
 _SYNONYMS = [
     ("\\dfrac", "\\frac"), ("\\tfrac", "\\frac"), ("\\cfrac", "\\frac"),
@@ -34,7 +40,8 @@ _DROP = re.compile(
     r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|Biggl|Biggr|big|Big|bigg|Bigg|displaystyle|textstyle"
     r"|scriptstyle|limits|nolimits)(?![a-zA-Z])"
 )
-_SPACES = re.compile(r"(?<!\\)\\[,;:! ]|\\q?quad(?![a-zA-Z])|~")
+_SPACES = re.compile(r"(?<!\\)\\[,;: ]|\\q?quad(?![a-zA-Z])|~|\\hspace\*?\{[^{}]*\}")
+_NEG_SPACE = re.compile(r"(?<!\\)\\!")
 _DEGREE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}|\\circ(?![a-zA-Z])|\\degree(?![a-zA-Z])")
 _UNWRAP = re.compile(r"\\(?:mathbf|textbf|mathit|textit|boldsymbol|bm|mathsf|emph|mathnormal|operatorname\*?)\s*(?=\{)")
 _UNIT_WORDS = (
@@ -48,7 +55,10 @@ _TRAIL_UNIT = re.compile(
     r"(?<=[\d}).\s])\s*(?:\\(?:text|mbox|mathrm|textrm|textup|textnormal)\s*\{[^{}]*\}|(?<![a-zA-Z\\])(?:"
     + _UNIT_WORDS + r")(?![a-zA-Z]))\s*(?:\^\s*\{?\s*[23]\s*\}?)?\s*$"
 )
-_PERCENT_WORD = re.compile(r"\s*(?<!\\)\b(?:percent|per cent)\b")
+_PERCENT_WORD = re.compile(r"\s*(?<!\\)\b(?:percentage(?:\s+points?)?|percent|per cent|pct)\b")
+_TEXT_JOIN = re.compile(r"\\(?:text|mbox|textrm|mathrm)\s*\{\s*(and|or)\s*\}")
+_JOIN_WORD = re.compile(r"\s*,?\s*\b(?:and|or)\b\s*")
+_DECIMAL_COMMA = re.compile(r"(?<![\d.,])(\d{1,3}(?:\.\d{3})+|\d+),(\d+)(?![\d,]|\.\d)")
 _MEMBERSHIP = re.compile(r"^\s*[a-zA-Z]\s*\\in\s*")
 _THOUSANDS_EXPLICIT = re.compile(r"(?<=\d)(?:\{,\}|,\\!\s*)(?=\d{3})")
 _WHOLE_THOUSANDS = re.compile(r"^-?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$|^-?[1-9]\d{0,2}(?: \d{3})+(?:\.\d+)?$")
@@ -72,7 +82,56 @@ def _strip_delimiters(s: str) -> str:
     return s
 
 
-def clean_answer(raw: str) -> str:
+def _strip_tail(s: str) -> str:
+    """Without trailing punctuation and a stray trailing backslash or LaTeX line break (`12\\\\`)."""
+    s = s.strip()
+    while s:
+        if s.endswith("\\,"):
+            break
+        if s[-1] in ".;,:":
+            s = s[:-1].rstrip()
+        elif s.endswith("\\\\"):
+            s = s[:-2].rstrip()
+        elif s[-1] == "\\":
+            s = s[:-1].rstrip()
+        else:
+            break
+    return s
+
+
+def _mathy_side(text: str, before: bool) -> bool:
+    """Whether the text next to a joiner word ends (before) or starts (after) with math, not a word."""
+    t = text.rstrip() if before else text.lstrip()
+    if not t:
+        return False
+    m = re.search(r"[A-Za-z]+$", t) if before else re.match(r"[A-Za-z]+", t)
+    if m is None:
+        return True
+    word = m.group()
+    if before and m.start() > 0 and t[m.start() - 1] == "\\":
+        return True  # a command: "\\pi and 2"
+    return len(word) == 1  # a symbol ("x and y"), not a word ("black and white")
+
+
+def _join_words(s: str) -> str:
+    if "and" not in s and "or" not in s:
+        return s
+    out, last = [], 0
+    for m in _JOIN_WORD.finditer(s):
+        if _mathy_side(s[:m.start()], True) and _mathy_side(s[m.end():], False):
+            out.append(s[last:m.start()])
+            out.append(", ")
+            last = m.end()
+    out.append(s[last:])
+    return "".join(out)
+
+
+def _decimal_comma(s: str) -> str:
+    s = s.replace("{,}", ",")
+    return _DECIMAL_COMMA.sub(lambda m: m.group(1).replace(".", "") + "." + m.group(2), s)
+
+
+def clean_answer(raw: str, decimal_comma: bool = False) -> str:
     """The answer in the one spelling the tokenizer expects; see the module docstring."""
     s = raw.strip()
     if len(s) > MAX_CLEAN_CHARS:
@@ -81,7 +140,10 @@ def clean_answer(raw: str) -> str:
         if old in s:
             s = s.replace(old, new)
     s = _strip_delimiters(s)
+    if decimal_comma:
+        s = _decimal_comma(s)
     s = _THOUSANDS_EXPLICIT.sub("", s)
+    s = _NEG_SPACE.sub("", s)
     s = _SPACES.sub(" ", s)
     s = _DROP.sub("", s)
     for old, new in _SYNONYMS:
@@ -95,17 +157,14 @@ def clean_answer(raw: str) -> str:
     s = s.replace("\\$", "").replace("$", "")
     s = _UNWRAP.sub("", s)
     s = _MEMBERSHIP.sub("", s)
-    s = s.strip()
-    while s and s[-1] in ".;,:" and not s.endswith("\\,"):
-        s = s[:-1].rstrip()
+    s = _join_words(_TEXT_JOIN.sub(r" \1 ", s))
+    s = _strip_tail(s)
     for _ in range(3):  # a unit may follow another ("5 \text{ cm}^2 \text{ each}" is rare; 3 suffices)
         new = _TRAIL_UNIT.sub("", s).rstrip()
         if new == s or not new:
             break
         s = new
-    s = s.strip()
-    while s and s[-1] in ".;,:":
-        s = s[:-1].rstrip()
+    s = _strip_tail(s)
     if _WHOLE_THOUSANDS.match(s):
         s = s.replace(",", "").replace(" ", "")
     return s
