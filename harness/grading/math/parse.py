@@ -14,7 +14,16 @@ Node kinds (first element of each tuple):
   num(str) sym(name) const(pi|E|I|oo) neg(a) + - * / ^ (a, b) pm(a, b) mixed(whole, num, den)
   fn(name, a) log(base|None, a) root(n, a) fact(a) pct(a) deg(a) abs(a) floor(a) ceil(a) binom(a, b)
   tuple(items) list(items) set(items) interval(left_closed, a, b, right_closed) union(items)
-  matrix(rows) rel(ops, operands) text(str) choice(letter)
+  matrix(rows) rel(ops, operands) ratio(items) label(command, a) text(str) choice(letter)
+
+Answer forms read generally rather than string by string:
+- `a : b` (and `a:b:c`) is a ratio, binding looser than arithmetic and tighter than relations, so
+  `A_1:A_2 = 5:9` is an equation between two ratios;
+- `\\approx` ends the exact answer: `\\frac{\\sqrt2}{2} \\approx 0.707` is the part before it, and
+  `x \\approx 4` (a name before it) the part after;
+- `\\angle XYZ`, `\\overline{AB}`, `\\vec v`, `\\triangle ABC` (geometric names) are `label` nodes: what
+  they name, not a value;
+- `\\text{and}` / `\\text{or}` between answers, like `\\and`, separate them as a comma does.
 """
 
 from __future__ import annotations
@@ -49,7 +58,9 @@ GREEK = frozenset(
 _PLAIN_NAMES = sorted(FUNCTIONS | {"sqrt", "pi", "infty", "infinity", "inf", "oo", "theta", "alpha", "beta"},
                       key=len, reverse=True)
 _TEXT_CMDS = frozenset("text mbox textrm mathrm textup textnormal textsf texttt hbox".split())
-_RELOPS = {"=": "=", "<": "<", ">": ">", "le": "<=", "ge": ">=", "ne": "!="}
+_RELOPS = {"=": "=", "<": "<", ">": ">", "le": "<=", "ge": ">=", "ne": "!=", "approx": "~"}
+_LABEL_CMDS = frozenset("angle measuredangle triangle overline overrightarrow overleftrightarrow vec widehat "
+                        "overarc arc".split())
 _OPS = set("+-*/^_()[]{},=<>!|&';:")
 _DIGITS = frozenset("0123456789")
 _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -62,7 +73,7 @@ _WORDY_RE = re.compile(r"^[A-Za-z][A-Za-z \-',.;!?]*[A-Za-z.!?]$")
 
 _KNOWN_CMDS = FUNCTIONS | GREEK | frozenset(
     "frac sqrt binom pi infty pm cup in le ge ne percent degree lfloor rfloor lceil rceil emptyset varnothing "
-    "begin end".split())
+    "begin end approx".split()) | _LABEL_CMDS
 
 
 def _split_command(name: str) -> tuple[str, str] | None:
@@ -146,7 +157,9 @@ def tokenize(s: str) -> list[Token]:
                         i += 1
                     content, i = _brace_group(s, i)
                     stripped = content.strip()
-                    if len(stripped) == 1 and stripped in _LETTERS:
+                    if stripped in ("and", "or", ","):  # "(2, 9) \text{ and } (9, 2)"
+                        out.append(("OP", ",", False))
+                    elif len(stripped) == 1 and stripped in _LETTERS:
                         out.append(("LET", stripped, False))
                     else:
                         out.append(("TEXT", content, False))
@@ -240,7 +253,7 @@ class _Parser:
         return items[0] if len(items) == 1 else ("list", tuple(items))
 
     def item(self) -> AST:
-        operands = [self.union()]
+        operands = [self.ratio()]
         ops: list[str] = []
         while True:
             tok = self.peek()
@@ -256,15 +269,24 @@ class _Parser:
                 self.take()
             elif tok[0] == "CMD" and tok[1] == "in":
                 self.take()
-                operands = [self.union()]  # "x \in S" means S
+                operands = [self.ratio()]  # "x \in S" means S
                 continue
             if op is None:
                 break
             ops.append(op)
-            operands.append(self.union())
+            operands.append(self.ratio())
+        if "~" in ops:
+            ops, operands = _drop_approximation(ops, operands)
         if not ops:
             return operands[0]
         return ("rel", tuple(ops), tuple(operands))
+
+    def ratio(self) -> AST:
+        parts = [self.union()]
+        while self.at("OP", ":"):
+            self.take()
+            parts.append(self.union())
+        return parts[0] if len(parts) == 1 else ("ratio", tuple(parts))
 
     def union(self) -> AST:
         parts = [self.arith()]
@@ -296,7 +318,7 @@ class _Parser:
         if kind in ("LET", "BEGIN"):
             return True
         if kind == "CMD":
-            return value in FUNCTIONS or value in GREEK or value in (
+            return value in FUNCTIONS or value in GREEK or value in _LABEL_CMDS or value in (
                 "frac", "sqrt", "pi", "infty", "binom", "lfloor", "lceil", "emptyset", "varnothing")
         if kind == "OP":
             return value in ("(", "{")
@@ -586,6 +608,8 @@ class _Parser:
             return ("set", ())
         if name in GREEK:
             return ("sym", name)
+        if name in _LABEL_CMDS:
+            return ("label", name, self.power())
         if name in ("lfloor", "lceil"):
             inner = self.arith()
             self.expect("CMD", "rfloor" if name == "lfloor" else "rceil")
@@ -614,6 +638,35 @@ class _Parser:
                 node = ("^", node, power)
             return node
         raise ParseError(f"unknown command \\{name}")
+
+
+def is_label(node: AST) -> bool:
+    """A name rather than a value: `x`, `PQ`, `g(t)`, `f(2)`, `|PQ|`, `\\angle XYZ`, `(a, b)`, `A_1:A_2`."""
+    kind = node[0]
+    if kind in ("sym", "label"):
+        return True
+    if kind == "*":
+        left, right = node[1], node[2]
+        return is_label(left) and (is_label(right) or right[0] == "num" or
+                                   (left[0] == "sym" and right[0] in ("+", "-", "neg")))
+    if kind == "abs":
+        return is_label(node[1])
+    if kind in ("tuple", "ratio"):
+        return all(is_label(x) for x in node[1])
+    return False
+
+
+def _drop_approximation(ops: list[str], operands: list[AST]) -> tuple[list[str], list[AST]]:
+    """The exact part of a chain with `\\approx`: before the first one, or after it when only a name
+    precedes it (`x \\approx 4` is 4)."""
+    k = ops.index("~")
+    if k == 0 and is_label(operands[0]):
+        rest_ops, rest = ops[1:], operands[1:]
+        if "~" in rest_ops:
+            j = rest_ops.index("~")
+            rest_ops, rest = rest_ops[:j], rest[: j + 1]
+        return rest_ops, rest
+    return ops[:k], operands[: k + 1]
 
 
 def normalize_text(s: str) -> str:

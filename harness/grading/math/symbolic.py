@@ -32,7 +32,7 @@ import mpmath
 import sympy
 from sympy.core.numbers import Rational as SRational
 
-from harness.grading.math.parse import AST
+from harness.grading.math.parse import AST, is_label
 from harness.grading.math.rational import decimal_fraction
 
 MAX_POWER_BITS = 100_000
@@ -89,6 +89,11 @@ class Relation:
 
 
 @dataclass(frozen=True)
+class Ratio:
+    items: tuple[Any, ...]  # sympy expressions
+
+
+@dataclass(frozen=True)
 class Text:
     text: str
 
@@ -98,7 +103,7 @@ class Choice:
     letter: str
 
 
-Value = Scalar | Seq | Interval | Union | Matrix | Relation | Text | Choice
+Value = Scalar | Seq | Interval | Union | Matrix | Relation | Ratio | Text | Choice
 
 
 @dataclass(frozen=True)
@@ -262,47 +267,132 @@ def build(node: AST, opts: Options) -> Value:
         return Union(tuple(build(x, opts) for x in node[1]))
     if kind == "matrix":
         return Matrix(tuple(tuple(_scalar(c, opts) for c in row) for row in node[1]))
+    if kind == "ratio":
+        return Ratio(tuple(_scalar(x, opts) for x in node[1]))
     if kind == "rel":
         ops, operands = node[1], node[2]
         if all(op == "=" for op in ops) and len(operands) > 2:
             operands = (operands[0], operands[-1])  # "x = 2 + 3 = 5" means x = 5
             ops = ("=",)
-        if len(ops) == 1 and ops[0] == "=" and operands[0][0] == "sym":
-            rhs = build(operands[1], opts)
-            return Relation(("=",), (sympy.Symbol(operands[0][1]), rhs.expr if isinstance(rhs, Scalar) else rhs))
-        sides = tuple(_scalar(x, opts) for x in operands)
-        interval = _as_interval(ops, sides)
-        return interval if interval is not None else Relation(tuple(ops), sides)
+        if len(ops) == 1 and ops[0] == "=" and is_label(operands[0]):
+            rhs = build(operands[1], opts)  # "x = 5", "g(t) = 2", "(a, b) = (4, 1)", "\angle XYZ = 35"
+            return Relation(("=",), (_label_symbol(operands[0]), rhs.expr if isinstance(rhs, Scalar) else rhs))
+        if not all(op == "=" for op in ops):
+            sides = tuple(_side(x, opts) for x in operands)
+            interval = _as_interval(ops, sides)
+            if interval is not None:
+                return interval
+        else:
+            sides = tuple(_scalar(x, opts) for x in operands)
+        return Relation(tuple(ops), sides)
     vals = _alts(node, opts)
     if len(vals) == 1:
         return Scalar(vals[0])
     return Seq("set", tuple(Scalar(v) for v in vals))
 
 
-def _as_interval(ops: tuple[str, ...], sides: tuple[Any, ...]) -> Interval | None:
-    """`x > 2` -> (2, oo); `-2 <= x <= 7` -> [-2, 7]; None when not a one-variable inequality."""
-    if any(op in ("=", "!=") for op in ops):
+def _label_name(node: AST) -> str:
+    kind = node[0]
+    if kind == "sym":
+        return node[1]
+    if kind == "label":
+        return f"\\{node[1]} {_label_name(node[2])}"
+    if kind == "*":
+        return _label_name(node[1]) + _label_name(node[2]) if node[2][0] in ("sym", "label") else \
+            f"{_label_name(node[1])}({_label_name(node[2])})"
+    if kind == "abs":
+        return f"|{_label_name(node[1])}|"
+    if kind == "num":
+        return node[1]
+    if kind == "tuple":
+        return "(" + ", ".join(_label_name(x) for x in node[1]) + ")"
+    if kind == "ratio":
+        return ":".join(_label_name(x) for x in node[1])
+    return repr(node)
+
+
+def _label_symbol(node: AST) -> Any:
+    """The symbol a label stands for: `x` itself, else one symbol named after the label (`PQ`, `g(t)`)."""
+    return sympy.Symbol(_label_name(node))
+
+
+def _is_compound(sym: Any) -> bool:
+    """A symbol made from a label that is more than one name (`PQ`, `g(t)`, `(a, b)`), not `x` or `a_1`."""
+    return isinstance(sym, sympy.Symbol) and not sym.name.replace("_", "a").isalnum()
+
+
+def _side(node: AST, opts: Options) -> Any:
+    """One side of an inequality: a label that names one quantity (`g(x)`, `PQ`) is one variable,
+    `|label|` its absolute value; else the expression."""
+    if node[0] == "abs" and is_label(node[1]):
+        return sympy.Abs(_label_symbol(node[1]))
+    if is_label(node) and node[0] != "sym":
+        return _label_symbol(node)
+    return _scalar(node, opts)
+
+
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+def _linear(expr: Any) -> tuple[Any, Any, Any] | None:
+    """(var, c, d) with expr = c*var + d, c a nonzero number and var one symbol or |symbol|; else None."""
+    atoms = [a for a in expr.atoms(sympy.Abs) if isinstance(a.args[0], sympy.Symbol)]
+    free = expr.free_symbols
+    if len(free) != 1:
+        return None
+    var = atoms[0] if len(atoms) == 1 else next(iter(free))
+    c = sympy.expand(expr).coeff(var)
+    d = sympy.expand(expr - c * var)
+    if not c.is_number or c == 0 or d.free_symbols:
+        return None
+    return var, c, d
+
+
+def _as_interval(ops: tuple[str, ...], sides: tuple[Any, ...]) -> Interval | Union | None:
+    """`x > 2` -> (2, oo); `-2 <= x <= 7` -> [-2, 7]; `-t >= -4` -> (-oo, 4]; `2 < g(x) < 5` -> (2, 5);
+    `1 <= |w| <= 2` -> [-2, -1] U [1, 2]. None when not a one-variable linear inequality."""
+    if any(op in ("=", "!=", "~") for op in ops) or len(ops) > 2:
         return None
     if len(ops) == 1:
         a, b = sides
-        op = ops[0]
-        if isinstance(a, sympy.Symbol) and b.is_number:
-            var_lt = op in ("<", "<=")
-            bound, closed = b, op in ("<=", ">=")
-        elif isinstance(b, sympy.Symbol) and a.is_number:
-            var_lt = op in (">", ">=")
-            bound, closed = a, op in ("<=", ">=")
-        else:
+        lin = _linear(a - b)
+        if lin is None:
             return None
-        if var_lt:
-            return Interval(False, -sympy.oo, bound, closed)
-        return Interval(closed, bound, sympy.oo, False)
-    if len(ops) == 2 and isinstance(sides[1], sympy.Symbol) and sides[0].is_number and sides[2].is_number:
-        if all(op in ("<", "<=") for op in ops):
-            return Interval(ops[0] == "<=", sides[0], sides[2], ops[1] == "<=")
-        if all(op in (">", ">=") for op in ops):
-            return Interval(ops[1] == ">=", sides[2], sides[0], ops[0] == ">=")
-    return None
+        var, c, d = lin
+        op = ops[0] if c > 0 else _FLIP[ops[0]]  # c*var + d op 0  <=>  var op' -d/c
+        bound = -d / c
+        lo, hi, lc, rc = ((-sympy.oo, bound, False, op == "<=") if op in ("<", "<=")
+                          else (bound, sympy.oo, op == ">=", False))
+    else:
+        if not (sides[0].is_number and sides[2].is_number):
+            return None
+        lin = _linear(sides[1])
+        if lin is None:
+            return None
+        var, c, d = lin
+        ops_ = list(ops)
+        if all(op in (">", ">=") for op in ops_):
+            sides, ops_ = (sides[2], sides[1], sides[0]), [_FLIP[ops_[1]], _FLIP[ops_[0]]]
+        if not all(op in ("<", "<=") for op in ops_):
+            return None
+        lo, hi = (sides[0] - d) / c, (sides[2] - d) / c
+        lc, rc = ops_[0] == "<=", ops_[1] == "<="
+        if c < 0:
+            lo, hi, lc, rc = hi, lo, rc, lc
+    if isinstance(var, sympy.Abs):
+        return _abs_interval(lo, hi, lc, rc)
+    return Interval(lc, lo, hi, rc)
+
+
+def _abs_interval(lo: Any, hi: Any, lc: bool, rc: bool) -> Interval | Union | None:
+    """The values of x with lo (<|<=) |x| (<|<=) hi."""
+    if not lo.is_number or not hi.is_number or hi.is_negative:
+        return None
+    if lo == -sympy.oo or lo.is_negative or (lo == 0 and lc):
+        return Interval(rc, -hi, hi, rc)
+    if hi == sympy.oo:
+        return Union((Interval(False, -sympy.oo, -lo, lc), Interval(lc, lo, sympy.oo, False)))
+    return Union((Interval(rc, -hi, -lo, lc), Interval(lc, lo, hi, rc)))
 
 
 # ---- canonical spelling -------------------------------------------------------------------
@@ -340,6 +430,8 @@ def canonical(value: Value) -> str:
         for op, side in zip(value.ops, value.sides[1:]):
             out += f" {op} " + (_sstr(side) if isinstance(side, sympy.Basic) else canonical(side))
         return out
+    if isinstance(value, Ratio):
+        return ":".join(_sstr(x) for x in value.items)
     if isinstance(value, Text):
         return value.text
     if isinstance(value, Choice):
@@ -495,7 +587,8 @@ def equivalent(a: Value, b: Value, opts: Options) -> bool:
         if isinstance(b, Relation):
             va, vb = _assignment(a), _assignment(b)
             if va is not None and vb is not None:
-                if a.sides[0] == b.sides[0] or not isinstance(a.sides[0], sympy.Symbol):
+                if (a.sides[0] == b.sides[0] or not isinstance(a.sides[0], sympy.Symbol)
+                        or _is_compound(a.sides[0]) or _is_compound(b.sides[0])):
                     return equivalent(va, vb, opts)
                 return False
             if a.ops == b.ops == ("=",) and all(isinstance(s, sympy.Basic) for s in a.sides + b.sides):
@@ -505,6 +598,15 @@ def equivalent(a: Value, b: Value, opts: Options) -> bool:
             return False
         va = _assignment(a)
         return va is not None and equivalent(va, b, opts)
+    if isinstance(b, Ratio) and not isinstance(a, Ratio):
+        a, b = b, a
+    if isinstance(a, Ratio):
+        if isinstance(b, Ratio):  # 3:11 is 6:22
+            return len(a.items) == len(b.items) and all(
+                scalar_equivalent(x * b.items[0], y * a.items[0], opts) for x, y in zip(a.items, b.items))
+        if isinstance(b, Scalar) and len(a.items) == 2 and a.items[1] != 0:  # 3:11 is 3/11
+            return scalar_equivalent(a.items[0] / a.items[1], b.expr, opts)
+        return False
     if isinstance(a, Seq) and len(a.items) == 1 and not isinstance(b, Seq):
         return equivalent(a.items[0], b, opts)
     if isinstance(b, Seq) and len(b.items) == 1 and not isinstance(a, Seq):

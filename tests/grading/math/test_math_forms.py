@@ -23,6 +23,36 @@ JOINED = [
     ("\\text{black and white}", "black and white", C), ("4,5,6", "4 and 5", I),
 ]
 
+LABELLED = [
+    ("\\frac{2}{5}", "y = 2/5", C), ("(4,1)", "(a,b)=(4,1)", C), ("3, 8", "PQ=3, RS=8", C), ("2", "g(t)=2", C),
+    ("6", "|PQ| = 6", C), ("5:9", "A_1:A_2 = 5:9", C), ("6", "\\boxed{|PQ| = 6}", C), ("2", "\\boxed{g(t)=2}", C),
+    ("7", "f(2) = 7", C), ("6", "\\overline{AB} = 6", C), ("(4,1)", "(a,b)=(1,4)", I), ("2", "g(t)=3", I),
+    ("5", "2x = 10", I), ("10", "x + y = 10", I), ("x=5", "y=5", I), ("(2, 9), (9, 2)", "\\boxed{(x, y) = (2, 9) \\text{ and } (9, 2)}", C),
+    ("m=3, n=1", "\\boxed{m = 3} \\quad \\text{and} \\quad \\boxed{n = 1}", C),
+]
+
+INEQUALITIES = [
+    ("(2, 5)", "2 < g(x) < 5", C), ("t \\le 4", "-t >= -4", C), ("t \\le 4", "-t \\ge -4", C), ("(-\\infty, 4]", "-t \\ge -4", C),
+    ("[-2, -1] \\cup [1, 2]", "1 <= |w| <= 2", C), ("(-3, 3)", "|x| < 3", C), ("(-\\infty,-1)\\cup(1,\\infty)", "|x| > 1", C),
+    ("(2, \\infty)", "2x + 1 > 5", C), ("[1, 3]", "3 \\ge y \\ge 1", C), ("\\{3, 7\\}", "{3, 7}", C),
+    ("(2, 5)", "2 < g(x) \\le 5", I), ("t \\le 4", "t \\ge 4", I), ("[-2, -1] \\cup [1, 2]", "1 < |w| <= 2", I),
+]
+
+RATIOS_ANGLES = [
+    ("3:11", "3:11", C), ("3:11", "\\boxed{3 : 11}", C), ("3:11", "6:22", C), ("3:11", "\\frac{3}{11}", C),
+    ("1:2:3", "2:4:6", C), ("3:11", "11:3", I), ("1:2:3", "1:3:2", I),
+    ("\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", "\\left[\\begin{array}{cc} 1 & 2 \\\\ 3 & 4 \\end{array}\\right]", C),
+    ("35", "\\angle XYZ = 35^\\circ", C), ("35^\\circ", "\\boxed{\\angle XYZ = 35^\\circ}", C),
+    ("35^\\circ", "m\\angle ABC = 36^\\circ", I), ("2x+3y", "3y+2x", C), ("6ab", "b \\cdot 6a", C),
+    ("x(x+1)", "(1+x)x", C), ("\\pi\\sqrt{3}", "\\sqrt{3}\\pi", C), ("2\\sqrt{2}+3i", "3i+\\sqrt{8}", C),
+]
+
+APPROX = [
+    ("\\frac{\\sqrt{2}}{2}", "\\boxed{\\frac{\\sqrt{2}}{2} \\approx 0.707}", C), ("4", "x \\approx 4", C),
+    ("\\frac{\\sqrt{2}}{2}", "The answer is $\\frac{\\sqrt{2}}{2} \\approx 0.707$.", C),
+    ("\\frac{\\sqrt{2}}{2}", "\\boxed{x = \\frac{\\sqrt{2}}{2} ≈ 0.707}", C), ("0.707", "\\boxed{\\frac{\\sqrt{2}}{2} \\approx 0.707}", I),
+]
+
 SPACING = [
     ("\\frac{1}{2}", "\\boxed{\\; \\frac{1}{2} \\;}", C), ("10", "\\boxed{1\\!0}", C), ("10", "\\boxed{\\quad 10 \\quad}", C),
     ("25", "25 pct", C), ("25", "25 percentage", C), ("25", "25 percentage points", C), ("25", "26 pct", I),
@@ -34,7 +64,8 @@ FREE_TEXT = [
     ("12", "\\boxed{12\\\\}", C), ("12", "\\boxed{12\\}", C), ("12", "The answer is 12\\", C), ("12", "12 \\", C),
 ]
 
-GROUPS = {"delimiters": DELIMITERS, "joined": JOINED, "spacing": SPACING, "free_text": FREE_TEXT}
+GROUPS = {"delimiters": DELIMITERS, "labelled": LABELLED, "joined": JOINED, "inequalities": INEQUALITIES,
+          "ratios_angles": RATIOS_ANGLES, "spacing": SPACING, "free_text": FREE_TEXT, "approx": APPROX}
 CASES = [(group, gold, response, expected) for group, cases in GROUPS.items() for gold, response, expected in cases]
 
 
