@@ -59,8 +59,8 @@ _PLAIN_NAMES = sorted(FUNCTIONS | {"sqrt", "pi", "infty", "infinity", "inf", "oo
                       key=len, reverse=True)
 _TEXT_CMDS = frozenset("text mbox textrm mathrm textup textnormal textsf texttt hbox".split())
 _RELOPS = {"=": "=", "<": "<", ">": ">", "le": "<=", "ge": ">=", "ne": "!=", "approx": "~"}
-_LABEL_CMDS = frozenset("angle measuredangle triangle overline overrightarrow overleftrightarrow vec widehat "
-                        "overarc arc".split())
+_LABEL_CMDS = frozenset(("angle", "measuredangle", "triangle", "overline", "overrightarrow", "overleftrightarrow",
+                         "vec", "widehat", "overarc", "arc"))
 _OPS = set("+-*/^_()[]{},=<>!|&';:")
 _DIGITS = frozenset("0123456789")
 _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
