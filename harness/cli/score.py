@@ -229,17 +229,25 @@ def score_command(
     task: Annotated[str, typer.Option("--task", "-t", help="a task name (math500, gsm8k, ...) or a generic kind (math)")],
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="write scored lines here (default: stdout)")] = None,
     data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="local benchmark files, for `item_id` lookups")] = None,
-    percent: Annotated[str, typer.Option("--percent", help="math: '33.5%' is 33.5 (strip) or 0.335 (divide)")] = "strip",
+    percent: Annotated[str, typer.Option("--percent", help="math: '33.5%' is 33.5 (strip), 0.335 (divide) or either")] = "strip",
+    decimals: Annotated[str, typer.Option("--decimals", help="math: '0.6667' vs 2/3: unequal (exact) or a rounding of it (rounded)")] = "exact",
+    decimal_comma: Annotated[bool, typer.Option("--decimal-comma", help="math: '3,5' is 3.5 (locale decimal comma)")] = False,
+    list_order: Annotated[str, typer.Option("--list-order", help="math: a bare list '3, 5' matches in any order (any) or in order (ordered)")] = "any",
     tolerance: Annotated[float, typer.Option("--tolerance", help="math: accepted relative difference between numbers")] = 0.0,
     timeout: Annotated[float, typer.Option("--timeout", help="math: seconds per symbolic check before 'timeout'")] = 5.0,
 ) -> None:
     """Score generations made by anything: verdict and canonical answer per line, summary on stderr."""
-    if percent not in ("strip", "divide"):
-        raise typer.BadParameter("--percent must be 'strip' or 'divide'")
+    if percent not in ("strip", "divide", "either"):
+        raise typer.BadParameter("--percent must be 'strip', 'divide' or 'either'")
+    if decimals not in ("exact", "rounded"):
+        raise typer.BadParameter("--decimals must be 'exact' or 'rounded'")
+    if list_order not in ("any", "ordered"):
+        raise typer.BadParameter("--list-order must be 'any' or 'ordered'")
     try:
         rows = list(read_jsonl(infile))
         grades = score_rows(rows, task, source=Source.resolve(data_dir),
-                            options={"percent": percent, "rel_tol": tolerance, "timeout_s": timeout},
+                            options={"percent": percent, "rel_tol": tolerance, "timeout_s": timeout, "decimals": decimals,
+                                     "decimal_comma": decimal_comma, "list_order": list_order},
                             where=str(infile))
     except HarnessError as exc:
         typer.echo(f"error: {exc}", err=True)

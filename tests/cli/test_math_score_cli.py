@@ -68,3 +68,20 @@ def test_score_options_and_dispatch_table():
     got = score_rows(rows, "math", options={"percent": "divide", "rel_tol": 1e-3})
     assert [g.verdict for g in got] == ["correct", "correct"]
     assert "math" in SCORERS
+
+
+def test_score_convention_flags(tmp_path):
+    src = tmp_path / "in.jsonl"
+    _write(src, [{"response": "\\boxed{0.6667}", "gold": "\\frac{2}{3}"}, {"response": "\\boxed{5, 3}", "gold": "3, 5"},
+                 {"response": "\\boxed{3,5}", "gold": "3.5"}, {"response": "\\boxed{0.25}", "gold": "25\\%"}])
+
+    def verdicts(*flags):
+        r = CliRunner().invoke(_app(), ["score", "--task", "math", str(src), *flags])
+        assert r.exit_code == 0, r.output
+        return [json.loads(x)["verdict"] for x in r.output.splitlines() if x.startswith("{")]
+
+    assert verdicts() == ["incorrect", "correct", "incorrect", "incorrect"]
+    assert verdicts("--decimals", "rounded", "--list-order", "ordered", "--decimal-comma", "--percent", "either") == [
+        "correct", "incorrect", "correct", "correct"]
+    r = CliRunner().invoke(_app(), ["score", "--task", "math", str(src), "--decimals", "sloppy"])
+    assert r.exit_code == 2

@@ -15,8 +15,19 @@ never starts the pool.
 Conventions (each a flag in `MathOptions`):
 - `percent="strip"` (default): `33.5\\%` is 33.5, so it equals `33.5` and not `0.335`; the benchmarks'
   gold answers write percentages as the number before the sign. `percent="divide"` makes it 0.335.
+  `percent="either"` accepts both readings (`25\\%` equals 25 and 0.25).
 - `rel_tol=0.0` (default): numbers compare exactly (rationals) or to 1e-25 relative (irrationals),
   so `0.333` is not `1/3`; a positive `rel_tol` accepts relative differences up to it.
+- `decimals="exact"` (default): a decimal is the exact number it spells, so `0.6667` is not `2/3`.
+  `decimals="rounded"` reads a decimal answer with k digits after the point as a value rounded to k
+  places: it equals an exact answer that rounds to it (`0.6667` and `0.667` are `2/3`, `1.7320508` is
+  `\\sqrt{3}`; `0.6666`, a truncation, is not), when the other side is not itself a decimal with as few
+  places (then both are exact). It applies to a single-number answer.
+- `decimal_comma=False` (default): a comma between digits separates list items or thousands
+  (`3,5` is the list 3, 5; `1,234` is 1234). `decimal_comma=True` reads the locale form: `3,5` is 3.5,
+  `1.234,5` is 1234.5.
+- `list_order="any"` (default): a bare list (`3, 5, 7`) is the set of its answers, in any order;
+  tuples `(1, 2)` are always ordered. `list_order="ordered"` makes a bare list compare in order.
 - degrees: `30^\\circ` is 30 (inside a trig function it is pi/6).
 - `i` is the imaginary unit and `e` Euler's number; `204_5` (a base subscript) is the digits 204.
 """
@@ -33,7 +44,7 @@ from harness.grading.math.extract import extract_answer, gold_answer
 from harness.grading.math.normalize import clean_answer
 from harness.grading.math.parse import AST, ParseError, TooComplex, parse_answer
 from harness.grading.math.pool import WorkerPool
-from harness.grading.math.rational import format_rational, rational_of
+from harness.grading.math.rational import decimal_places, format_rational, rational_of, rounds_to
 from harness.grading.math.symbolic import Options
 
 _CACHE_MAX = 200_000
@@ -43,8 +54,11 @@ MAX_PAIRWISE = 24  # distinct answers per item compared among themselves; beyond
 
 @dataclass(frozen=True)
 class MathOptions:
-    percent: Literal["strip", "divide"] = "strip"
+    percent: Literal["strip", "divide", "either"] = "strip"
     rel_tol: float = 0.0
+    decimals: Literal["exact", "rounded"] = "exact"
+    decimal_comma: bool = False
+    list_order: Literal["any", "ordered"] = "any"
     timeout_s: float = 5.0  # per check, in a worker
     workers: int | None = None  # default: min(2, cpu count)
     memory_mb: int | None = 3072  # per worker
@@ -59,6 +73,7 @@ class Parsed:
     ast: AST | None
     value: Fraction | None  # exact value on the fast path
     error: str | None  # why there is no AST
+    places: int | None = None  # digits after the point of a decimal literal (for decimals="rounded")
 
     @property
     def key(self) -> Hashable | None:
@@ -68,6 +83,16 @@ class Parsed:
         if self.ast is not None:
             return ("a", self.ast)
         return None
+
+
+def _rounded_pair(a: Parsed, b: Parsed) -> bool:
+    """Under decimals="rounded": one side is a decimal with fewer places than the other, and the other rounds to it."""
+    for d, x in ((a, b), (b, a)):
+        dv, xv = d.value, x.value
+        if (d.places is not None and dv is not None and xv is not None and (x.places is None or x.places > d.places)
+                and rounds_to(xv, dv, d.places)):
+            return True
+    return False
 
 
 class _UnionFind:
@@ -95,7 +120,11 @@ class MathGrader:
         if overrides:
             opts = MathOptions(**{**opts.__dict__, **overrides})
         self.options = opts
-        self._sym_opts = Options(opts.percent, opts.rel_tol)
+        for name, allowed in (("percent", ("strip", "divide", "either")), ("decimals", ("exact", "rounded")),
+                              ("list_order", ("any", "ordered"))):
+            if getattr(opts, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, not {getattr(opts, name)!r}")
+        self._sym_opts = Options(opts.percent, opts.rel_tol, opts.decimals, opts.list_order)
         self._pool: WorkerPool | None = None
         self._parsed: dict[tuple[str, bool], Parsed] = {}
         self._canon: dict[AST, tuple[Any, ...]] = {}
@@ -125,9 +154,9 @@ class MathGrader:
             return Parsed(raw, None, None, None, "no answer found")
         cleaned = None
         try:
-            cleaned = clean_answer(raw)
+            cleaned = clean_answer(raw, self.options.decimal_comma)
             ast = parse_answer(cleaned)
-            return Parsed(raw, cleaned, ast, rational_of(ast, self.options.percent), None)
+            return Parsed(raw, cleaned, ast, rational_of(ast, self.options.percent), None, decimal_places(ast))
         except TooComplex as exc:
             return Parsed(raw, cleaned, None, None, f"too complex: {exc}")
         except ParseError as exc:
@@ -206,6 +235,8 @@ class MathGrader:
             return ("ok", True)
         if a.value is not None and b.value is not None:
             self.stats["fast"] += 1
+            if self.options.decimals == "rounded" and _rounded_pair(a, b):
+                return ("ok", True)
             if self.options.rel_tol > 0:
                 return ("ok", abs(a.value - b.value) <= self.options.rel_tol * max(abs(a.value), abs(b.value)))
             return ("ok", False)

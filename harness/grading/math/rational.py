@@ -14,7 +14,7 @@ from typing import Literal
 
 from harness.grading.math.parse import AST
 
-PercentMode = Literal["strip", "divide"]
+PercentMode = Literal["strip", "divide", "either"]
 MAX_BITS = 4096  # numerators and denominators above this size leave the fast path
 MAX_EXPONENT = 4096
 
@@ -78,6 +78,8 @@ def _value(node: AST, percent: PercentMode) -> Fraction:
             raise _Skip
         return whole + num / den
     if kind == "pct":
+        if percent == "either":  # two values: the pool compares both
+            raise _Skip
         inner = _value(node[1], percent)
         return inner / 100 if percent == "divide" else inner
     if kind == "deg":
@@ -91,6 +93,31 @@ def rational_of(node: AST, percent: PercentMode = "strip") -> Fraction | None:
         return _value(node, percent)
     except (_Skip, ValueError, ZeroDivisionError, OverflowError):
         return None
+
+
+def decimal_places(node: AST) -> int | None:
+    """Digits after the point of a decimal literal answer (`0.6667` -> 4, `-1.5` -> 1); None for others
+    (`2/3`, `12`, `1.5e3`): what `decimals="rounded"` reads as a rounded value."""
+    if node[0] == "neg":
+        node = node[1]
+    if node[0] != "num" or "." not in node[1] or "e" in node[1]:
+        return None
+    places = len(node[1]) - node[1].index(".") - 1
+    return places or None
+
+
+def rounds_to(exact: Fraction, decimal: Fraction, places: int) -> bool:
+    """Whether `decimal` (with `places` digits after the point) is `exact` rounded to that many places
+    (a tie rounds half up, away from zero, or half to even: both are in use)."""
+    scaled = abs(exact) * 10 ** places
+    target = abs(decimal) * 10 ** places
+    if target.denominator != 1 or ((exact < 0) != (decimal < 0) and exact != 0 and decimal != 0):
+        return False
+    floor = scaled.numerator // scaled.denominator
+    rest = scaled - floor
+    if rest != Fraction(1, 2):
+        return target == (floor + 1 if rest > Fraction(1, 2) else floor)
+    return target in (floor + 1, floor + (floor % 2))
 
 
 def format_rational(value: Fraction) -> str:

@@ -24,7 +24,7 @@ against a bare value, and two equations by proportional sides (`2x+2y=2` is `x+y
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
@@ -33,7 +33,7 @@ import sympy
 from sympy.core.numbers import Rational as SRational
 
 from harness.grading.math.parse import AST, is_label
-from harness.grading.math.rational import decimal_fraction
+from harness.grading.math.rational import decimal_fraction, decimal_places
 
 MAX_POWER_BITS = 100_000
 MAX_EXPONENT = 10_000
@@ -108,8 +108,10 @@ Value = Scalar | Seq | Interval | Union | Matrix | Relation | Ratio | Text | Cho
 
 @dataclass(frozen=True)
 class Options:
-    percent: str = "strip"
+    percent: str = "strip"  # strip | divide | either (see grader.py for each convention)
     rel_tol: float = 0.0
+    decimals: str = "exact"  # exact | rounded
+    list_order: str = "any"  # any | ordered
 
 
 # ---- building -----------------------------------------------------------------------------
@@ -616,6 +618,8 @@ def equivalent(a: Value, b: Value, opts: Options) -> bool:
             if {a.kind, b.kind} == {"tuple", "set"}:
                 return False
             return len(a.items) == len(b.items) and all(equivalent(x, y, opts) for x, y in zip(a.items, b.items))
+        if opts.list_order == "ordered" and a.kind == b.kind == "list":
+            return len(a.items) == len(b.items) and all(equivalent(x, y, opts) for x, y in zip(a.items, b.items))
         return _match_unordered(a.items, b.items, opts)
     if isinstance(b, Interval) and not isinstance(a, Interval):
         a, b = b, a
@@ -669,6 +673,32 @@ def _value(node: AST, opts: Options) -> Value:
     return hit
 
 
+def _equiv_job(x: AST, y: AST, opts: Options) -> bool:
+    """Equivalence of two answer ASTs under the options (both percent readings under "either", and a
+    rounded decimal against an exact value under decimals="rounded")."""
+    if opts.percent == "either":
+        return any(_equiv_job(x, y, replace(opts, percent=mode)) for mode in ("strip", "divide"))
+    a, b = _value(x, opts), _value(y, opts)
+    if equivalent(a, b, opts):
+        return True
+    if opts.decimals == "rounded":
+        for d_ast, dv, other_ast, ov in ((x, a, y, b), (y, b, x, a)):
+            places, other_places = decimal_places(d_ast), decimal_places(other_ast)
+            if places is not None and (other_places is None or other_places > places) and _rounds(ov, dv, places):
+                return True
+    return False
+
+
+def _rounds(exact: Value, decimal: Value, places: int) -> bool:
+    """Whether a number rounds to a decimal with `places` digits after the point."""
+    if not (isinstance(exact, Scalar) and isinstance(decimal, Scalar)) or exact.expr.free_symbols:
+        return False
+    e, d = _mp(sympy.N(exact.expr, _DIGITS)), _mp(sympy.N(decimal.expr, _DIGITS))
+    if e is None or d is None or isinstance(e, mpmath.mpc) or isinstance(d, mpmath.mpc):
+        return False
+    return bool(abs(e - d) * 2 * mpmath.mpf(10) ** places <= 1 + mpmath.mpf(10) ** -20)
+
+
 def run_job(job: tuple[Any, ...]) -> tuple[Any, ...]:
     """A worker's unit of work, data in and data out:
     ("canon", ast, opts) -> ("ok", canonical_str, (p, q) | None)
@@ -680,8 +710,7 @@ def run_job(job: tuple[Any, ...]) -> tuple[Any, ...]:
             r = rational_value(value)
             return ("ok", canonical(value), None if r is None else (r.numerator, r.denominator))
         if job[0] == "equiv":
-            a, b = _value(job[1], job[3]), _value(job[2], job[3])
-            return ("ok", bool(equivalent(a, b, job[3])))
+            return ("ok", _equiv_job(job[1], job[2], job[3]))
         if job[0] == "sleep":  # for tests of the pool: a check that never finishes in time
             import time
 

@@ -82,3 +82,47 @@ def test_form(verdicts, group, gold, response, expected):
     assert grade.verdict == expected, (
         f"[{group}] gold {gold!r} response {response!r}: expected {expected}, got {grade.verdict} "
         f"(extracted {grade.extracted!r}, canonical {grade.canonical!r}, detail {grade.detail!r})")
+
+
+# Conventions that are flags: (options, gold, response, expected). The default column shows each flag off.
+FLAGGED = [
+    ({}, "\\frac{2}{3}", "0.6667", I), ({}, "\\sqrt{3}", "1.7320508", I), ({}, "3.5", "3,5", I),
+    ({}, "3, 5", "5, 3", C), ({}, "25\\%", "0.25", I), ({}, "25\\%", "25", C),
+    ({"decimals": "rounded"}, "\\frac{2}{3}", "0.6667", C), ({"decimals": "rounded"}, "\\frac{2}{3}", "0.667", C),
+    ({"decimals": "rounded"}, "\\frac{2}{3}", "0.6666", I), ({"decimals": "rounded"}, "\\sqrt{3}", "1.7320508", C),
+    ({"decimals": "rounded"}, "\\sqrt{3}", "1.7321", C), ({"decimals": "rounded"}, "\\sqrt{3}", "1.7320", I),
+    ({"decimals": "rounded"}, "0.35", "0.4", C), ({"decimals": "rounded"}, "0.35", "0.3", I),
+    ({"decimals": "rounded"}, "0.6667", "\\frac{2}{3}", C), ({"decimals": "rounded"}, "\\pi", "3.14", C),
+    ({"decimals": "rounded"}, "\\pi", "3.15", I), ({"decimals": "rounded"}, "2", "2.0001", I),
+    ({"decimals": "rounded"}, "\\frac{\\sqrt{2}}{2}", "0.707", C), ({"decimals": "rounded"}, "-\\frac{1}{3}", "-0.33", C),
+    ({"decimals": "rounded"}, "-\\frac{1}{3}", "0.33", I),
+    ({"decimal_comma": True}, "3.5", "3,5", C), ({"decimal_comma": True}, "1234.5", "1.234,5", C),
+    ({"decimal_comma": True}, "3, 5", "3, 5", C), ({"decimal_comma": True}, "0.25", "0{,}25", C),
+    ({"list_order": "ordered"}, "3, 5", "5, 3", I), ({"list_order": "ordered"}, "3, 5", "3, 5", C),
+    ({"percent": "either"}, "25\\%", "0.25", C), ({"percent": "either"}, "25\\%", "25", C),
+    ({"percent": "either"}, "25", "0.25", I), ({"percent": "either"}, "0.25", "25\\%", C),
+    ({"percent": "either"}, "25\\%", "0.5", I),
+]
+
+
+@pytest.fixture(scope="module")
+def flagged_verdicts():
+    out = {}
+    for opts in {tuple(sorted(o.items())) for o, *_ in FLAGGED}:
+        cases = [(g, r) for o, g, r, _ in FLAGGED if tuple(sorted(o.items())) == opts]
+        with MathGrader(timeout_s=10, **dict(opts)) as grader:
+            for pair, grade in zip(cases, grader.grade_pairs(cases)):
+                out[(opts, *pair)] = grade
+    return out
+
+
+@pytest.mark.parametrize("options,gold,response,expected", FLAGGED,
+                         ids=[f"{'-'.join(f'{k}={v}' for k, v in c[0].items()) or 'default'}-{i}" for i, c in enumerate(FLAGGED)])
+def test_flagged(flagged_verdicts, options, gold, response, expected):
+    grade = flagged_verdicts[(tuple(sorted(options.items())), gold, response)]
+    assert grade.verdict == expected, f"{options} gold {gold!r} response {response!r}: {grade}"
+
+
+def test_unknown_convention_is_refused():
+    with pytest.raises(ValueError, match="decimals"):
+        MathGrader(decimals="sloppy")
