@@ -15,6 +15,12 @@ Measured, all cold-cache (a fresh grader's caches are cleared before each timed 
 Prints pairs per second and p99 latency per grader and the ratios, how often the graders agree, and
 how many of the hand-labelled golden cases (tests/math_golden.py) each grader gets right.
 
+Then the answer-form check (`math_forms.py`): MATH-500 gold answers rendered in the forms of issue 15,
+with ground truth by construction (from neither grader). Per family: each grader's accuracy against the
+truth; totals over the pairs any grader should get right and over all (convention pairs graded by ours
+with the flag their truth assumes, and by ours with the defaults); the disagreements between the two
+graders counted by family and by who is right, with examples.
+
     python benchmarks/math_grader.py [--limit 500] [--workers 1] [--data-dir DIR]
 """
 
@@ -201,18 +207,95 @@ def golden_accuracy(mv: bool) -> None:
         print(f"  math-verify misses by group: {dict(sorted(groups.items(), key=lambda kv: -kv[1]))}")
 
 
+def forms_report(data_dir: Path, mv: bool, shown: int) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from math_forms import form_pairs
+
+    pairs = form_pairs(data_dir)
+    print(f"\n== answer forms: {len(pairs)} pairs from MATH-500 golds, truth by construction ==")
+    ours: list[bool] = [False] * len(pairs)
+    ours_default: list[bool] = [False] * len(pairs)
+    by_conv: dict[str | None, list[int]] = {}
+    for i, p in enumerate(pairs):
+        by_conv.setdefault(p.convention, []).append(i)
+    t_ours = 0.0
+    for conv, idx in by_conv.items():
+        opts = {}
+        if conv is not None:
+            key, value = conv.split("=")
+            opts[key] = value == "True" if value in ("True", "False") else value
+        sub = [(pairs[i].gold, pairs[i].response) for i in idx]
+        for target, options in ((ours, opts), (ours_default, {})):
+            with MathGrader(workers=1, **options) as g:
+                g.grade_pairs([("\\sqrt{2}", "\\sqrt{3}")])
+                _fresh(g)
+                t = time.perf_counter()
+                got = []
+                for start in range(0, len(sub), 64):
+                    got += [x.verdict == "correct" for x in g.grade_pairs(sub[start: start + 64])]
+                if conv is None:
+                    t_ours += time.perf_counter() - t
+            for i, v in zip(idx, got):
+                target[i] = v
+    mv_ok: list[bool] | None = None
+    t_mv = None
+    if mv:
+        res = run_math_verify([(p.gold, p.response) for p in pairs])
+        if res is not None:
+            mv_ok = res[2]
+            t_mv = sum(lat for lat, p in zip(res[1], pairs) if p.convention is None)
+    families = sorted({p.family for p in pairs}, key=lambda f: [p.family for p in pairs].index(f))
+    print(f"  {'family':14s} {'pairs':>6s} {'ours':>8s} {'ours(default)':>14s} {'math-verify':>12s}  convention")
+    for fam in families:
+        idx = [i for i, p in enumerate(pairs) if p.family == fam]
+        n = len(idx)
+        acc = sum(ours[i] == pairs[i].truth for i in idx) / n
+        acc_d = sum(ours_default[i] == pairs[i].truth for i in idx) / n
+        acc_mv = sum(mv_ok[i] == pairs[i].truth for i in idx) / n if mv_ok else float("nan")
+        conv = pairs[idx[0]].convention or ""
+        print(f"  {fam:14s} {n:6d} {100 * acc:7.1f}% {100 * acc_d:13.1f}% {100 * acc_mv:11.1f}%  {conv}")
+    for label, idx in (("any grader should agree", [i for i, p in enumerate(pairs) if p.convention is None]),
+                       ("all pairs", list(range(len(pairs))))):
+        a = sum(ours[i] == pairs[i].truth for i in idx) / len(idx)
+        ad = sum(ours_default[i] == pairs[i].truth for i in idx) / len(idx)
+        am = sum(mv_ok[i] == pairs[i].truth for i in idx) / len(idx) if mv_ok else float("nan")
+        print(f"  total, {label:24s} {len(idx):6d}: ours {100 * a:.2f}%  ours(default flags) {100 * ad:.2f}%  "
+              f"math-verify {100 * am:.2f}%")
+    if t_mv is not None:
+        n_free = len(by_conv.get(None, []))
+        print(f"  speed on the {n_free} convention-free pairs: ours {n_free / t_ours:.1f} pairs/s, math-verify "
+              f"{n_free / t_mv:.1f} pairs/s, ratio {t_mv / t_ours:.1f}x")
+    if mv_ok is None:
+        return
+    diff = [i for i in range(len(pairs)) if ours[i] != mv_ok[i]]
+    print(f"  disagreements with math-verify: {len(diff)}")
+    table: dict[tuple[str, str], list[int]] = {}
+    for i in diff:
+        who = "ours right" if ours[i] == pairs[i].truth else "math-verify right"
+        table.setdefault((pairs[i].family, who), []).append(i)
+    for (fam, who), idx in sorted(table.items(), key=lambda kv: -len(kv[1])):
+        print(f"    {fam:14s} {who:18s} {len(idx):5d}")
+        for i in idx[:shown]:
+            p = pairs[i]
+            print(f"        gold {p.gold[:40]!r} response {p.response[:70]!r} truth {p.truth}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data")
     ap.add_argument("--limit", type=int, default=None, help="MATH-500 items (and 2x GSM8K items) to use")
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--no-math-verify", action="store_true")
+    ap.add_argument("--forms-only", action="store_true", help="only the answer-form check")
+    ap.add_argument("--show", type=int, default=3, help="examples per disagreement group")
     args = ap.parse_args()
     if not (args.data_dir / "math500_test.jsonl").exists():
         sys.exit(f"no math500_test.jsonl in {args.data_dir}: pass --data-dir")
-    report("MATH-500", math500_pairs(args.data_dir, args.limit), args.workers, not args.no_math_verify)
-    report("GSM8K", gsm8k_pairs(args.data_dir, args.limit), args.workers, not args.no_math_verify)
-    golden_accuracy(not args.no_math_verify)
+    if not args.forms_only:
+        report("MATH-500", math500_pairs(args.data_dir, args.limit), args.workers, not args.no_math_verify)
+        report("GSM8K", gsm8k_pairs(args.data_dir, args.limit), args.workers, not args.no_math_verify)
+        golden_accuracy(not args.no_math_verify)
+    forms_report(args.data_dir, not args.no_math_verify, args.show)
 
 
 if __name__ == "__main__":
