@@ -8,7 +8,8 @@ What it does, and why each step is safe to do on text alone:
 - removes currency (`$`, `\\$`), a trailing unit (`\\text{ cm}^2`, `\\mbox{ inches}`, `5 dollars`) and a
   leading `x =`-free variable membership (`x \\in [a,b]` -> `[a,b]`);
 - removes thousands separators where they cannot be list commas: always for `{,}` and `,\\!` (LaTeX's
-  explicit thousands forms), otherwise only when the whole answer is one number like `58,500`;
+  explicit thousands forms), otherwise only when the whole answer is one number like `58,500` (or a
+  labelled one, `y = 58,500`);
 - reads the joiners of a listed answer as commas (`4 and 5 and 6`, `12, 7 or 3`, `8, 15, and 40`) when
   they stand between math, not between words ("black and white" stays text);
 - spells the percent words (`percent`, `per cent`, `pct`, `percentage`, `percentage points`) as the sign;
@@ -62,6 +63,7 @@ _DECIMAL_COMMA = re.compile(r"(?<![\d.,])(\d{1,3}(?:\.\d{3})+|\d+),(\d+)(?![\d,]
 _MEMBERSHIP = re.compile(r"^\s*[a-zA-Z]\s*\\in\s*")
 _THOUSANDS_EXPLICIT = re.compile(r"(?<=\d)(?:\{,\}|,\\!\s*)(?=\d{3})")
 _WHOLE_THOUSANDS = re.compile(r"^-?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$|^-?[1-9]\d{0,2}(?: \d{3})+(?:\.\d+)?$")
+_LABELLED_THOUSANDS = re.compile(r"^(?P<l>[^=,]{1,40}=\s*)(?P<n>-?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?)$")
 _DELIMS = [("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")]
 
 MAX_CLEAN_CHARS = 2000  # answers longer than this are not cleaned further (the parser refuses them)
@@ -167,4 +169,6 @@ def clean_answer(raw: str, decimal_comma: bool = False) -> str:
     s = _strip_tail(s)
     if _WHOLE_THOUSANDS.match(s):
         s = s.replace(",", "").replace(" ", "")
+    elif (m := _LABELLED_THOUSANDS.match(s)) is not None:  # "y = 58,500"
+        s = m.group("l") + m.group("n").replace(",", "")
     return s
