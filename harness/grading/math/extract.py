@@ -2,8 +2,9 @@
 
 Order, first hit wins (each searched from the end of the text, in time linear in its length):
 1. the last `\\boxed{...}` / `\\fbox{...}` (nested braces balanced; also `\\boxed 5`); boxes at the end
-   joined only by commas, "and"/"or", spacing or math delimiters (`\\boxed{4}, \\boxed{5}`,
-   `\\boxed{m=3} \\quad\\text{and}\\quad \\boxed{n=1}`) are one answer listing their contents;
+   joined only by commas, "and", spacing or math delimiters (`\\boxed{4}, \\boxed{5}`,
+   `\\boxed{m=3} \\quad\\text{and}\\quad \\boxed{n=1}`) are one answer listing their contents (not
+   "or": "$\\boxed{15\\frac{39}{40}}$, or $\\boxed{\\frac{639}{40}}$" is one answer written twice);
 2. Minerva's "Final Answer: The final answer is X. I hope it is correct.";
 3. the last `#### X` (GSM8K's format);
 4. the last "the answer is X" / "answer: X" / "Answer $X$" (X up to the end of its line; a `$...$` span
@@ -32,8 +33,8 @@ _NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:/\d+)?|-
 _DOLLAR_SPAN = re.compile(r"(?<!\\)\$\$?(?P<a>(?:\\\$|[^$])+?)(?<!\\)\$\$?|\\\((?P<b>.+?)\\\)")
 _LEAD_NUMBER = re.compile(r"^\s*\\?\$?\s*(?P<n>-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?)\b(?P<rest>.*)$")
 _COPULA = re.compile(r"(?:\s(?:is|are|equals|was|be)\s|=)", re.IGNORECASE)
-_JOINER = re.compile(r"^(?:[\s,;$]|\\[,;:! ]|\\q?quad(?![a-zA-Z])|\\[()\[\]]|\b(?:and|or)\b"
-                     r"|\\(?:text|mbox|textrm)\s*\{\s*(?:and|or|,)?\s*\})*$")
+_JOINER = re.compile(r"^(?:[\s,;$]|\\[,;:! ]|\\q?quad(?![a-zA-Z])|\\[()\[\]]|\band\b"
+                     r"|\\(?:text|mbox|textrm)\s*\{\s*(?:and|,)?\s*\})*$")
 _WORD3 = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{3,}")
 _MATH_WORDS = frozenset(
     "sqrt frac pi sin cos tan cot sec csc log exp text mbox dfrac tfrac cdot times infty pmatrix bmatrix "
@@ -91,7 +92,7 @@ def last_boxed(text: str) -> str | None:
 
 
 def final_boxes(text: str) -> str | None:
-    """The last box, or the last boxes joined by ", " when only commas, "and"/"or", spacing or math
+    """The last box, or the last boxes joined by ", " when only commas, "and", spacing or math
     delimiters separate them (one answer split over boxes)."""
     spans = boxed_spans(text)
     if not spans:

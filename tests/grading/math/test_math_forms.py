@@ -20,7 +20,8 @@ JOINED = [
     ("4, 5", "\\boxed{4}, \\boxed{5}", C), ("4,5", "so $\\boxed{4}$ and $\\boxed{5}$", C),
     ("4, 5", "\\boxed{4} then more work and finally \\boxed{5}", I),
     ("3, 1", "\\boxed{m = 3} \\quad \\text{and} \\quad \\boxed{n = 1}", C),
-    ("\\text{black and white}", "black and white", C), ("4,5,6", "4 and 5", I),
+    ("\\text{black and white}", "black and white", C),
+    ("\\frac{639}{40}", "so $\\boxed{15\\frac{39}{40}}$, or $\\boxed{\\frac{639}{40}}$ inches.", C), ("4,5,6", "4 and 5", I),
 ]
 
 LABELLED = [
