@@ -59,6 +59,9 @@ class ModelSpec:
     reported: Mapping[str, Any] = field(default_factory=dict)
     # A nightly's key for a model nothing identifies: its samples are that night's only.
     night_key: str | None = None
+    # The model this one was fine-tuned from (an alias): items exported from that model's training
+    # queue are flagged as possibly contaminated in this model's runs too.
+    finetuned_from: str | None = None
 
     def weights_identified(self) -> bool:
         """Whether something pins the weights down: the files' digest (local weights), a declared
@@ -84,6 +87,7 @@ class ModelSpec:
             "api_key_env": self.api_key_env, "options": dict(self.options),
             **({"reported": dict(self.reported)} if self.reported else {}),
             **({"night_key": self.night_key} if self.night_key else {}),
+            **({"finetuned_from": self.finetuned_from} if self.finetuned_from else {}),
         }
 
     def fingerprint(self) -> str:
@@ -198,6 +202,7 @@ def _spec_from_table(alias: str, t: Mapping[str, Any], where: str) -> ModelSpec:
         base_url=t.get("base_url"), api_key_env=t.get("api_key_env"),
         revision=None if t.get("revision") is None else str(t["revision"]),
         sampling=sampling, options=dict(t.get("options", {})),
+        finetuned_from=None if t.get("finetuned_from") is None else str(t["finetuned_from"]),
     )
 
 

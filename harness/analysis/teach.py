@@ -13,7 +13,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from harness.errors import HarnessError
 from harness.store import Store
@@ -94,36 +94,79 @@ def _chat(prompt_json: str, response: str) -> list[dict[str, str]]:
     return [*({"role": m["role"], "content": m["content"]} for m in msgs), {"role": "assistant", "content": response}]
 
 
-def export_sft(store: Store, model: str, out: Path, *, include_exported: bool = False) -> int:
-    """Write one chat-format SFT example per queued item (its own shortest correct sample, else the
-    teacher's) to `out` as JSONL, and mark the items exported. Returns the number written."""
-    queued = store.queue(model, pending_only=not include_exported)
-    by_run: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
+def _correct_samples(store: Store) -> Callable[[str, str], dict[str, list[dict[str, Any]]]]:
+    """Correct samples of a run's task by item, shortest first (read once per run and task)."""
+    cache: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
 
     def correct(run_id: str, task: str) -> dict[str, list[dict[str, Any]]]:
-        if (run_id, task) not in by_run:
+        if (run_id, task) not in cache:
             grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
             for row in store.correct_samples(run_id, task):
                 grouped[row["item_id"]].append(row)
-            by_run[(run_id, task)] = grouped
-        return by_run[(run_id, task)]
+            cache[(run_id, task)] = grouped
+        return cache[(run_id, task)]
 
-    written: list[tuple[str, str]] = []
+    return correct
+
+
+def _example(best: Mapping[str, Any], **fields: Any) -> str:
+    return json.dumps({"messages": _chat(best["prompt"], best["text"]),
+                       "prompt_text": json.loads(best["prompt"]).get("text"), **fields}, ensure_ascii=False) + "\n"
+
+
+def _write_atomic(out: Path, lines: Sequence[str]) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for q in queued:
-            source, rows = "own", correct(q["run_id"], q["task"]).get(q["item_id"], [])
-            if not rows and q["teacher_run_id"]:
-                source, rows = f"teacher:{q['teacher']}", correct(q["teacher_run_id"], q["task"]).get(q["item_id"], [])
-            if not rows:
-                continue
-            best = rows[0]  # shortest correct completion, lowest sample index on ties
-            fh.write(json.dumps({
-                "messages": _chat(best["prompt"], best["text"]), "task": q["task"], "item_id": q["item_id"],
-                "source": source, "reason": q["reason"], "model": model,
-            }, ensure_ascii=False) + "\n")
-            written.append((q["task"], q["item_id"]))
+    tmp.write_text("".join(lines), encoding="utf-8")
     tmp.replace(out)
+
+
+def export_sft(store: Store, model: str, out: Path, *, include_exported: bool = False) -> int:
+    """Write one chat-format SFT example per queued item (its own shortest correct sample, else the
+    teacher's) to `out` as JSONL, and mark the items exported. Returns the number written.
+    Each line also carries `prompt_text`, the prompt as a model without a chat template sees it."""
+    queued = store.queue(model, pending_only=not include_exported)
+    correct = _correct_samples(store)
+    written: list[tuple[str, str]] = []
+    lines = []
+    for q in queued:
+        source, rows = "own", correct(q["run_id"], q["task"]).get(q["item_id"], [])
+        if not rows and q["teacher_run_id"]:
+            source, rows = f"teacher:{q['teacher']}", correct(q["teacher_run_id"], q["task"]).get(q["item_id"], [])
+        if not rows:
+            continue
+        best = rows[0]  # shortest correct completion, lowest sample index on ties
+        lines.append(_example(best, task=q["task"], item_id=q["item_id"], source=source, reason=q["reason"], model=model))
+        written.append((q["task"], q["item_id"]))
+    _write_atomic(out, lines)
     store.mark_exported(model, written, str(out))
     return len(written)
+
+
+def export_random(store: Store, model: str, task: str, n: int, out: Path, *, teacher: str | None = None,
+                  seed: int = 0, exclude: Sequence[str] = ()) -> list[str]:
+    """The control of a teachable export: `n` items of `model`'s newest run of `task` drawn at random
+    (not selected as teachable), each with the same choice of sample (own shortest correct, else the
+    teacher's); items with no correct sample are passed over. Nothing is queued or marked exported:
+    the control is not a training queue. Returns the item ids written, in order."""
+    import random
+
+    run_id, own = store.latest_item_results(model, task)
+    if run_id is None:
+        raise HarnessError(f"model {model!r} has no finished run of task {task!r} in {store.path}")
+    t_run = store.latest_item_results(teacher, task)[0] if teacher else None
+    correct = _correct_samples(store)
+    ids = sorted(r["item_id"] for r in own if r["item_id"] not in set(exclude))
+    random.Random(seed).shuffle(ids)
+    lines, picked = [], []
+    for item_id in ids:
+        if len(picked) == n:
+            break
+        source, rows = "own", correct(run_id, task).get(item_id, [])
+        if not rows and t_run:
+            source, rows = f"teacher:{teacher}", correct(t_run, task).get(item_id, [])
+        if rows:
+            lines.append(_example(rows[0], task=task, item_id=item_id, source=source, reason="random", model=model))
+            picked.append(item_id)
+    _write_atomic(out, lines)
+    return picked

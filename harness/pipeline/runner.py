@@ -114,7 +114,8 @@ def run(
                            command=command) as run_id, _Progress(progress) as bars:
             for task, items in loaded:
                 summaries.append(_run_task(task, items, spec.name, model.model_id, run_id, k, n, store,
-                                           resolve_sampling(spec, task, overrides), get_backend, bars))
+                                           resolve_sampling(spec, task, overrides), get_backend, bars,
+                                           finetuned_from=spec.finetuned_from))
     finally:
         if backend is not None:
             backend.close()
@@ -122,7 +123,8 @@ def run(
 
 
 def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run_id: str, k: int, n: int, store: Store,
-              params: Sampling, get_backend: Callable[[], Backend], bars: _Progress) -> TaskSummary:
+              params: Sampling, get_backend: Callable[[], Backend], bars: _Progress,
+              finetuned_from: str | None = None) -> TaskSummary:
     variants = [_variants(task, it) for it in items]
     store.put_items(task.name, task.version, list(zip(items, variants)))
 
@@ -146,6 +148,9 @@ def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run
         grader.close()
 
     samples = [[(i, texts[(p.hash, i)][0]) for p, i in item_slots] for item_slots in slots]
+    contaminated = store.exported_item_ids(model_name, task.name)
+    if finetuned_from:
+        contaminated |= store.exported_item_ids(finetuned_from, task.name)
     return record_results(store, run_id, task.name, task.version, items, samples, grades, k,
                           generated=n_missing, reused=len(items) * n - n_missing,
-                          contaminated=store.exported_item_ids(model_name, task.name), reports=task.reports)
+                          contaminated=contaminated, reports=task.reports)

@@ -1,0 +1,142 @@
+"""Supervised fine-tuning on an SFT export (`harness export-sft`): TRL's `SFTTrainer`, LoRA optional.
+
+This is the template for the same step with a real model on a GPU: the recipe is TRL's (prompt ->
+completion examples, loss on the completion only, the tokenizer's chat template when it has one),
+and the knobs a GPU run turns are options (`bf16`, `lora_r`, batch size, learning rate, epochs).
+On the CPU it trains float32. The output folder holds the model and tokenizer (LoRA adapters merged
+in), ready for the `hf` and `vllm` backends, and `sft.json` with the recipe, the data's digest and
+the losses.
+
+Export lines hold `messages` (the prompt's turns, then the assistant's answer) and `prompt_text` (the
+prompt as a plain-text model sees it). A tokenizer with a chat template trains on the conversation;
+one without trains on `prompt_text` -> the answer text, exactly what the backends send such a model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from harness.errors import HarnessError
+
+
+@dataclass(frozen=True)
+class SftConfig:
+    epochs: float = 3.0
+    learning_rate: float = 1e-3
+    batch_size: int = 16
+    max_steps: int | None = None  # a fixed budget of optimizer steps (overrides epochs)
+    lora_r: int | None = None  # LoRA rank; None trains every weight
+    bf16: bool = False
+    seed: int = 0
+    max_length: int = 512
+
+
+def read_export(path: Path) -> list[dict[str, Any]]:
+    """The export's lines, checked: a malformed line is named, never skipped."""
+    if not path.is_file():
+        raise HarnessError(f"no SFT export at {path}: make one with `harness export-sft --model M --out {path}`")
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise HarnessError(f"{path}:{n}: not JSON ({exc.msg})") from None
+        msgs = row.get("messages") if isinstance(row, dict) else None
+        if (not isinstance(msgs, list) or len(msgs) < 2 or not all(isinstance(m, dict) and isinstance(m.get("content"), str) for m in msgs)
+                or msgs[-1].get("role") != "assistant"):
+            raise HarnessError(f"{path}:{n}: expected `messages`, a list of turns ending with the assistant's")
+        rows.append(row)
+    if not rows:
+        raise HarnessError(f"{path} holds no examples: nothing to train on")
+    return rows
+
+
+def examples(rows: Sequence[dict[str, Any]], chat: bool) -> list[dict[str, Any]]:
+    """TRL's prompt-completion format, conversational when the tokenizer has a chat template."""
+    out = []
+    for row in rows:
+        msgs = row["messages"]
+        if chat:
+            out.append({"prompt": msgs[:-1], "completion": msgs[-1:]})
+        else:
+            prompt = row.get("prompt_text")
+            if not isinstance(prompt, str):
+                prompt = "\n\n".join(m["content"] for m in msgs[:-1])
+            out.append({"prompt": prompt, "completion": msgs[-1]["content"]})
+    return out
+
+
+def finetune(model_dir: Path, export: Path, out: Path, config: SftConfig = SftConfig(), *,
+             progress: bool = True) -> dict[str, Any]:
+    """Fine-tune `model_dir` on `export` into `out` (written whole, then moved into place)."""
+    os.environ.setdefault("WANDB_DISABLED", "true")
+    import torch
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import SFTConfig as TrlConfig, SFTTrainer
+
+    rows = read_export(export)
+    if not (model_dir / "config.json").is_file():
+        raise HarnessError(f"{model_dir} is not a model folder (no config.json)")
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    chat = bool(getattr(tok, "chat_template", None))
+    data = Dataset.from_list(examples(rows, chat))
+    torch.manual_seed(config.seed)
+    dtype = torch.bfloat16 if config.bf16 else torch.float32
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype)
+    peft_config = None
+    if config.lora_r:
+        from peft import LoraConfig
+
+        peft_config = LoraConfig(r=config.lora_r, lora_alpha=2 * config.lora_r, lora_dropout=0.0,
+                                 target_modules="all-linear", task_type="CAUSAL_LM")
+    tmp = out.with_name(out.name + f".tmp{os.getpid()}")
+    args = TrlConfig(
+        output_dir=str(tmp / "trainer"), num_train_epochs=config.epochs, max_steps=config.max_steps or -1,
+        per_device_train_batch_size=config.batch_size, learning_rate=config.learning_rate,
+        lr_scheduler_type="cosine", warmup_steps=0, weight_decay=0.0, bf16=config.bf16, seed=config.seed,
+        data_seed=config.seed, max_length=config.max_length, logging_steps=1, save_strategy="no",
+        report_to="none", disable_tqdm=not progress, use_cpu=not torch.cuda.is_available(),
+        dataloader_num_workers=0,
+    )
+    t0 = time.perf_counter()
+    trainer = SFTTrainer(model=model, args=args, train_dataset=data, processing_class=tok, peft_config=peft_config)
+    result = trainer.train()
+    seconds = time.perf_counter() - t0
+    trained = trainer.model
+    if peft_config is not None:
+        trained = trained.merge_and_unload()
+    trained.save_pretrained(tmp)
+    tok.save_pretrained(tmp)
+    _keep_portable_tokenizer(model_dir, tmp)
+    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+    info = {
+        "base": str(model_dir), "export": str(export), "export_sha256": hashlib.sha256(export.read_bytes()).hexdigest(),
+        "examples": len(rows), "chat_template": chat, "steps": trainer.state.global_step,
+        "train_loss": round(float(result.training_loss), 4), "first_loss": losses[0] if losses else None,
+        "last_loss": losses[-1] if losses else None, "seconds": round(seconds, 1), "config": asdict(config),
+    }
+    (tmp / "sft.json").write_text(json.dumps(info, indent=1) + "\n")
+    import shutil
+
+    shutil.rmtree(tmp / "trainer", ignore_errors=True)
+    if out.exists():
+        shutil.rmtree(out)
+    tmp.rename(out)
+    return info
+
+
+def _keep_portable_tokenizer(src: Path, dest: Path) -> None:
+    """transformers 5 rewrites tokenizer_config.json with its own class name; keep the base model's
+    portable file so transformers 4 and vLLM load the fine-tuned model as they load the base."""
+    base = src / "tokenizer_config.json"
+    if base.is_file():
+        (dest / "tokenizer_config.json").write_text(base.read_text())
