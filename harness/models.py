@@ -39,7 +39,7 @@ from harness.errors import HarnessError, UnknownModel
 from harness.records import stable_hash
 
 MODELS_ENV = "HARNESS_MODELS"
-BACKENDS = ("hf", "vllm", "openai")
+BACKENDS = ("hf", "vllm", "openai", "ray")
 _SAMPLING_KEYS = {"max_tokens", "temperature", "top_p", "stop", "seed"}
 # Fields of a server's model entry that name the weights themselves (not just the name or path).
 REPORTED_REVISION_KEYS = ("revision", "digest", "sha", "sha256", "checkpoint", "commit")
@@ -103,9 +103,9 @@ class ModelSpec:
         made before they existed stay valid."""
         ident: dict[str, Any] = {"model": self.model, "revision": self.revision}
         path = Path(self.model).expanduser()
-        if self.backend in ("hf", "vllm") and path.is_dir():
+        if self.backend in ("hf", "vllm", "ray") and not self.base_url and path.is_dir():
             ident = {"files": _dir_digest(path)}
-        elif self.backend == "openai":
+        elif self.backend == "openai" or (self.backend == "ray" and self.base_url):
             ident["base_url"] = (self.base_url or "").rstrip("/")
         for key in ("dtype", "quantization", "chat", "endpoint"):
             if key in self.options:
