@@ -196,8 +196,8 @@ def _spec_from_table(alias: str, t: Mapping[str, Any], where: str) -> ModelSpec:
         if (not isinstance(urls, list) or not urls
                 or not all(isinstance(u, str) and u.startswith(("http://", "https://")) for u in urls)):
             raise bad("base_urls must be a non-empty list of \"http://HOST:PORT/v1\" URLs")
-        if backend not in ("openai", "ray"):
-            raise bad("base_urls (replicas) is for openai models")
+        if backend != "openai":
+            raise bad("base_urls (replicas) is for openai models (Ray's HTTP processor takes one URL)")
     if backend == "openai" and not t.get("base_url") and not urls:
         raise bad("an openai model needs base_url = \"http://HOST:PORT/v1\" (or base_urls = [...] for replicas)")
     if "api_key" in t:

@@ -10,7 +10,8 @@ Processors (option `processor`):
   "http" (default): `HttpRequestProcessorConfig` against an OpenAI-compatible endpoint (`base_url`);
       the request bodies are the openai backend's own (same `n`, same per-sample seeds), so a run
       through Ray stores what a plain openai run stores, and the model's identity is the same
-      (samples are shared across the two). `concurrency` Ray workers send them; Ray's HTTP stage
+      (samples are shared across the two); one URL (Ray's HTTP stage takes one: put a load balancer
+      in front of replicas, or use the openai backend's `base_urls`). `concurrency` Ray workers send them; Ray's HTTP stage
       retries 408/429/502/503/504 and dropped connections (`max_retries`, `retry_wait_s`).
   "vllm": `vLLMEngineProcessorConfig`: `concurrency` vLLM engine replicas on the cluster's GPUs,
       each `tensor_parallel_size` x `pipeline_parallel_size` GPUs (option `engine_kwargs`), one row
