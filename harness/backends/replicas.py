@@ -91,13 +91,12 @@ class ReplicaPool:
         whether another healthy replica can take the retry right away."""
         r.failed += 1
         r.last_error = error
-        if eject and len(self.replicas) > 1:
-            if r.healthy:
-                r.healthy = False
-                r.ejections += 1
-                r.backoff = self.probe_s
-            else:
-                r.backoff = min(self.probe_max_s, max(self.probe_s, r.backoff * 2))
+        # Requests in flight on a replica that just went out fail one by one: only the first ejects
+        # it and sets its probe time (failed probes, not these, push the next probe later).
+        if eject and len(self.replicas) > 1 and r.healthy:
+            r.healthy = False
+            r.ejections += 1
+            r.backoff = self.probe_s
             r.probe_at = time.monotonic() + r.backoff
         return eject and len(self.replicas) > 1 and bool(self.healthy())
 
