@@ -11,7 +11,10 @@
     tensor_parallel_size = 1
 
 `openai` models name their server with `base_url` and the environment variable holding the API key
-with `api_key_env`; the key itself is never written to the file or the store.
+with `api_key_env`; the key itself is never written to the file or the store. Several replicas of one
+model: `base_urls = ["http://a:8000/v1", "http://b:8000/v1"]` (requests spread over them). The replicas
+are one deployment: the model's identity takes the first URL, as `base_url` would, so adding or
+dropping a replica keeps the cache.
 
 `revision = "step-1200"` declares which weights a model is (a checkpoint step, a commit hash); for a
 served model it is the only thing that tells two deployments under one name apart, so declare it
@@ -36,7 +39,7 @@ from harness.errors import HarnessError, UnknownModel
 from harness.records import stable_hash
 
 MODELS_ENV = "HARNESS_MODELS"
-BACKENDS = ("hf", "vllm", "openai")
+BACKENDS = ("hf", "vllm", "openai", "ray")
 _SAMPLING_KEYS = {"max_tokens", "temperature", "top_p", "stop", "seed"}
 # Fields of a server's model entry that name the weights themselves (not just the name or path).
 REPORTED_REVISION_KEYS = ("revision", "digest", "sha", "sha256", "checkpoint", "commit")
@@ -50,6 +53,8 @@ class ModelSpec:
     params_b: float | None = None
     family: str | None = None
     base_url: str | None = None
+    # replicas of one served model (openai); base_url is then the first of them
+    base_urls: tuple[str, ...] = ()
     api_key_env: str | None = None
     revision: str | None = None
     sampling: Mapping[str, Any] = field(default_factory=dict)
@@ -83,7 +88,8 @@ class ModelSpec:
         """What identifies the model (no secrets): stored with every run."""
         return {
             "name": self.name, "backend": self.backend, "model": self.model, "params_b": self.params_b,
-            "family": self.family, "base_url": self.base_url, "revision": self.revision,
+            "family": self.family, "base_url": self.base_url,
+            **({"base_urls": list(self.base_urls)} if self.base_urls else {}), "revision": self.revision,
             "api_key_env": self.api_key_env, "options": dict(self.options),
             **({"reported": dict(self.reported)} if self.reported else {}),
             **({"night_key": self.night_key} if self.night_key else {}),
@@ -101,9 +107,9 @@ class ModelSpec:
         made before they existed stay valid."""
         ident: dict[str, Any] = {"model": self.model, "revision": self.revision}
         path = Path(self.model).expanduser()
-        if self.backend in ("hf", "vllm") and path.is_dir():
+        if self.backend in ("hf", "vllm", "ray") and not self.base_url and path.is_dir():
             ident = {"files": _dir_digest(path)}
-        elif self.backend == "openai":
+        elif self.backend == "openai" or (self.backend == "ray" and self.base_url):
             ident["base_url"] = (self.base_url or "").rstrip("/")
         for key in ("dtype", "quantization", "chat", "endpoint"):
             if key in self.options:
@@ -187,8 +193,17 @@ def _spec_from_table(alias: str, t: Mapping[str, Any], where: str) -> ModelSpec:
         raise bad(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     if not isinstance(t.get("model"), str) or not t["model"]:
         raise bad("needs model = \"PATH_OR_ID\"")
-    if backend == "openai" and not t.get("base_url"):
-        raise bad("an openai model needs base_url = \"http://HOST:PORT/v1\"")
+    urls = t.get("base_urls")
+    if urls is not None:
+        if t.get("base_url"):
+            raise bad("give base_url (one server) or base_urls (replicas), not both")
+        if (not isinstance(urls, list) or not urls
+                or not all(isinstance(u, str) and u.startswith(("http://", "https://")) for u in urls)):
+            raise bad("base_urls must be a non-empty list of \"http://HOST:PORT/v1\" URLs")
+        if backend != "openai":
+            raise bad("base_urls (replicas) is for openai models (Ray's HTTP processor takes one URL)")
+    if backend == "openai" and not t.get("base_url") and not urls:
+        raise bad("an openai model needs base_url = \"http://HOST:PORT/v1\" (or base_urls = [...] for replicas)")
     if "api_key" in t:
         raise bad("holds an api_key: put the key in an environment variable and name it with api_key_env")
     sampling = dict(t.get("sampling", {}))
@@ -199,7 +214,8 @@ def _spec_from_table(alias: str, t: Mapping[str, Any], where: str) -> ModelSpec:
     return ModelSpec(
         name=alias, backend=backend, model=t["model"],
         params_b=None if params is None else float(params), family=t.get("family"),
-        base_url=t.get("base_url"), api_key_env=t.get("api_key_env"),
+        base_url=t.get("base_url") or (urls[0] if urls else None), base_urls=tuple(urls or ()),
+        api_key_env=t.get("api_key_env"),
         revision=None if t.get("revision") is None else str(t["revision"]),
         sampling=sampling, options=dict(t.get("options", {})),
         finetuned_from=None if t.get("finetuned_from") is None else str(t["finetuned_from"]),

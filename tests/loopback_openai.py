@@ -4,7 +4,10 @@ It answers /v1/completions and /v1/chat/completions with text drawn from the req
 (so a shared seed yields identical samples, as real servers do), and can be told to fail: answer
 429 or 500 a number of times, drop the connection, or refuse `n`. Every request body is recorded.
 `answer` stands in for the deployed model (swap it to "redeploy" under the same name and URL), and
-`model_info` is what /v1/models reports about it.
+`model_info` is what /v1/models reports about it. For replicas: `delay_s` per request with at most
+`capacity` requests worked on at once (a server's fixed batch), and `die_after`: after answering that
+many completions the server "crashes" (every later request, in flight ones included, is dropped
+without an answer, and /v1/models stops answering too).
 """
 
 from __future__ import annotations
@@ -29,8 +32,18 @@ class Behaviour:
     model_info: dict[str, Any] = field(default_factory=dict)
     # the "deployed model": completion text from (request body, sample index); None: seeded noise
     answer: Callable[[dict[str, Any], int], str] | None = None
+    delay_s: float = 0.0
+    capacity: int | None = None
+    die_after: int | None = None
+    dead: bool = False
+    served: int = 0  # completion requests answered 200
     requests: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    slots: threading.Semaphore | None = None
+
+    def __post_init__(self) -> None:
+        if self.capacity is not None:
+            self.slots = threading.Semaphore(self.capacity)
 
 
 def _text(rng: random.Random) -> str:
@@ -51,8 +64,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _drop(self) -> None:
+        self.close_connection = True
+        self.connection.shutdown(2)
+
     def do_GET(self) -> None:
-        if self.path == "/v1/models":
+        if self.behaviour.dead:
+            self._drop()
+        elif self.path == "/v1/models":
             entry = {"id": self.behaviour.model, "object": "model", "created": int(time.time()),
                      **self.behaviour.model_info}
             self._send(200, {"object": "list", "data": [entry]})
@@ -63,8 +82,19 @@ class _Handler(BaseHTTPRequestHandler):
         b = self.behaviour
         length = int(self.headers.get("Content-Length", 0))
         req = json.loads(self.rfile.read(length))
+        if b.delay_s:
+            if b.slots is not None:
+                with b.slots:
+                    time.sleep(b.delay_s)
+            else:
+                time.sleep(b.delay_s)
         with b.lock:
             b.requests.append(req)
+            if b.die_after is not None and b.served >= b.die_after:
+                b.dead = True
+            if b.dead:
+                self._drop()
+                return
             if b.drop_times > 0:
                 b.drop_times -= 1
                 self.close_connection = True
@@ -91,6 +121,11 @@ class _Handler(BaseHTTPRequestHandler):
             text = b.answer(req, i) if b.answer is not None else _text(rng)
             choices.append({"index": i, "finish_reason": "stop",
                             **({"message": {"role": "assistant", "content": text}} if chat else {"text": text})})
+        with b.lock:
+            if b.dead:  # died while this one was being worked on
+                self._drop()
+                return
+            b.served += 1
         self._send(200, {"choices": choices, "usage": {"prompt_tokens": 11, "completion_tokens": 7 * n}})
 
 

@@ -15,6 +15,7 @@ from harness.records import Completion, Request, Sampling
 REGISTRY: dict[str, str] = {
     "hf": "harness.backends.hf:HFBackend",
     "openai": "harness.backends.openai:OpenAIBackend",
+    "ray": "harness.backends.ray:RayBackend",
     "vllm": "harness.backends.vllm:VLLMBackend",
 }
 

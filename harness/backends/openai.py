@@ -8,7 +8,12 @@ connections are retried with exponential backoff and full jitter; other 4xx fail
 
 Options (models file `[models.X.options]`): max_concurrency (16), timeout_s (600), max_retries (5),
 backoff_s (0.5), backoff_max_s (30), endpoint ("auto": chat when the prompt has messages, else
-completions; or "chat" / "completions"), use_n (true), send_seed (true), batch_size.
+completions; or "chat" / "completions"), use_n (true), send_seed (true), batch_size, probe_s (2).
+
+Replicas: `base_urls = [...]` instead of `base_url` spreads the requests over several servers of one
+model (`harness.backends.replicas`: least outstanding requests; a failing replica is ejected, its
+request retried at once on another, and probed back). `max_concurrency` is then per replica.
+`report()` says how many requests each replica served and failed (kept in the run's record).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any, Sequence
 
 import httpx
 
+from harness.backends.replicas import EJECT_STATUS, ReplicaPool
 from harness.errors import BackendError
 from harness.models import ModelSpec
 from harness.records import Completion, Request, Sampling
@@ -72,12 +78,13 @@ class OpenAIBackend:
     name = "openai"
 
     def __init__(self, spec: ModelSpec):
-        if not spec.base_url:
+        urls = tuple(spec.base_urls) or ((spec.base_url,) if spec.base_url else ())
+        if not urls:
             raise BackendError(f"model {spec.name!r}: an openai backend needs a base_url")
         o = dict(spec.options)
         self.spec = spec
-        self.base_url = spec.base_url.rstrip("/")
-        self.max_concurrency = int(o.get("max_concurrency", 16))
+        self.base_url = urls[0].rstrip("/")
+        self.max_concurrency = int(o.get("max_concurrency", 16)) * len(urls)
         self.timeout_s = float(o.get("timeout_s", 600))
         self.max_retries = int(o.get("max_retries", 5))
         self.backoff_s = float(o.get("backoff_s", 0.5))
@@ -94,6 +101,7 @@ class OpenAIBackend:
             self.headers["Authorization"] = f"Bearer {key}"
         self.stats = _Stats()
         self._rng = random.Random()  # jitter only; never affects what is sampled
+        self.pool = ReplicaPool(urls, headers=self.headers, probe_s=float(o.get("probe_s", 2.0)))
 
     # -- public ----------------------------------------------------------------------------
 
@@ -103,6 +111,10 @@ class OpenAIBackend:
     def close(self) -> None:
         pass
 
+    def report(self) -> dict[str, Any]:
+        """Per replica: requests served and failed, ejections (stored with the run)."""
+        return self.pool.report()
+
     # -- internals -------------------------------------------------------------------------
 
     async def _generate(self, requests: Sequence[Request], params: Sampling) -> list[list[Completion]]:
@@ -110,7 +122,10 @@ class OpenAIBackend:
         limits = httpx.Limits(max_connections=self.max_concurrency, max_keepalive_connections=self.max_concurrency)
         async with httpx.AsyncClient(timeout=self.timeout_s, limits=limits, headers=self.headers) as client:
             jobs = [self._one_prompt(client, sem, req, params) for req in requests]
-            return list(await asyncio.gather(*jobs))
+            try:
+                return list(await asyncio.gather(*jobs))
+            finally:
+                await self.pool.drain()
 
     async def _one_prompt(self, client: httpx.AsyncClient, sem: asyncio.Semaphore, req: Request,
                           params: Sampling) -> list[Completion]:
@@ -159,11 +174,15 @@ class OpenAIBackend:
         url = self.base_url + path
         t_start = time.monotonic()
         last = ""
-        for attempt in range(self.max_retries + 1):
-            if attempt:
+        attempt = failovers = 0
+        while attempt <= self.max_retries:
+            if attempt or failovers:
                 self.stats.retries += 1
             t0 = time.monotonic()
             retry_after: float | None = None
+            replica = self.pool.acquire()
+            url = replica.url + path
+            eject = True
             try:
                 resp = await client.post(url, json=body)
             except httpx.TimeoutException as exc:
@@ -172,11 +191,15 @@ class OpenAIBackend:
                 last = f"{type(exc).__name__}: {exc or 'connection failed'}"
             else:
                 self.stats.requests += 1
+                eject = resp.status_code in EJECT_STATUS
                 if resp.status_code == 200:
                     try:
-                        return self._parse(resp.json(), path, n, time.monotonic() - t0)
+                        out = self._parse(resp.json(), path, n, time.monotonic() - t0)
                     except (ValueError, KeyError, TypeError, IndexError) as exc:
                         last = f"malformed response ({type(exc).__name__}: {exc})"
+                    else:
+                        self.pool.served(replica)
+                        return out
                 elif resp.status_code in RETRY_STATUS:
                     last = f"HTTP {resp.status_code}: {resp.text[:200]}"
                     retry_after = _retry_after(resp)
@@ -192,8 +215,15 @@ class OpenAIBackend:
                     )
                 else:
                     raise BackendError(f"{url} answered HTTP {resp.status_code}: {resp.text[:300]}")
-            if attempt < self.max_retries:
-                delay = min(self.backoff_max_s, self.backoff_s * 2 ** attempt) * self._rng.uniform(0.5, 1.0)
+            finally:
+                self.pool.release(replica)
+            # Another replica takes the retry at once while this one is out (bounded per request).
+            if self.pool.failed(replica, last, eject=eject) and failovers < len(self.pool) * (self.max_retries + 1):
+                failovers += 1
+                continue
+            attempt += 1
+            if attempt <= self.max_retries:
+                delay = min(self.backoff_max_s, self.backoff_s * 2 ** (attempt - 1)) * self._rng.uniform(0.5, 1.0)
                 if retry_after is not None:
                     delay = max(delay, min(retry_after, self.backoff_max_s))
                 await asyncio.sleep(delay)

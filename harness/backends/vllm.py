@@ -24,10 +24,17 @@ Seeds (option `seed_mode`):
       engine ("CPU Generator does not use offset"), so this mode turns chunked prefill off.
 
 Options (models file `[models.X.options]`): tensor_parallel_size, pipeline_parallel_size,
-gpu_memory_utilization, max_model_len, dtype, quantization, enforce_eager, seed, seed_mode, chat,
+data_parallel_size, gpu_memory_utilization, max_model_len, dtype, quantization, enforce_eager, seed, seed_mode, chat,
 enable_prefix_caching (true), max_num_seqs, max_num_batched_tokens, trust_remote_code,
 kv_cache_space_gb (CPU only: sets VLLM_CPU_KVCACHE_SPACE), batch_size, engine_args (a table handed to
 `vllm.LLM` as is).
+
+Parallelism is vLLM's own: the three sizes go to `vllm.LLM` as they are (tp x pp GPUs per engine,
+dp engines). vLLM 0.32's `LLM` refuses `data_parallel_size > 1` in one process unless
+`engine_args = {distributed_executor_backend = "external_launcher"}` and one process per rank
+(torchrun); it says so at start and the harness passes its message on. For several engines of one
+model from one harness process, use the `ray` backend (`processor = "vllm"`, `concurrency = N`) or
+N `vllm serve` replicas behind `base_urls`. Unproven on a GPU machine here (none was lent).
 
 `LLM(...)` starts its engine core in a spawned process: the calling program must be importable
 without side effects (the `harness` console script is; a script of your own needs
@@ -45,7 +52,7 @@ from harness.models import ModelSpec
 from harness.records import Completion, Prompt, Request, Sampling
 
 ENGINE_KEYS = (
-    "tensor_parallel_size", "pipeline_parallel_size", "gpu_memory_utilization", "max_model_len", "dtype",
+    "tensor_parallel_size", "pipeline_parallel_size", "data_parallel_size", "gpu_memory_utilization", "max_model_len", "dtype",
     "quantization", "enforce_eager", "enable_prefix_caching", "max_num_seqs", "max_num_batched_tokens",
     "trust_remote_code",
 )

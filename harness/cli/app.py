@@ -25,7 +25,8 @@ app = typer.Typer(
 
 # Command modules, in the order `harness --help` lists them. Adding a command: a module with plain
 # functions and a `register(app)`, and its name here.
-COMMANDS = ("run", "catalog", "ingest", "demo", "compare", "score", "teach", "nightly", "synth", "leaderboard")
+COMMANDS = ("run", "catalog", "ingest", "demo", "compare", "score", "teach", "nightly", "synth", "leaderboard",
+            "runs_io")
 
 
 def _register_commands() -> None:

@@ -15,7 +15,6 @@ from typing import Annotated
 import typer
 
 from harness.cli.common import DbOpt
-
 from harness.errors import HarnessError
 
 DEFAULT_PORT = 8501
@@ -47,6 +46,7 @@ def leaderboard(
     db: DbOpt = None,
     port: Annotated[int, typer.Option("--port", help="port to serve on")] = DEFAULT_PORT,
     host: Annotated[str, typer.Option("--host", help="address to bind; 0.0.0.0 exposes the app to the network")] = "127.0.0.1",
+    parquet: Annotated[Path | None, typer.Option("--parquet", help="read a folder of exported runs (`harness export-runs`) instead of --db")] = None,
 ) -> None:
     """Serve the leaderboard (Streamlit) on a results store, read-only, at http://HOST:PORT.
 
@@ -57,7 +57,7 @@ def leaderboard(
 
     if not 0 < port < 65536:
         raise HarnessError(f"--port must be between 1 and 65535, got {port}")
-    path = resolve_db_path(db).resolve()
+    path = parquet_store(parquet) if parquet is not None else resolve_db_path(db).resolve()
     cmd = streamlit_command(APP_PATH, host, port)
     where = f"http://{'localhost' if host in ('127.0.0.1', 'localhost') else host}:{port}"
     note = "" if path.exists() else " (no such file yet: the app says how to make one)"
@@ -66,6 +66,18 @@ def leaderboard(
         os.execve(sys.executable, cmd, streamlit_env(path))
     except OSError as exc:
         raise HarnessError(f"cannot start streamlit: {exc}") from None
+
+
+def parquet_store(folder: Path) -> Path:
+    """The exports under `folder` merged into a fresh store in a temporary folder (the app reads that)."""
+    import tempfile
+
+    from harness.store import Store
+    from harness.store.parquet import import_runs
+
+    path = Path(tempfile.mkdtemp(prefix="harness-parquet-")) / "runs.duckdb"
+    import_runs(Store(path), [folder])
+    return path
 
 
 def register(app: typer.Typer) -> None:

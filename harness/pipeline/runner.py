@@ -112,10 +112,15 @@ def run(
     try:
         with run_lifecycle(store, model, k=k, sampling=run_sampling.to_json(), tasks=[t.name for t in tasks],
                            command=command) as run_id, _Progress(progress) as bars:
-            for task, items in loaded:
-                summaries.append(_run_task(task, items, spec.name, model.model_id, run_id, k, n, store,
-                                           resolve_sampling(spec, task, overrides), get_backend, bars,
-                                           finetuned_from=spec.finetuned_from))
+            try:
+                for task, items in loaded:
+                    summaries.append(_run_task(task, items, spec.name, model.model_id, run_id, k, n, store,
+                                               resolve_sampling(spec, task, overrides), get_backend, bars,
+                                               finetuned_from=spec.finetuned_from))
+            finally:
+                report = getattr(backend, "report", None)
+                if report is not None:  # e.g. requests served and failed per replica
+                    store.set_backend_report(run_id, report())
     finally:
         if backend is not None:
             backend.close()

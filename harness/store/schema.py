@@ -235,6 +235,12 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE nightly_checks ADD COLUMN rose INTEGER;              -- items wrong before, right now
         """,
     ),
+    (
+        "runs: what the backend reports (requests served and failed per replica)",
+        """
+        ALTER TABLE runs ADD COLUMN backend_report JSON;
+        """,
+    ),
 ]
 
 

@@ -166,11 +166,22 @@ class Store:
         run_id = now().strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
         with self.connect() as con:
             con.execute(
-                "INSERT INTO runs VALUES (?, ?, ?, ?, NULL, 'running', ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO runs (run_id, model_id, model_name, started_at, finished_at, status, k, sampling, tasks, "
+                "command, harness_version, source) VALUES (?, ?, ?, ?, NULL, 'running', ?, ?, ?, ?, ?, ?)",
                 [run_id, model_id, model_name, now(), k, json.dumps(sampling), json.dumps(list(tasks)),
                  command, version, source],
             )
         return run_id
+
+    def set_backend_report(self, run_id: str, report: Mapping[str, Any]) -> None:
+        """What the backend says about its work in a run (e.g. requests per replica), as JSON."""
+        with self.connect() as con:
+            con.execute("UPDATE runs SET backend_report = ? WHERE run_id = ?", [json.dumps(report), run_id])
+
+    def backend_report(self, run_id: str) -> dict[str, Any] | None:
+        with self.connect() as con:
+            row = con.execute("SELECT backend_report FROM runs WHERE run_id = ?", [run_id]).fetchone()
+        return None if row is None or row[0] is None else json.loads(row[0])
 
     def finish_run(self, run_id: str, status: str) -> None:
         with self.connect() as con:

@@ -46,6 +46,15 @@ def test_engine_kwargs_from_models_file_options():
     assert b.batch_size >= 1 << 20  # vLLM schedules a whole task itself
 
 
+def test_data_parallel_size_goes_to_the_engine_with_tensor_and_pipeline_parallel():
+    """Pass-through only: whether vLLM runs dp engines from one process is vLLM's call (0.32 refuses
+    it without the external launcher; see the module docstring). Unproven on a GPU here."""
+    kw = VLLMBackend(spec(tensor_parallel_size=4, pipeline_parallel_size=2, data_parallel_size=2,
+                          engine_args={"distributed_executor_backend": "external_launcher"})).engine_kwargs(0)
+    assert (kw["tensor_parallel_size"], kw["pipeline_parallel_size"], kw["data_parallel_size"]) == (4, 2, 2)
+    assert kw["distributed_executor_backend"] == "external_launcher"
+
+
 def test_engine_kwargs_single_device_and_seed_modes():
     kw = VLLMBackend(spec(seed=3)).engine_kwargs(run_seed=7)
     assert kw["seed"] == 3
