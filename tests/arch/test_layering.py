@@ -32,8 +32,10 @@ ALLOWED: dict[str, set[str]] = {
     "pipeline": {"core", "grading", "backends", "store", "tasks", "pipeline"},
     "analysis": {"core", "grading", "store", "pipeline", "tasks", "analysis"},
     "leaderboard": {"core", "store", "analysis", "leaderboard"},
+    # training reads files (curricula, SFT exports) and writes model folders; it never opens the store
+    "training": {"core", "tasks", "training"},
     "cli": {"core", "sandbox", "grading", "backends", "store", "tasks", "synth", "pipeline", "analysis",
-            "leaderboard", "cli"},
+            "leaderboard", "training", "cli"},
 }
 
 
