@@ -7,15 +7,15 @@ from typing import Annotated, Optional
 
 import typer
 
-from harness.cli.common import DbOpt, err, print_summary
+from harness.cli.common import DEFAULT_K, DbOpt, KOpt, err, print_summary
 
 
 def demo(
     db: DbOpt = None,
-    k: Annotated[int, typer.Option("-k")] = 4,
+    k: KOpt = DEFAULT_K,
     limit: Annotated[int, typer.Option(help="items of the task")] = 20,
     task: Annotated[str, typer.Option(help="task to run (gsm8k needs --data-dir or the hub)")] = "arith",
-    data_dir: Annotated[Optional[Path], typer.Option("--data-dir")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="folder with local benchmark files (gsm8k and the like)")] = None,
     model_dir: Annotated[Optional[Path], typer.Option("--model-dir", help="where the tiny model is built (default: ~/.cache/harness)")] = None,
 ) -> None:
     """The main job on an embedded default: builds a tiny random-weight model locally (no download),
