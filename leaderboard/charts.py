@@ -54,7 +54,7 @@ def voting_gain(gain: pd.DataFrame) -> alt.Chart:
 
 def history(rows: pd.DataFrame, metric: str) -> alt.LayerChart:
     """Score over time per model (rows: finished_at, model, score, low, high, run_id)."""
-    base = alt.Chart(rows).encode(x=alt.X("finished_at:T", title="scored at"), color=alt.Color("model:N"))
+    base = alt.Chart(rows).encode(x=alt.X("finished_at:T", title="scored at", axis=alt.Axis(format="%Y-%m-%d %H:%M", labelAngle=-30)), color=alt.Color("model:N"))
     line = base.mark_line(point=True).encode(
         y=alt.Y("score:Q", title=f"{metric} (%)"),
         tooltip=["model", "run_id", alt.Tooltip("finished_at:T", format="%Y-%m-%d %H:%M"),

@@ -96,7 +96,9 @@ def board(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         params_b=("params_b", "last"), family=("family", "last"), last_run=("finished_at", "max"))
     shared = [t for t in tasks if wide[t].notna().all()]
     table = info.join(wide)
-    table["mean"] = wide[shared].mean(axis=1) if shared else np.nan
+    # No task every model has: each model's mean over its own tasks (not comparable across models,
+    # which the page says), rather than a column of None.
+    table["mean"] = wide[shared].mean(axis=1) if shared else wide.mean(axis=1)
     table = table.reset_index().sort_values(["mean", "model"], ascending=[False, True], na_position="last")
     return table.reset_index(drop=True), tasks
 

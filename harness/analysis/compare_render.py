@@ -166,6 +166,13 @@ def _footer(c: Comparison) -> list[str]:
     return lines
 
 
+def _items_title(c: Comparison, limit: int | None) -> str:
+    n = len(c.items)
+    shown = n if limit is None else min(n, limit)
+    hidden = f": showing {shown} of {n} (--item-limit N, or --format json for all)" if shown < n else ""
+    return f"Items that differ ({n}){hidden}"
+
+
 def _md_escape(s: str) -> str:
     return s.replace("|", "\\|").replace("\n", " ")
 
@@ -180,7 +187,7 @@ def render_markdown(c: Comparison, include_items: bool = False, item_limit: int 
     lines += table(_headers(c), _rows(c)) if c.tasks else ["No task could be compared."]
     lines += [""] + [f"- {x}" for x in _footer(c)]
     if include_items:
-        lines += ["", f"### Items that differ ({len(c.items)})", ""]
+        lines += ["", f"### {_items_title(c, item_limit)}", ""]
         lines += table(_item_headers(c), _item_rows(c, item_limit))
     return "\n".join(lines) + "\n"
 
@@ -209,7 +216,7 @@ def render_table(c: Comparison, include_items: bool = False, item_limit: int | N
     parts.append(t if c.tasks else Text("No task could be compared."))
     parts += [Text(x, style="dim" if i == 0 else "") for i, x in enumerate(_footer(c))]
     if include_items:
-        it = Table(title=f"Items that differ ({len(c.items)})", title_justify="left")
+        it = Table(title=_items_title(c, item_limit), title_justify="left")
         for h in _item_headers(c):
             it.add_column(h, overflow="fold")
         for row in _item_rows(c, item_limit):

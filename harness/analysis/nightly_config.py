@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from harness.errors import HarnessError
+from harness.vote import DEFAULT_K
 
 _KEYS = {"suite", "models", "tasks", "k", "n", "limit", "seeds", "alpha", "fail_on_regression", "label", "tuning",
          "report_dir", "leaderboard_url", "db", "models_file", "lock", "revisions", "sampling", "domains", "data_dir"}
@@ -49,7 +50,7 @@ class NightConfig:
     models: tuple[str, ...]
     tasks: tuple[str, ...] = ()
     domains: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    k: int = 8
+    k: int = DEFAULT_K
     n: int | None = None
     limit: int | None = None
     seeds: tuple[int, ...] = DEFAULT_SEEDS
@@ -143,7 +144,7 @@ def load_config(path: str | Path) -> NightConfig:
             models=_strs(doc.get("models", []), "models", where),
             tasks=_strs(doc.get("tasks", []), "tasks", where),
             domains={str(d): _strs(ts, f"domains.{d}", where) for d, ts in domains_doc.items()},
-            k=int(doc.get("k", 8)), n=None if doc.get("n") is None else int(doc["n"]),
+            k=int(doc.get("k", DEFAULT_K)), n=None if doc.get("n") is None else int(doc["n"]),
             limit=None if doc.get("limit") is None else int(doc["limit"]),
             seeds=tuple(int(s) for s in doc.get("seeds", DEFAULT_SEEDS)),
             alpha=float(doc.get("alpha", 0.05)), fail_on_regression=bool(doc.get("fail_on_regression", True)),

@@ -4,6 +4,7 @@ registered the same way (`register(app)`), errors turned into one-line messages 
 from __future__ import annotations
 
 import importlib
+from typing import Annotated
 
 import typer
 
@@ -21,12 +22,27 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from harness import __version__
+
+        print(f"harness {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="print the version and exit")] = False) -> None:
+    pass
 
 # Command modules, in the order `harness --help` lists them. Adding a command: a module with plain
 # functions and a `register(app)`, and its name here.
-COMMANDS = ("run", "catalog", "ingest", "demo", "compare", "score", "teach", "nightly", "synth", "leaderboard",
-            "runs_io")
+COMMANDS = ("run", "catalog", "samples", "ingest", "demo", "compare", "score", "teach", "nightly", "synth",
+            "leaderboard", "runs_io")
 
 
 def _register_commands() -> None:

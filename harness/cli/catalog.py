@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from harness.cli.common import DbOpt, JsonOpt, ModelsOpt, out
+from harness.cli.common import DbOpt, JsonOpt, ModelsOpt, out, pct
 
 
 def list_models(models: ModelsOpt = None, as_json: JsonOpt = False) -> None:
@@ -48,23 +48,37 @@ def list_tasks(as_json: JsonOpt = False) -> None:
     out.print(table)
 
 
-def runs(db: DbOpt = None, limit: Annotated[Optional[int], typer.Option(help="newest N runs")] = None,
+def runs(db: DbOpt = None,
+         model: Annotated[Optional[str], typer.Option("--model", "-m", help="only runs of this model")] = None,
+         task: Annotated[Optional[str], typer.Option("--task", "-t", help="only runs that scored this task")] = None,
+         limit: Annotated[Optional[int], typer.Option(help="newest N runs")] = None,
          as_json: JsonOpt = False) -> None:
-    """List the runs in a results store, newest first."""
-    from harness.store import Store
+    """List the runs in a results store, newest first, with each task's maj@k and pass@1 (%).
+    `harness samples --run RUN` prints a run's samples."""
+    from harness.cli.common import existing_store, require_model
 
-    rows = Store(db, read_only=True).runs(limit)
+    store = existing_store(db)
+    rows = store.runs(limit, model=model, task=task)
+    if not rows and model is not None:
+        require_model(store, model)
     if as_json:
         print(json.dumps(rows, default=str))
         return
-    table = Table(title=f"runs in {Store(db, read_only=True).path}")
-    for col in ("run", "model", "status", "k", "tasks", "items", "generated", "reused", "started"):
-        table.add_column(col)
+    from rich import box
+
+    table = Table(title=f"runs in {store.path}", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("run", no_wrap=True)
+    table.add_column("model", no_wrap=True, overflow="fold")
+    table.add_column("status", no_wrap=True)
+    table.add_column("k", justify="right")
+    table.add_column("task: maj@k/pass@1", min_width=18, overflow="fold")  # the run id says when it started
     for r in rows:
-        table.add_row(r["run_id"], r["model_name"], r["status"], str(r["k"]), ",".join(r["tasks"] or []),
-                      str(r["n_items"] or 0), str(r["generated"] or 0), str(r["reused"] or 0),
-                      str(r["started_at"])[:19])
+        scores = "\n".join(f"{t}: {pct(m)}/{pct(p)}" for t, m, p in
+                           zip(r["tasks"] or [], r["maj_at_k"] or [], r["pass_at_1"] or []))
+        table.add_row(r["run_id"], r["model_name"], r["status"], str(r["k"]), scores or "—")
     out.print(table)
+    if not rows:
+        out.print("no runs match" if model or task else "no runs yet")
 
 
 def register(app: typer.Typer) -> None:

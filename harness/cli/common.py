@@ -13,9 +13,32 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-out = Console()
-if not out.is_terminal:  # piped or captured: do not squeeze tables into 80 columns
-    out = Console(width=120)
+from harness.errors import HarnessError
+from harness.vote import DEFAULT_K
+
+_consoles: dict[int | None, Console] = {}
+
+
+def _out_console() -> Console:
+    """Stdout as a console sized when printing: $COLUMNS when set, else the terminal's width, else
+    (piped or captured) 120 columns, so tables are not squeezed for no one; tables wrap to the width."""
+    import os
+
+    cols = os.environ.get("COLUMNS", "")
+    width = int(cols) if cols.isdigit() else None
+    if width is None and not Console().is_terminal:
+        width = 120
+    if width not in _consoles:
+        _consoles[width] = Console(width=width)
+    return _consoles[width]
+
+
+class _Out:
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_out_console(), name)
+
+
+out: Console = _Out()  # type: ignore[assignment]
 err = Console(stderr=True)
 
 DbOpt = Annotated[Optional[Path], typer.Option("--db", help="DuckDB results file (default: $HARNESS_DB, else ./harness.duckdb)")]
@@ -25,6 +48,39 @@ DataDirOpt = Annotated[Optional[Path], typer.Option("--data-dir", help="folder w
 TaskArgOpt = Annotated[list[str], typer.Option("--task-arg", "-T", help="task option NAME=VALUE (repeat); see `harness tasks --json` for each task's options")]
 RevisionOpt = Annotated[Optional[str], typer.Option("--revision", help="which weights the model is (a checkpoint step, a hash): part of its identity, overrides the models file's revision; a served model without one is never trusted across nights")]
 ProgressOpt = Annotated[bool, typer.Option("--progress/--no-progress", help="progress bars on stderr")]
+KOpt = Annotated[int, typer.Option("-k", help=f"k of maj@k and pass@k: samples voted per item (default {DEFAULT_K}, as in every command)")]
+
+
+def close_matches(name: str, known: Iterable[str]) -> str:
+    """'; did you mean a, b?' for the known names closest to `name` (case-insensitive), else ''."""
+    import difflib
+
+    known = sorted(set(known))
+    lower = {k.lower(): k for k in known}
+    close = [lower[c] for c in difflib.get_close_matches(name.lower(), list(lower), n=3, cutoff=0.5)]
+    close += [k for k in known if name.lower() in k.lower() and k not in close][: 3 - len(close)]
+    return f"; did you mean {', '.join(close)}?" if close else ""
+
+
+def existing_store(db: Path | None) -> Any:
+    """The results store at --db for a command that reads it (or adds to what is there): one that
+    does not exist is an error, never a new empty file."""
+    from harness.store import Store, resolve_db_path
+
+    path = resolve_db_path(db)
+    if not path.exists():
+        raise HarnessError(f"no results store at {path}: check --db (or $HARNESS_DB), or make one with "
+                           "`harness run` or `harness ingest`")
+    return Store(path, read_only=True)
+
+
+def require_model(store: Any, name: str, *, role: str = "model") -> None:
+    """Exit 2 naming the close matches when `name` has no finished run in `store`."""
+    known = {r["model_name"] for r in store.runs() if r["status"] == "done"}
+    if name not in known:
+        listed = ", ".join(sorted(known)) or "none"
+        raise HarnessError(f"{role} {name!r} has no finished run in {store.path}{close_matches(name, known)} "
+                           f"(models with results: {listed}; see `harness runs --db {store.path}`)")
 
 
 def split_csv(values: Iterable[str] | None) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Mapping, Optional, Sequence
 
 import typer
 
-from harness.cli.common import DbOpt, split_csv
+from harness.cli.common import DbOpt, close_matches, split_csv
 from rich.console import Console
 
 from harness.analysis.compare import METRICS, ItemOutcome, Key, compare
@@ -63,6 +63,39 @@ def load_results(store: Any, name: str, models_path: Path | None = None,
     if params_b is None:
         params_b = _params_from_models_file(name, models_path)
     return ModelResults(name, outcomes, runs, None if params_b is None else float(params_b) * 1e9)
+
+
+def _runnable(name: str, models_path: Path | None) -> bool:
+    """Whether `harness run --model NAME` can work: an alias of the models file or an inline spec."""
+    from harness.models import resolve
+
+    try:
+        resolve(name, models_path)
+    except HarnessError:
+        return False
+    return True
+
+
+def _check_names(store: Any, a: "ModelResults", b: "ModelResults", requested: Sequence[str] | None,
+                 models_path: Path | None) -> None:
+    """Exit 2 (HarnessError) for a model the store has no finished run of and no models file can
+    run, and for a requested task no model has and no task registry knows, naming close matches."""
+    from harness.tasks import get_task
+
+    known = sorted({r["model_name"] for r in store.runs() if r["status"] == "done"})
+    for m in (a, b):
+        if m.name not in known and not _runnable(m.name, models_path):
+            raise HarnessError(
+                f"unknown model {m.name!r}: no finished run in {store.path}{close_matches(m.name, known)} "
+                f"(models with results: {', '.join(known) or 'none'}; see `harness runs --db {store.path}`)")
+    stored = {t for m in known for t in store.tasks_of_model(m)}
+    for t in requested or ():
+        if t not in stored:
+            try:
+                get_task(t)
+            except HarnessError:
+                raise HarnessError(f"unknown task {t!r}{close_matches(t, stored)} (tasks with results in "
+                                   f"{store.path}: {', '.join(sorted(stored)) or 'none'})") from None
 
 
 def _params_from_models_file(name: str, models_path: Path | None) -> float | None:
@@ -142,6 +175,8 @@ def compare_command(
     from harness.store import Store
 
     a_name, b_name = _parse_pair(pair)
+    if a_name == b_name:
+        raise HarnessError(f"compare needs two different models, got {a_name!r} twice: harness compare {a_name} vs OTHER")
     if metric not in METRICS:
         raise HarnessError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
     if fmt not in FORMATS:
@@ -153,6 +188,7 @@ def compare_command(
     requested = split_csv(task) or None
     a, b = load_results(store, a_name, models, requested), load_results(store, b_name, models, requested)
     wanted = requested or sorted(set(a.runs) | set(b.runs))
+    _check_names(store, a, b, requested, models)
     if not a.runs and not b.runs:
         known = ", ".join(sorted({r["model_name"] for r in store.runs() if r["status"] == "done"})) or "none"
         what = f" on {', '.join(wanted)}" if requested else ""
@@ -160,20 +196,22 @@ def compare_command(
 
     missing = _missing_runs(a, b, wanted)
     if missing and run_missing:
-        _run_missing(missing, db, models, data_dir)
+        _run_missing([x for x in missing if _runnable(x[0], models)], db, models, data_dir)
         store = Store(db, read_only=True)
         a, b = load_results(store, a_name, models, wanted), load_results(store, b_name, models, wanted)
         missing = _missing_runs(a, b, wanted)
 
     result = compare(a.outcomes, b.outcomes, a_name=a_name, b_name=b_name, metric=metric, tasks=wanted,  # type: ignore[arg-type]
                      a_params=a.params, b_params=b.params, n_resamples=resamples, seed=seed, margin=margin)
-    commands = [shlex.join(run_command(m, t, other, db, models)) for m, t, other in missing]
+    runnable = {m: _runnable(m, models) for m in (a_name, b_name)}
+    commands = [shlex.join(run_command(m, t, other, db, models)) for m, t, other in missing if runnable[m]]
+    unrunnable = sorted({(m, t) for m, t, _ in missing if not runnable[m]})
     notes = _warnings(a, b, wanted)
 
     if fmt == "json":
         doc = to_json_dict(result, include_items=items)
         doc["run_commands"] = commands
-        doc["notes"] = notes
+        doc["notes"] = notes + [_ingest_note(m, t) for m, t in unrunnable]
         doc["runs"] = {side: {t: {"run_id": r.run_id, "k": r.k, "task_version": r.task_version}
                               for t, r in m.runs.items() if t in wanted}
                        for side, m in (("a", a), ("b", b))}
@@ -185,10 +223,17 @@ def compare_command(
     if fmt != "json":
         for note in notes:
             err.print(f"[yellow]note:[/] {note}", highlight=False, markup=True)
+        for m, t in unrunnable:
+            err.print(f"note: {_ingest_note(m, t)}", highlight=False, markup=False)
         if commands:
             err.print("missing results; to produce them run (or add --run):", highlight=False)
             for c in commands:
                 err.print(f"  {c}", highlight=False, markup=False)
+
+
+def _ingest_note(model: str, task: str) -> str:
+    return (f"{model} has no results on {task} and is not in the models file (an ingested model?): "
+            f"`harness ingest` its {task} generations, or add it to the models file to run it")
 
 
 def _run_missing(missing: Sequence[tuple[str, str, TaskRun | None]], db: Path | None, models_path: Path | None,

@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from harness.cli.common import DataDirOpt, DbOpt, JsonOpt, ModelsOpt, out, split_csv
+from harness.cli.common import DEFAULT_K, DataDirOpt, DbOpt, JsonOpt, ModelsOpt, existing_store, out, require_model, split_csv
 
 STYLE = {"regressed": "bold red", "improved": "green", "steady": "default", "no_baseline": "dim"}
 
@@ -22,7 +22,7 @@ def nightly(
     config: Annotated[Optional[Path], typer.Option("--config", "-c", help="nightly.toml: models, tasks, domains, k, seeds, sampling, phase (see `harness.analysis.nightly_config`)")] = None,
     model: Annotated[list[str], typer.Option("--model", "-m", help="models to run and check (repeat); added to the config's")] = [],
     task: Annotated[list[str], typer.Option("--task", "-t", help="tasks (repeat or comma-separate); added to the config's")] = [],
-    k: Annotated[Optional[int], typer.Option("-k", help="samples per item (default 8)")] = None,
+    k: Annotated[Optional[int], typer.Option("-k", help=f"k of maj@k and pass@k (default: the config's, else {DEFAULT_K})")] = None,
     limit: Annotated[Optional[int], typer.Option(help="first N items of each task")] = None,
     alpha: Annotated[Optional[float], typer.Option(help="significance level for a change (default 0.05)")] = None,
     seed: Annotated[list[int], typer.Option("--seed", help="sampling seeds (repeat; default 0 and 1): the first is checked, the spread across all is the noise floor")] = [],
@@ -141,11 +141,23 @@ def _print(result) -> None:
 def _check_only(model, task, alpha, db, models, as_json) -> None:
     from harness import models as models_mod
     from harness.analysis.nightly import check_models
+    from harness.errors import HarnessError
     from harness.store import Store
 
     names = split_csv(task)
-    checks = check_models(Store(db), [models_mod.resolve(m, models).name for m in model], names,
-                          0.05 if alpha is None else alpha)
+    store = existing_store(db)
+    known = {r["model_name"] for r in store.runs() if r["status"] == "done"}
+
+    def name_of(m: str) -> str:  # an alias, or a name the store has runs of (an ingested model)
+        if m in known:
+            return m
+        try:
+            return models_mod.resolve(m, models).name
+        except HarnessError:
+            require_model(store, m)
+            raise
+
+    checks = check_models(Store(store.path), [name_of(m) for m in model], names, 0.05 if alpha is None else alpha)
     if as_json:
         print(json.dumps([c.to_json() for c in checks]))
     else:

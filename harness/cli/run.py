@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from harness.cli.common import (DataDirOpt, DbOpt, JsonOpt, ModelsOpt, ProgressOpt, RevisionOpt, TaskArgOpt, err,
+from harness.cli.common import (DEFAULT_K, DataDirOpt, DbOpt, JsonOpt, KOpt, ModelsOpt, ProgressOpt, RevisionOpt, TaskArgOpt, err,
                                 print_summary, split_csv)
 from harness.errors import HarnessError
 
@@ -17,15 +17,15 @@ from harness.errors import HarnessError
 def run(
     model: Annotated[str, typer.Option("--model", "-m", help="alias from the models file, or inline: hf:PATH_OR_ID, vllm:PATH_OR_ID, openai:MODEL@BASE_URL")],
     task: Annotated[list[str], typer.Option("--task", "-t", help="task name (repeat or comma-separate); see `harness tasks`")],
-    k: Annotated[int, typer.Option("-k", help="k of maj@k and pass@k")] = 1,
+    k: KOpt = DEFAULT_K,
     n: Annotated[Optional[int], typer.Option("-n", "--samples", help="samples per item (>= k; default k): maj@k and pass@k are then estimated over k-subsets of n")] = None,
     limit: Annotated[Optional[int], typer.Option(help="first N items of each task")] = None,
     db: DbOpt = None,
     models: ModelsOpt = None,
     data_dir: DataDirOpt = None,
     temperature: Annotated[Optional[float], typer.Option(help="overrides the model's default")] = None,
-    top_p: Annotated[Optional[float], typer.Option("--top-p")] = None,
-    max_tokens: Annotated[Optional[int], typer.Option("--max-tokens")] = None,
+    top_p: Annotated[Optional[float], typer.Option("--top-p", help="nucleus sampling; overrides the model's default")] = None,
+    max_tokens: Annotated[Optional[int], typer.Option("--max-tokens", help="most tokens per completion; overrides the model's default")] = None,
     seed: Annotated[Optional[int], typer.Option(help="base seed; sample i of a prompt draws with a seed derived from it and i")] = None,
     permutations: Annotated[Optional[int], typer.Option(help="multiple choice: evaluate each item under N orderings (= --task-arg permutations=N)")] = None,
     task_arg: TaskArgOpt = [],

@@ -11,7 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from harness.cli.common import DbOpt, JsonOpt, split_csv
+from harness.cli.common import DbOpt, JsonOpt, existing_store, require_model, split_csv
+from harness.errors import HarnessError
 
 
 def teach(
@@ -29,7 +30,11 @@ def teach(
     from harness.analysis.teach import queue_teachable
 
     tasks = split_csv(task)
-    reports = queue_teachable(Store(db), model, teacher=teacher, tasks=tasks, min_teacher_rate=min_teacher_rate)
+    found = existing_store(db)  # a mistyped --db is an error, not a new empty store
+    require_model(found, model)
+    if teacher is not None:
+        require_model(found, teacher, role="teacher")
+    reports = queue_teachable(Store(found.path), model, teacher=teacher, tasks=tasks, min_teacher_rate=min_teacher_rate)
     if as_json:
         print(json.dumps([asdict(r) for r in reports]))
         return
@@ -51,7 +56,14 @@ def export_sft_cmd(
     from harness.store import Store
     from harness.analysis.teach import export_sft
 
-    n = export_sft(Store(db), model, out, include_exported=include_exported)
+    found = existing_store(db)  # checked before the output file is opened
+    queued = found.queue(model, pending_only=not include_exported)
+    if not queued:
+        require_model(found, model)
+        more = "" if include_exported else " (add --all to export items exported before)"
+        raise HarnessError(f"nothing queued for {model} in {found.path}{more}: run `harness teach --model {model} "
+                           f"--db {found.path}` first; {out} was not written")
+    n = export_sft(Store(found.path), model, out, include_exported=include_exported)
     Console(stderr=True).print(f"wrote {n} SFT examples to {out}")
 
 

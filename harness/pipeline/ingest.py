@@ -28,20 +28,50 @@ def ingested_model_id(model: str) -> str:
 
 
 def ingest_file(store: Store, path: Path, *, params_b: float | None = None, family: str | None = None,
-                source: Source | None = None, origin: str = "ingest") -> list[RunSummary]:
+                source: Source | None = None, origin: str = "ingest", again: bool = False) -> list[RunSummary]:
+    """Validate every line, then store one run per model. A file whose contents were ingested
+    before is refused (DataError) unless `again`."""
     lines: list[tuple[int, dict[str, Any]]] = []
     for lineno, row in enumerate(read_jsonl(path), 1):
         missing = [f for f in ("model", "task", "item_id", "response") if row.get(f) is None]
         if missing:
             raise DataError(f"{path}:{lineno}: missing field(s) {', '.join(missing)}")
-        if not isinstance(row["response"], str):
-            raise DataError(f"{path}:{lineno}: response must be a string")
+        _check_types(row, f"{path}:{lineno}")
         lines.append((lineno, row))
     if not lines:
         raise DataError(f"{path}: no lines to ingest")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    if not again:
+        before = store.runs_with_sampling_key(f"ingest:{digest}") if store.path.exists() else []
+        if before:
+            raise DataError(f"{path} was ingested before (same contents): run(s) {', '.join(before)} in {store.path}; "
+                            "pass --again to store it as one more run")
     return ingest_rows(store, lines, where=str(path), batch_key=f"ingest:{digest}", params_b=params_b,
                        family=family, source=source or Source(), origin=origin)
+
+
+# Field -> (accepted JSON types, how to say it). bool is excluded from numbers: `"sample": true` is a mistake.
+_FIELD_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "model": ((str,), "a string"),
+    "task": ((str,), "a string"),
+    "item_id": ((str, int), "a string or an integer"),
+    "response": ((str,), "a string"),
+    "sample": ((int,), "an integer >= 0"),
+    "gold": ((str, int, float), "a string or a number"),
+    "prompt": ((str,), "a string"),
+}
+
+
+def _check_types(row: dict[str, Any], where: str) -> None:
+    """One line's fields have the types ingest needs (checked before anything is stored)."""
+    for name, (types, what) in _FIELD_TYPES.items():
+        value = row.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, types) or (name == "sample" and value < 0):
+            raise DataError(f"{where}: {name} must be {what}, got {value!r}")
+        if name in ("model", "task") and not value.strip():
+            raise DataError(f"{where}: {name} must not be empty")
 
 
 def ingest_rows(store: Store, lines: Sequence[tuple[int, dict[str, Any]]], *, where: str, batch_key: str,

@@ -298,16 +298,28 @@ class Store:
             cols = [d[0] for d in cur.description]
             return [dict(zip(cols, row)) for row in cur.fetchall()]
 
-    def runs(self, limit: int | None = None) -> list[dict[str, Any]]:
+    def runs(self, limit: int | None = None, *, model: str | None = None, task: str | None = None) -> list[dict[str, Any]]:
+        """Runs newest first (of one model, with one task, when given), each with its tasks and their
+        maj@k and pass@1 in task order."""
+        where, params = [], []
+        if model is not None:
+            where.append("r.model_name = ?")
+            params.append(model)
+        if task is not None:
+            where.append("r.run_id IN (SELECT run_id FROM task_results WHERE task = ?)")
+            params.append(task)
         sql = """SELECT r.run_id, r.model_name, r.status, r.k, r.started_at, r.finished_at, r.source,
                         list(t.task ORDER BY t.task) FILTER (WHERE t.task IS NOT NULL) AS tasks,
+                        list(t.maj_at_k ORDER BY t.task) FILTER (WHERE t.task IS NOT NULL) AS maj_at_k,
+                        list(t.pass_at_1 ORDER BY t.task) FILTER (WHERE t.task IS NOT NULL) AS pass_at_1,
                         sum(t.n_items) AS n_items, sum(t.generated) AS generated, sum(t.reused) AS reused
-                 FROM runs r LEFT JOIN task_results t USING (run_id)
-                 GROUP BY ALL ORDER BY r.started_at DESC"""
+                 FROM runs r LEFT JOIN task_results t USING (run_id)""" + \
+              ("" if not where else " WHERE " + " AND ".join(where)) + \
+              " GROUP BY ALL ORDER BY r.started_at DESC, r.run_id DESC"
         if limit is not None:
             sql += " LIMIT ?"
-            return self.query(sql, [limit])
-        return self.query(sql)
+            params.append(limit)
+        return self.query(sql, params)
 
     def latest_run(self, model_name: str, task: str, *, back: int = 0) -> str | None:
         """The newest finished (`done`) run of `model_name` that has results for `task` (`back=1`: the one
@@ -326,6 +338,33 @@ class Store:
             return None, []
         return run_id, self.query("SELECT * FROM item_results WHERE run_id = ? AND task = ? ORDER BY item_id",
                                   [run_id, task])
+
+    def run_samples(self, run_id: str, task: str | None = None, item_id: str | None = None) -> list[dict[str, Any]]:
+        """Every scored sample of a run (of one task, one item): its text, extracted and canonical
+        answer, verdict, and the item's gold and majority answer, by task, item and sample."""
+        where, params = ["s.run_id = ?"], [run_id]
+        if task is not None:
+            where.append("s.task = ?")
+            params.append(task)
+        if item_id is not None:
+            where.append("s.item_id = ?")
+            params.append(item_id)
+        return self.query(
+            """SELECT s.task, s.item_id, s.sample_index AS sample, s.verdict, s.extracted, s.canonical, s.detail,
+                      i.gold, i.maj_answer, i.maj_correct, g.text, g.finish, g.tokens
+               FROM scores s
+               LEFT JOIN item_results i USING (run_id, task, item_id)
+               LEFT JOIN generations g ON g.gen_key = s.gen_key
+               WHERE """ + " AND ".join(where) + """
+               ORDER BY s.task, TRY_CAST(s.item_id AS BIGINT) NULLS LAST, s.item_id, s.sample_index""", params)
+
+    def runs_with_sampling_key(self, sampling_key: str) -> list[str]:
+        """Finished runs holding generations stored under `sampling_key` (an ingested file's key)."""
+        rows = self.query("""SELECT DISTINCT r.run_id FROM runs r
+                             WHERE r.status = 'done' AND r.run_id IN
+                               (SELECT run_id FROM generations WHERE sampling_key = ?)
+                             ORDER BY r.run_id""", [sampling_key])
+        return [r["run_id"] for r in rows]
 
     def model_params_b(self, model_name: str) -> float | None:
         """Parameter count (billions) recorded for the newest run of `model_name`, if any."""

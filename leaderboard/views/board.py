@@ -26,7 +26,8 @@ st.dataframe(
     column_config={
         "params_b": st.column_config.NumberColumn("params (B)", format="%.4g"),
         "mean": st.column_config.NumberColumn(f"mean {metric}", format="%.1f",
-                                              help=f"mean over the {shared} task(s) every model has"),
+                                              help=f"mean over the {shared} task(s) every model has" if shared
+                                              else "no task is shared by every model: each model's mean over its own tasks"),
         **{t: st.column_config.NumberColumn(t, format="%.1f") for t in tasks},
         "last_run": st.column_config.DatetimeColumn("last scored", format="YYYY-MM-DD HH:mm"),
         "runs": st.column_config.NumberColumn("runs", help="scored runs of this model in the store"),

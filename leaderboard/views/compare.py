@@ -20,9 +20,24 @@ if len(models) < 2:
             f"--db {data.db_path()}`.")
     st.stop()
 
+
+
+def default_pair(latest: pd.DataFrame, models: list[str]) -> tuple[str, str]:
+    """The pair that shares the most items (by the tasks both have), smallest first; among equals the
+    smallest and the largest model, so the page never opens on two models with nothing in common."""
+    items = {m: dict(zip(g["task"], g["n_items"])) for m, g in latest.groupby("model")}
+    order = {m: i for i, m in enumerate(models)}
+    pairs = [(x, y) for i, x in enumerate(models) for y in models[i + 1:]]
+    def shared(p: tuple[str, str]) -> int:
+        return sum(min(n, items[p[1]][t]) for t, n in items[p[0]].items() if t in items[p[1]])
+    return max(pairs, key=lambda p: (shared(p), order[p[1]] - order[p[0]], -order[p[0]]))
+
+
+da, db_ = default_pair(latest, models)
 left, right, third = st.columns(3)
-a = left.selectbox("Model A", models, index=0, key="cmp_a")
-b = right.selectbox("Model B", [m for m in models if m != a], index=len(models) - 2, key="cmp_b")
+a = left.selectbox("Model A", models, index=models.index(da), key="cmp_a")
+others = [m for m in models if m != a]
+b = right.selectbox("Model B", others, index=others.index(db_) if db_ in others else len(others) - 1, key="cmp_b")
 with third:
     metric = common.metric_picker("cmp_metric")
 

@@ -122,14 +122,21 @@ def test_missing_task_prints_the_run_command_and_drops_are_counted(tmp_path: Pat
     put_model_results(db, "small", "math500", a_rows + [("extra", True, "42", 1.0, 1.0)])
     put_model_results(db, "large", "math500", b_rows, k=8)
     put_model_results(db, "large", "gsm8k", [(str(i), True, "1", 1.0, 1.0) for i in range(30)], k=8)
-    r = invoke("small", "vs", "large", "--db", str(db), "--task", "math500,gsm8k", env=WIDE)
+    models = tmp_path / "aliases.toml"  # not ./models.toml, which would be read without --models
+    models.write_text('[models.small]\nbackend = "hf"\nmodel = "some/small"\n', encoding="utf-8")
+    r = invoke("small", "vs", "large", "--db", str(db), "--task", "math500,gsm8k", "--models", str(models), env=WIDE)
     assert r.exit_code == 0, r.output
     assert "gsm8k: no results for small" in r.stdout
-    assert f"harness run --model small --task gsm8k -k 8 --limit 30 --db {db}" in r.stderr
+    command = f"harness run --model small --task gsm8k -k 8 --limit 30 --db {db} --models {models}"
+    assert command in r.stderr
     assert "k=4, large k=8" in r.stderr  # unequal budgets are pointed out
-    doc = json.loads(invoke("small", "vs", "large", "--db", str(db), "-t", "math500", "-t", "gsm8k", "-f", "json").stdout)
+    doc = json.loads(invoke("small", "vs", "large", "--db", str(db), "-t", "math500", "-t", "gsm8k", "-f", "json",
+                            "--models", str(models)).stdout)
     assert doc["tasks"][0]["dropped_a"] == 1 and doc["tasks"][0]["n_items"] == N
-    assert doc["run_commands"] == [f"harness run --model small --task gsm8k -k 8 --limit 30 --db {db}"]
+    assert doc["run_commands"] == [command]
+    # Without the models file `small` is only an ingested name: no `harness run` that cannot work.
+    r = invoke("small", "vs", "large", "--db", str(db), "--task", "math500,gsm8k", env=WIDE)
+    assert r.exit_code == 0 and "harness run" not in r.stderr and "harness ingest" in r.stderr
 
 
 def test_run_flag_runs_the_missing_task_then_compares(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -163,6 +170,14 @@ def test_errors_are_user_errors(known_db: Path, tmp_path: Path) -> None:
     assert isinstance(r.exception, HarnessError) and "harness compare A vs B" in str(r.exception)
     r = invoke("small", "vs", "large", "--db", str(tmp_path / "absent.duckdb"))
     assert isinstance(r.exception, HarnessError) and "no results store" in str(r.exception)
+    assert not (tmp_path / "absent.duckdb").exists()
+    r = invoke("small", "vs", "small", "--db", str(known_db))
+    assert isinstance(r.exception, HarnessError) and "two different models" in str(r.exception)
+    r = invoke("small", "vs", "lareg", "--db", str(known_db))
+    assert isinstance(r.exception, HarnessError) and "unknown model 'lareg'" in str(r.exception)
+    assert "did you mean large?" in str(r.exception)
+    r = invoke("small", "vs", "large", "--db", str(known_db), "-t", "math50")
+    assert isinstance(r.exception, HarnessError) and "did you mean math500?" in str(r.exception)
 
 
 def test_real_run_loop_results_compare(tmp_path: Path) -> None:

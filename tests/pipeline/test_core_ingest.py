@@ -36,8 +36,12 @@ def test_ingest_two_models_of_known_accuracy(tmp_path):
     listed = {r["model_name"]: r for r in store.runs()}
     assert listed["A"]["source"] == "ingest" and listed["A"]["status"] == "done"
     assert store.query("SELECT params_b FROM models WHERE name = 'A'")[0]["params_b"] == 14.0
-    # idempotent on the same file: the generations are not stored twice
-    ingest_file(store, tmp_path / "in.jsonl")
+    # the same file again is refused, unless asked for; then the generations are not stored twice
+    with pytest.raises(DataError, match="ingested before"):
+        ingest_file(store, tmp_path / "in.jsonl")
+    assert len(store.runs()) == 2
+    ingest_file(store, tmp_path / "in.jsonl", again=True)
+    assert len(store.runs()) == 4
     assert store.query("SELECT count(*) AS n FROM generations")[0]["n"] == 120
 
 
