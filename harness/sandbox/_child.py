@@ -113,6 +113,124 @@ def _canon_repr(value, depth=0):
     return text
 
 
+# -- plain data: the only thing a split run sends back ------------------------------------------------
+# Exact built-in types only, checked with `type(x) is T` (never isinstance, never the object's own
+# methods): a subclass with a lying __eq__, __repr__ or __hash__ is not plain data. Ints travel as hex
+# and floats as float.hex (exact, no digit limit); containers as tagged tuples. The builtins used here
+# are bound when this module loads, before any program runs, so a program that replaces
+# `builtins.type` or `builtins.len` does not change what this encoder sees.
+class NotPlain(Exception):
+    pass
+
+
+def _encode(value, budget, _type=type, _bool=bool, _int=int, _float=float, _str=str, _bytes=bytes,
+            _list=list, _tuple=tuple, _dict=dict, _set=set, _frozenset=frozenset,
+            _len=len, _format=format, _fhex=float.hex, _complex=complex, _exc=NotPlain):
+    """`value` as nested tuples of str and int (read back by harness.sandbox.plain.decode); raises
+    NotPlain for anything else. `budget` is a one-element list: nodes and characters still allowed."""
+    stack = [(value, 0)]
+    out_stack = []
+    # Iterative, post-order: (value, depth) to visit; ("<build>", tag, n) to assemble n children.
+    while stack:
+        item = stack.pop()
+        if _type(item) is _tuple and _len(item) == 3 and item[0] is _build:
+            _, tag, n = item
+            children = out_stack[_len(out_stack) - n:] if n else []
+            del out_stack[_len(out_stack) - n:]
+            out_stack.append((tag, _tuple(children)))
+            continue
+        v, depth = item
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise _exc("output too large")
+        if depth > 100:
+            raise _exc("nested deeper than 100 levels")
+        t = _type(v)
+        if v is None:
+            out_stack.append(("n",))
+        elif t is _bool:
+            out_stack.append(("b", 1 if v else 0))
+        elif t is _int:
+            budget[0] -= v.bit_length() >> 4
+            out_stack.append(("i", _format(v, "x")))
+        elif t is _float:
+            out_stack.append(("f", _fhex(v)))
+        elif t is _complex:
+            out_stack.append(("c", _fhex(v.real), _fhex(v.imag)))
+        elif t is _str or t is _bytes:
+            budget[0] -= _len(v)
+            if budget[0] < 0:
+                raise _exc("output too large")
+            out_stack.append(("s" if t is _str else "y", v))
+        elif t is _list or t is _tuple or t is _set or t is _frozenset:
+            members = _list(v)  # exact built-in containers: iterating runs no program code
+            stack.append((_build, {_list: "l", _tuple: "t", _set: "S", _frozenset: "F"}[t], _len(members)))
+            for m in reversed(members):
+                stack.append((m, depth + 1))
+        elif t is _dict:
+            pairs = _list(v.items())
+            stack.append((_build, "d", 2 * _len(pairs)))
+            for k, m in reversed(pairs):
+                stack.append((m, depth + 1))
+                stack.append((k, depth + 1))
+        else:
+            raise _exc("a %s is not plain data" % _type_name(t))
+    return out_stack[0]
+
+
+_build = object()
+
+
+def _type_name(t):
+    try:
+        name = type.__dict__["__name__"].__get__(t)  # the type's own slot, never a metaclass property
+        module = type.__dict__["__module__"].__get__(t)
+        return name if module == "builtins" else "%s.%s" % (module, name)
+    except BaseException:
+        return "object"
+
+
+def _safe_call(fn, args, kwargs, wrap, wrappers):
+    """Call `fn`; (True, plain output) or (False, why). The wrapper of the test (`list(candidate(x))`)
+    is applied here, as the test applies it, so a generator output works as in the test."""
+    try:
+        out = fn(*args, **kwargs)
+        if wrap:
+            out = wrappers[wrap](out)
+    except BaseException as exc:
+        return False, "raised " + _type_name(type(exc))
+    try:
+        return True, _encode(out, [4 << 20])
+    except NotPlain as exc:
+        return False, "returned " + (exc.args[0] if exc.args and type(exc.args[0]) is str else "no plain data")
+    except BaseException as exc:
+        return False, "could not be read back (%s)" % _type_name(type(exc))
+
+
+def _record_hook(records, wrappers):
+    """`__case__` for record mode: the transformed test hands each case here; the reference is called
+    and the arguments, expected value, tolerances and the reference's output are kept as plain data."""
+
+    def hook(kind, wrap, callee, fn, args, kwargs, expected, params, line):
+        if len(records) >= 5000:
+            raise RuntimeError("more than 5000 cases")
+        try:
+            enc_args = _encode((args, kwargs), [4 << 20])
+        except NotPlain as exc:
+            records.append({"line": line, "unplain": "arguments: %s" % exc.args[0]})
+            return
+        ok, out = _safe_call(fn, args, kwargs, wrap, wrappers)
+        try:
+            enc_exp = _encode((expected(), params), [4 << 20])
+        except NotPlain as exc:
+            records.append({"line": line, "unplain": "expected value: %s" % exc.args[0]})
+            return
+        records.append({"line": line, "kind": kind, "wrap": wrap, "callee": callee, "args": enc_args,
+                        "expected": enc_exp, "ok": ok, "output": out})
+
+    return hook
+
+
 def main():
     spec_fd, report_fd = int(sys.argv[1]), int(sys.argv[2])
     import marshal  # built in: json would cost a `re` import (7 ms) in every run
@@ -170,7 +288,29 @@ def main():
         exec(code, namespace)
     except BaseException as exc:
         finish({"kind": "tests", "status": "error", **_describe(exc, "program", sources)})
-    if tests:
+    mode = spec.get("mode", "tests")
+    wrappers = {"set": set, "frozenset": frozenset, "tuple": tuple, "list": list, "sorted": sorted}
+    if mode == "cases":
+        # The verdict is the parent's: only the outputs go back, and this process never holds an
+        # expected value. A missing output (an exit, a kill) fails its case there.
+        outputs = []
+        for callee, args, kwargs, wrap in spec["cases"]:
+            fn = namespace.get(callee)
+            outputs.append(_safe_call(fn, args, kwargs, wrap, wrappers) if fn is not None
+                           else (False, "`%s` is not defined" % callee))
+        write({"kind": "cases", "outputs": outputs, "seconds": time.perf_counter() - start})
+        tests = ""
+    elif mode == "record":
+        records = []
+        namespace["__case__"] = _record_hook(records, wrappers)
+        try:
+            exec(compile(tests, "<tests>", "exec"), namespace)
+            status = {"status": "passed"}
+        except BaseException as exc:
+            status = {"status": "error", **_describe(exc, "tests", sources)}
+        write({"kind": "record", "cases": records, **status})
+        tests = ""
+    elif tests:
         # Tests first: a probe call that hangs must not cost the test verdict.
         try:
             exec(compile(tests, "<tests>", "exec"), namespace)
