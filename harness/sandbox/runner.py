@@ -233,7 +233,9 @@ class Sandbox:
         _remove(run_dir)
         timed_out = timed_out or (cpu_s is not None and cpu_s >= limits.rlimits()["RLIMIT_CPU"])
         out = _outcome(reports, proc.returncode, timed_out, wall, stdout, stderr, self.isolation.notes)
-        return dataclasses.replace(out, isolation=self.isolation.describe(uid))
+        inner = next((r.get("isolation") for r in reports.values() if isinstance(r.get("isolation"), list)), None)
+        text = self.isolation.describe(uid) + "".join(f", {x}" for x in inner or () if isinstance(x, str))
+        return dataclasses.replace(out, isolation=text)
 
     def _sweep(self, uid: int | None, wait: bool = False) -> None:
         """Kill every process of the slot's uid (whatever the program left, detached or not), then
