@@ -11,8 +11,9 @@ from __future__ import annotations
 from functools import partial
 
 from harness.data import Source, load_rows
-from harness.grading.code.grade import CodeGrader
 from harness.grading.code.extract import example_calls
+from harness.grading.code.grade import CodeGrader
+from harness.grading.code.split import split_tests
 from harness.records import Item, Message, Prompt
 from harness.task import Task
 
@@ -33,6 +34,8 @@ def load(source: Source) -> list[Item]:
     items = []
     for _, row in rows:
         prompt, entry = row["prompt"], row["entry_point"]
+        tests = f"{row['test']}\n\ncheck({entry})\n"
+        split = split_tests(tests, entry)  # parsed only; see harness.grading.code.split
         items.append(Item(
             id=row["task_id"],
             gold=prompt + row["canonical_solution"],
@@ -40,7 +43,9 @@ def load(source: Source) -> list[Item]:
                 "prompt_code": prompt,
                 "preamble": prompt,
                 "entry_point": entry,
-                "tests": f"{row['test']}\n\ncheck({entry})\n",
+                "tests": tests,
+                "split_tests": split.source,
+                "split_reason": split.reason,
                 "examples": example_calls(prompt, entry),
             },
         ))

@@ -17,8 +17,9 @@ from typing import Any
 
 from harness.data import Source, load_rows
 from harness.errors import DataError
-from harness.grading.code.grade import CodeGrader
 from harness.grading.code.extract import example_calls
+from harness.grading.code.grade import CodeGrader
+from harness.grading.code.split import split_tests
 from harness.records import Item, Message, Prompt
 from harness.task import Task
 
@@ -51,6 +52,7 @@ def _item(row: dict[str, Any], description: str, imports: list[str], setup: str)
     example = tests_list[0]
     prompt_code = f'"""\n{description.strip()}\n{example}\n"""\n'
     tests = "\n".join([*imports, setup, *tests_list]).strip("\n") + "\n"
+    split = split_tests(tests, entry)  # parsed only; see harness.grading.code.split
     return Item(
         id=str(row["task_id"]),
         gold=row["code"],
@@ -61,6 +63,8 @@ def _item(row: dict[str, Any], description: str, imports: list[str], setup: str)
             "preamble": "",
             "entry_point": entry,
             "tests": tests,
+            "split_tests": split.source,
+            "split_reason": split.reason,
             "examples": example_calls(example, entry),
         },
     )

@@ -211,6 +211,10 @@ def summarize(grades: Sequence[Sequence[Grade]]) -> dict[str, Any]:
         }
         out["maj_at_k"] = sum(vote(row).correct for row in grades if row) / len(ns)
         out["samples_per_item"] = {"min": kmax, "max": max(ns)}
+    # Code: how many items were checked by split tests (outside the program) rather than replayed.
+    checked = [row[0].detail for row in grades if row and row[0].detail and "| check: " in row[0].detail]
+    if checked:
+        out["split_items"] = {"split": sum("| check: split" in d for d in checked), "items": len(checked)}
     return out
 
 
@@ -221,6 +225,9 @@ def summary_text(summary: Mapping[str, Any]) -> str:
     if "pass_at_k" in summary:
         ks = " ".join(f"pass@{k} {100 * v:.1f}%" for k, v in summary["pass_at_k"].items())
         text += f"; {ks}; maj@k (behaviour) {100 * summary['maj_at_k']:.1f}%"
+    if "split_items" in summary:
+        sp = summary["split_items"]
+        text += f"; checked by split tests: {sp['split']}/{sp['items']} items"
     return text
 
 

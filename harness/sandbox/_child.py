@@ -48,6 +48,66 @@ def _reroot_imports():
                         search[i] = after + entry[len(before):]
     sys.path[:] = paths
     sys.path_importer_cache.clear()
+    return [int(x.rsplit("/", 1)[1]) for x in paths]
+
+
+# Landlock (Linux >= 5.13): after `landlock_restrict_self` this process and everything it starts may
+# read only the standard library's folders (by the descriptors opened above) and read and write only
+# its own run folder and /dev/null; no other file (no /proc, so no /proc/self/mem and no other
+# process's files; no benchmark data, no project, no home), no TCP bind or connect, and (ABI >= 6) no
+# signal to a process outside the sandbox. Called through _ctypes directly: the ctypes package would
+# cost every run several milliseconds.
+_FS_READ = (1 << 0) | (1 << 2) | (1 << 3)  # execute, read file, read dir
+_FS_ALL_BY_ABI = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1}  # later ABIs: all 16 rights
+
+
+def _landlock(read_fds, write_paths):
+    """Restrict this process; returns the kernel's Landlock ABI, raises OSError when unavailable."""
+    import _ctypes
+
+    class _long(_ctypes._SimpleCData):
+        _type_ = "l"
+
+    class _Fn(_ctypes.CFuncPtr):
+        _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_USE_ERRNO
+        _restype_ = _long
+
+    libc = _ctypes.dlopen(None, 2)
+    syscall = _Fn(_ctypes.dlsym(libc, "syscall"))
+    prctl = _Fn(_ctypes.dlsym(libc, "prctl"))
+
+    def check(res, what):
+        if res < 0:
+            raise OSError(_ctypes.get_errno(), "%s failed (errno %d)" % (what, _ctypes.get_errno()))
+        return res
+
+    abi = syscall(444, None, 0, 1)  # LANDLOCK_CREATE_RULESET_VERSION
+    check(abi, "landlock ABI query")
+    fs_all = _FS_ALL_BY_ABI.get(abi, (1 << 16) - 1)
+    if abi >= 6:
+        attr = fs_all.to_bytes(8, "little") + (3).to_bytes(8, "little") + (3).to_bytes(8, "little")
+    elif abi >= 4:
+        attr = fs_all.to_bytes(8, "little") + (3).to_bytes(8, "little")
+    else:
+        attr = fs_all.to_bytes(8, "little")
+    ruleset = check(syscall(444, attr, len(attr), 0), "landlock_create_ruleset")
+    try:
+        opened = []
+        rules = [(fd, _FS_READ) for fd in read_fds]
+        for path, rights in write_paths:
+            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            opened.append(fd)
+            rules.append((fd, fs_all if rights == "all" else rights & fs_all))
+        for fd, rights in rules:
+            beneath = rights.to_bytes(8, "little") + fd.to_bytes(4, "little", signed=True)  # packed struct
+            check(syscall(445, ruleset, 1, beneath, 0), "landlock_add_rule")
+        check(prctl(38, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS")
+        check(syscall(446, ruleset, 0), "landlock_restrict_self")
+    finally:
+        os.close(ruleset)
+        for fd in opened:
+            os.close(fd)
+    return abi
 
 
 def _drop(uid, gid):
@@ -113,6 +173,124 @@ def _canon_repr(value, depth=0):
     return text
 
 
+# -- plain data: the only thing a split run sends back ------------------------------------------------
+# Exact built-in types only, checked with `type(x) is T` (never isinstance, never the object's own
+# methods): a subclass with a lying __eq__, __repr__ or __hash__ is not plain data. Ints travel as hex
+# and floats as float.hex (exact, no digit limit); containers as tagged tuples. The builtins used here
+# are bound when this module loads, before any program runs, so a program that replaces
+# `builtins.type` or `builtins.len` does not change what this encoder sees.
+class NotPlain(Exception):
+    pass
+
+
+def _encode(value, budget, _type=type, _bool=bool, _int=int, _float=float, _str=str, _bytes=bytes,
+            _list=list, _tuple=tuple, _dict=dict, _set=set, _frozenset=frozenset,
+            _len=len, _format=format, _fhex=float.hex, _complex=complex, _exc=NotPlain):
+    """`value` as nested tuples of str and int (read back by harness.sandbox.plain.decode); raises
+    NotPlain for anything else. `budget` is a one-element list: nodes and characters still allowed."""
+    stack = [(value, 0)]
+    out_stack = []
+    # Iterative, post-order: (value, depth) to visit; ("<build>", tag, n) to assemble n children.
+    while stack:
+        item = stack.pop()
+        if _type(item) is _tuple and _len(item) == 3 and item[0] is _build:
+            _, tag, n = item
+            children = out_stack[_len(out_stack) - n:] if n else []
+            del out_stack[_len(out_stack) - n:]
+            out_stack.append((tag, _tuple(children)))
+            continue
+        v, depth = item
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise _exc("output too large")
+        if depth > 100:
+            raise _exc("nested deeper than 100 levels")
+        t = _type(v)
+        if v is None:
+            out_stack.append(("n",))
+        elif t is _bool:
+            out_stack.append(("b", 1 if v else 0))
+        elif t is _int:
+            budget[0] -= v.bit_length() >> 4
+            out_stack.append(("i", _format(v, "x")))
+        elif t is _float:
+            out_stack.append(("f", _fhex(v)))
+        elif t is _complex:
+            out_stack.append(("c", _fhex(v.real), _fhex(v.imag)))
+        elif t is _str or t is _bytes:
+            budget[0] -= _len(v)
+            if budget[0] < 0:
+                raise _exc("output too large")
+            out_stack.append(("s" if t is _str else "y", v))
+        elif t is _list or t is _tuple or t is _set or t is _frozenset:
+            members = _list(v)  # exact built-in containers: iterating runs no program code
+            stack.append((_build, {_list: "l", _tuple: "t", _set: "S", _frozenset: "F"}[t], _len(members)))
+            for m in reversed(members):
+                stack.append((m, depth + 1))
+        elif t is _dict:
+            pairs = _list(v.items())
+            stack.append((_build, "d", 2 * _len(pairs)))
+            for k, m in reversed(pairs):
+                stack.append((m, depth + 1))
+                stack.append((k, depth + 1))
+        else:
+            raise _exc("a %s is not plain data" % _type_name(t))
+    return out_stack[0]
+
+
+_build = object()
+
+
+def _type_name(t):
+    try:
+        name = type.__dict__["__name__"].__get__(t)  # the type's own slot, never a metaclass property
+        module = type.__dict__["__module__"].__get__(t)
+        return name if module == "builtins" else "%s.%s" % (module, name)
+    except BaseException:
+        return "object"
+
+
+def _safe_call(fn, args, kwargs, wrap, wrappers):
+    """Call `fn`; (True, plain output) or (False, why). The wrapper of the test (`list(candidate(x))`)
+    is applied here, as the test applies it, so a generator output works as in the test."""
+    try:
+        out = fn(*args, **kwargs)
+        if wrap:
+            out = wrappers[wrap](out)
+    except BaseException as exc:
+        return False, "raised " + _type_name(type(exc))
+    try:
+        return True, _encode(out, [4 << 20])
+    except NotPlain as exc:
+        return False, "returned " + (exc.args[0] if exc.args and type(exc.args[0]) is str else "no plain data")
+    except BaseException as exc:
+        return False, "could not be read back (%s)" % _type_name(type(exc))
+
+
+def _record_hook(records, wrappers):
+    """`__case__` for record mode: the transformed test hands each case here; the reference is called
+    and the arguments, expected value, tolerances and the reference's output are kept as plain data."""
+
+    def hook(kind, wrap, callee, fn, args, kwargs, expected, params, line):
+        if len(records) >= 5000:
+            raise RuntimeError("more than 5000 cases")
+        try:
+            enc_args = _encode((args, kwargs), [4 << 20])
+        except NotPlain as exc:
+            records.append({"line": line, "unplain": "arguments: %s" % exc.args[0]})
+            return
+        ok, out = _safe_call(fn, args, kwargs, wrap, wrappers)
+        try:
+            enc_exp = _encode((expected(), params), [4 << 20])
+        except NotPlain as exc:
+            records.append({"line": line, "unplain": "expected value: %s" % exc.args[0]})
+            return
+        records.append({"line": line, "kind": kind, "wrap": wrap, "callee": callee, "args": enc_args,
+                        "expected": enc_exp, "ok": ok, "output": out})
+
+    return hook
+
+
 def main():
     spec_fd, report_fd = int(sys.argv[1]), int(sys.argv[2])
     import marshal  # built in: json would cost a `re` import (7 ms) in every run
@@ -121,10 +299,12 @@ def main():
         spec = marshal.loads(fh.read())
     nonce = spec["nonce"]
     notes = []
+    isolation = []
 
     def write(payload):
         payload["nonce"] = nonce
         payload["notes"] = notes
+        payload["isolation"] = isolation
         data = ("\n" + repr(payload) + "\n").encode("utf-8", "backslashreplace")
         try:
             sys.stdout.flush()
@@ -146,7 +326,7 @@ def main():
     # As PID 1 of a namespace the interpreter would ignore SIGXCPU's default action; a handler is
     # delivered, so the CPU limit ends the run with a status the parent reads as a timeout.
     _signal.signal(_signal.SIGXCPU, lambda signum, frame: os._exit(128 + _signal.SIGXCPU))
-    _reroot_imports()
+    stdlib_fds = _reroot_imports()
     _set_limits(spec["limits"])
     if spec.get("uid") is not None:
         try:
@@ -154,6 +334,12 @@ def main():
         except OSError as exc:
             notes.append("privileges not dropped (%s)" % exc)
     os.chdir(spec["cwd"])
+    if spec.get("landlock", True):
+        try:
+            abi = _landlock(stdlib_fds, [(spec["cwd"], "all"), ("/dev/null", (1 << 1) | (1 << 2))])
+            isolation.append("landlock ABI %d (reads: stdlib; writes: own folder)" % abi)
+        except (OSError, AttributeError, ImportError) as exc:
+            notes.append("no Landlock (%s): files outside the run folder readable per uid" % exc)
     os.umask(0o077)
     del spec["nonce"]
     program, tests, calls = spec["program"], spec["tests"], spec["calls"]
@@ -170,7 +356,29 @@ def main():
         exec(code, namespace)
     except BaseException as exc:
         finish({"kind": "tests", "status": "error", **_describe(exc, "program", sources)})
-    if tests:
+    mode = spec.get("mode", "tests")
+    wrappers = {"set": set, "frozenset": frozenset, "tuple": tuple, "list": list, "sorted": sorted}
+    if mode == "cases":
+        # The verdict is the parent's: only the outputs go back, and this process never holds an
+        # expected value. A missing output (an exit, a kill) fails its case there.
+        outputs = []
+        for callee, args, kwargs, wrap in spec["cases"]:
+            fn = namespace.get(callee)
+            outputs.append(_safe_call(fn, args, kwargs, wrap, wrappers) if fn is not None
+                           else (False, "`%s` is not defined" % callee))
+        write({"kind": "cases", "outputs": outputs, "seconds": time.perf_counter() - start})
+        tests = ""
+    elif mode == "record":
+        records = []
+        namespace["__case__"] = _record_hook(records, wrappers)
+        try:
+            exec(compile(tests, "<tests>", "exec"), namespace)
+            status = {"status": "passed"}
+        except BaseException as exc:
+            status = {"status": "error", **_describe(exc, "tests", sources)}
+        write({"kind": "record", "cases": records, **status})
+        tests = ""
+    elif tests:
         # Tests first: a probe call that hangs must not cost the test verdict.
         try:
             exec(compile(tests, "<tests>", "exec"), namespace)

@@ -43,6 +43,16 @@ class Isolation:
     pid_ns: bool
     notes: tuple[str, ...]  # what is missing, in words; empty when fully isolated
 
+    def describe(self, uid: int | None = None) -> str:
+        """The isolation in force for one run, in words (copied into every code verdict's detail)."""
+        parts = [f"uid {uid}" if uid is not None else "caller's uid"]
+        ns = [n for n, on in (("pid", self.pid_ns), ("net", self.network_ns)) if on]
+        parts.append(f"{'+'.join(ns)} namespaces" if ns else "no namespaces")
+        parts.append("rlimits cpu/memory/procs/fsize")
+        if self.notes:
+            parts.append("missing: " + "; ".join(self.notes))
+        return ", ".join(parts)
+
 
 def _works(cmd: list[str]) -> str | None:
     """None when `cmd` runs and exits 0, else a short reason."""

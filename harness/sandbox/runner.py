@@ -17,6 +17,7 @@ opened before the drop, so a Python installed under a private home still works.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import marshal
 import math
 import os
@@ -41,7 +42,8 @@ CHILD = str(Path(__file__).with_name("_child.py"))
 # World-writable folders a dropped program can still write to (there is no mount namespace).
 SHARED_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
 
-Status = Literal["passed", "failed", "error", "syntax", "timeout", "exited"]
+Status = Literal["passed", "failed", "error", "syntax", "timeout", "exited", "ran"]
+Mode = Literal["tests", "record", "cases"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,13 @@ class Job:
     tests: str = ""
     calls: tuple[str, ...] = ()
     timeout_s: float | None = None  # None: the sandbox's default limit
+    # "tests": run `tests` in the program's namespace (a replay). "record": `tests` is a split test
+    # (harness.grading.code.split) run against a reference program; each case's arguments, expected
+    # value and the reference's output come back as plain data in Outcome.record. "cases": call the
+    # program on `cases` ((callee, args, kwargs, wrapper) each, plain data) and send back only the
+    # outputs (Outcome.cases, status "ran"); the child never sees an expected value.
+    mode: Mode = "tests"
+    cases: tuple[tuple, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +104,9 @@ class Outcome:
     outputs: tuple[str, ...] | None = None  # probe results, one per call
     inner_s: float | None = None  # program + tests, timed inside the sandbox
     notes: tuple[str, ...] = field(default_factory=tuple)
+    cases: tuple | None = None  # "cases" mode: (ok, plain-encoded output or why) per case
+    record: tuple | None = None  # "record" mode: one dict per case (see harness.grading.code.split)
+    isolation: str = ""  # the isolation in force, in words
 
     @property
     def passed(self) -> bool:
@@ -123,6 +135,8 @@ class Outcome:
                    if self.returncode is not None and self.returncode < 0 and -self.returncode in signal.valid_signals()
                    else f"exit status {self.returncode}")
             head = f"exited before the tests completed ({how})"
+        elif self.status == "ran":
+            head = f"ran {len(self.cases or ())} cases"
         else:
             head = self.status
         if self.notes:
@@ -190,6 +204,7 @@ class Sandbox:
             os.chown(run_dir, uid, uid)
         nonce = secrets.token_hex(16)
         spec = {"nonce": nonce, "program": job.program, "tests": job.tests, "calls": list(job.calls),
+                "mode": job.mode, "cases": [tuple(c) for c in job.cases],
                 "limits": limits.rlimits(), "uid": uid, "gid": uid, "cwd": str(run_dir)}
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
                "HOME": str(run_dir), "TMPDIR": str(run_dir), "PYTHONHASHSEED": "0", "PYTHONIOENCODING": "utf-8"}
@@ -212,12 +227,15 @@ class Sandbox:
             timed_out, cpu_s = _wait(proc, limits.timeout_s * max(WALL_SLACK, contention()))
             wall = time.perf_counter() - start
             self._sweep(uid, wait=timed_out)
-            reports = _read_reports(rep_f, nonce)
+            reports = _read_reports(rep_f, nonce, limits.file_bytes)
             stdout = _read_head(out_f, limits.capture_bytes)
             stderr = _read_head(err_f, limits.capture_bytes)
         _remove(run_dir)
         timed_out = timed_out or (cpu_s is not None and cpu_s >= limits.rlimits()["RLIMIT_CPU"])
-        return _outcome(reports, proc.returncode, timed_out, wall, stdout, stderr, self.isolation.notes)
+        out = _outcome(reports, proc.returncode, timed_out, wall, stdout, stderr, self.isolation.notes)
+        inner = next((r.get("isolation") for r in reports.values() if isinstance(r.get("isolation"), list)), None)
+        text = self.isolation.describe(uid) + "".join(f", {x}" for x in inner or () if isinstance(x, str))
+        return dataclasses.replace(out, isolation=text)
 
     def _sweep(self, uid: int | None, wait: bool = False) -> None:
         """Kill every process of the slot's uid (whatever the program left, detached or not), then
@@ -373,11 +391,14 @@ def _read_head(fh, cap: int) -> str:
     return text + ("\n[... output truncated]" if len(data) > cap else "")
 
 
-def _read_reports(fh, nonce: str) -> dict[str, dict]:
+KINDS = ("tests", "probe", "cases", "record")
+
+
+def _read_reports(fh, nonce: str, cap: int = 1 << 20) -> dict[str, dict]:
     """The report lines carrying our nonce, by kind (the last of each kind wins); anything else the
-    program wrote to the report file is ignored."""
+    program wrote to the report file is ignored. At most the last `cap` bytes are read."""
     size = fh.seek(0, os.SEEK_END)
-    fh.seek(max(0, size - (1 << 20)))
+    fh.seek(max(0, size - cap))
     found: dict[str, dict] = {}
     for line in fh.read().splitlines():
         if nonce.encode() not in line:
@@ -386,7 +407,7 @@ def _read_reports(fh, nonce: str) -> dict[str, dict]:
             rep = ast.literal_eval(line.decode("utf-8"))
         except (ValueError, SyntaxError, UnicodeDecodeError, MemoryError, RecursionError, TypeError):
             continue
-        if isinstance(rep, dict) and rep.get("nonce") == nonce and rep.get("kind") in ("tests", "probe"):
+        if isinstance(rep, dict) and rep.get("nonce") == nonce and rep.get("kind") in KINDS:
             found[rep["kind"]] = rep
     return found
 
@@ -405,10 +426,15 @@ def _remove(path: Path) -> None:
 
 def _outcome(reports: dict[str, dict], rc: int | None, timed_out: bool, wall: float, stdout: str,
              stderr: str, notes: tuple[str, ...]) -> Outcome:
-    report = reports.get("tests")
+    report = reports.get("tests") or reports.get("record")
     probe = reports.get("probe")
     outputs = None if probe is None else tuple(str(o) for o in probe.get("outputs", ()))
-    notes = notes + tuple(str(n) for n in (report or probe or {}).get("notes", ()))
+    notes = notes + tuple(str(n) for n in (report or probe or reports.get("cases") or {}).get("notes", ()))
+    if "cases" in reports:
+        got = reports["cases"]
+        cases = got.get("outputs")
+        return Outcome("ran", wall, rc, stdout, stderr, outputs=outputs, inner_s=got.get("seconds"), notes=notes,
+                       cases=tuple(cases) if isinstance(cases, list) else ())
     if report is None:
         cpu_killed = rc is not None and rc in (-signal.SIGXCPU, 128 + signal.SIGXCPU)
         status: Status = "timeout" if timed_out or cpu_killed else "exited"
@@ -428,4 +454,5 @@ def _outcome(reports: dict[str, dict], rc: int | None, timed_out: bool, wall: fl
         outputs=outputs,
         inner_s=report.get("seconds"),
         notes=notes,
+        record=tuple(report["cases"]) if isinstance(report.get("cases"), list) else None,
     )

@@ -35,7 +35,7 @@ def test_grouped_scoring_with_pass_at_k_and_behavioural_vote(shared_data):
     verdicts = [g.verdict for g in grades]
     assert verdicts == ["correct", "incorrect", "incorrect", "correct", "timeout", "unparseable"]
     assert grades[1].cls == grades[2].cls != grades[0].cls
-    assert "failed assertion" in grades[1].detail
+    assert "failed case (tests line" in grades[1].detail
     s = summarize(grouped(ROWS, grades))
     assert s["items"] == 2 and s["lines"] == 6
     assert s["pass_at_k"][1] == pytest.approx((1 / 3 + 1 / 3) / 2)
@@ -58,7 +58,7 @@ def test_score_command_humaneval(shared_data, tmp_path):
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert [ln["verdict"] for ln in lines] == ["correct", "incorrect"]
     assert lines[0]["extracted"].startswith("from typing import List")
-    assert "failed assertion (tests line" in lines[1]["detail"]
+    assert "failed case (tests line" in lines[1]["detail"]
 
 
 def test_score_generic_code_lines(tmp_path):
@@ -73,7 +73,8 @@ def test_score_generic_code_lines(tmp_path):
     ]
     grades = score_rows(rows, "code")
     assert [g.verdict for g in grades] == ["correct", "incorrect"]
-    assert "failed assertion (tests line 1): assert double(2) == 4" in grades[1].detail
+    assert "failed case (tests line 1): double(2) returned 8, expected 4" in grades[1].detail
+    assert "check: split, 2 cases compared outside the program" in grades[1].detail
 
 
 def test_unknown_item_is_reported_with_its_line(shared_data):

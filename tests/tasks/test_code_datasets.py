@@ -39,7 +39,7 @@ def test_humaneval_canonical_all_pass_and_wrong_all_fail(shared_data, limits_fil
     assert failed == [], failed
     wrong = grade_all("humaneval", items, [it.fields["prompt_code"] + "    return None\n" for it in items], limits_file)
     assert [g.verdict for g in wrong].count("correct") == 0
-    assert all(g.verdict == "incorrect" and ("failed assertion" in g.detail or "crash" in g.detail) for g in wrong)
+    assert all(g.verdict == "incorrect" and ("failed " in g.detail or "crash" in g.detail) for g in wrong)
 
 
 @pytest.mark.slow

@@ -23,11 +23,117 @@ import hashlib
 from dataclasses import dataclass
 from typing import Sequence
 
-from harness.records import Grade, Item, Verdict
-from harness.sandbox import Job, Limits, Outcome, Sandbox
 from harness.grading.base import classes_by_key
 from harness.grading.code.extract import Extraction, extract_program, parse_quietly
 from harness.grading.code.limits import ReferenceTimes, TimePolicy, item_key
+from harness.grading.code.split import compare, split_tests
+from harness.records import Grade, Item, Verdict
+from harness.sandbox import Job, Limits, Outcome, Sandbox
+from harness.sandbox.plain import try_decode
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One split test case: what to call, and what the test expects (kept in the parent only)."""
+
+    line: int
+    kind: str
+    wrap: str
+    callee: str
+    args: tuple
+    kwargs: dict
+    expected: object
+    params: dict
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """How an item is checked: `cases` when its tests split, else None and `reason` (a replay)."""
+
+    cases: tuple[Case, ...] | None
+    reason: str | None = None
+
+    @property
+    def split(self) -> bool:
+        return self.cases is not None
+
+
+def split_source(item: Item) -> tuple[str | None, str | None]:
+    """The item's split test (made at load time, `fields["split_tests"]`; else split now) or why not."""
+    f = item.fields
+    if "split_tests" in f:
+        return f["split_tests"], f.get("split_reason")
+    sp = split_tests(f["tests"], f["entry_point"])
+    return sp.source, sp.reason
+
+
+def plan_from_record(outcome: Outcome, entry_point: str) -> Plan:
+    """Validate a reference's record run: every case must be plain data and pass with the reference."""
+    if outcome.status != "passed" or outcome.record is None:
+        return Plan(None, f"the reference did not run its split tests ({outcome.describe()})")
+    cases = []
+    for rec in outcome.record:
+        line = rec.get("line") if isinstance(rec, dict) else None
+        if not isinstance(rec, dict) or "unplain" in rec:
+            return Plan(None, f"tests line {line}: {rec.get('unplain') if isinstance(rec, dict) else 'bad record'}")
+        ok_a, args = try_decode(rec["args"])
+        ok_e, exp = try_decode(rec["expected"])
+        ok_o, out = try_decode(rec["output"]) if rec.get("ok") else (False, rec.get("output"))
+        if not (ok_a and ok_e):
+            return Plan(None, f"tests line {line}: arguments or expected value not plain data")
+        (a, kw), (e, params) = args, exp
+        case = Case(int(line), rec["kind"], rec["wrap"], entry_point if rec["callee"] == "candidate" else rec["callee"],
+                    a, kw, e, params)
+        if not ok_o or not compare(case.kind, case.wrap, out, case.expected, case.params):
+            return Plan(None, f"tests line {line}: the reference does not pass this case as split ({out!r:.80})")
+        cases.append(case)
+    if not cases:
+        return Plan(None, "the split tests recorded no case")
+    return Plan(tuple(cases))
+
+
+def judge_cases(plan: Plan, outcome: Outcome) -> tuple[bool, str]:
+    """(passed, what happened) for a cases-mode run: the parent compares each output it decoded
+    itself with the expected value the child never saw."""
+    got = outcome.cases or ()
+    assert plan.cases is not None
+    for i, case in enumerate(plan.cases):
+        call = _call_text(case)
+        if i >= len(got):
+            return False, f"no output for case {i + 1} of {len(plan.cases)} (tests line {case.line}): {call}"
+        entry = got[i]
+        if not (isinstance(entry, (list, tuple)) and len(entry) == 2 and entry[0] in (True, False)):
+            return False, f"malformed output for case {i + 1} (tests line {case.line})"
+        ok, value = entry
+        if ok is not True:
+            return False, f"failed case (tests line {case.line}): {call} {value if isinstance(value, str) else 'failed'}"[:600]
+        ok, out = try_decode(value)
+        if not ok:
+            return False, f"failed case (tests line {case.line}): {call} {out}"
+        if not compare(case.kind, case.wrap, out, case.expected, case.params):
+            return False, (f"failed case (tests line {case.line}): {call} returned {_short(out)}, "
+                           f"expected {_expect_text(case)}")[:600]
+    return True, f"passed {len(plan.cases)} cases"
+
+
+def _short(v, n: int = 120) -> str:
+    text = repr(v)
+    return text if len(text) <= n else text[:n] + "..."
+
+
+def _call_text(case: Case) -> str:
+    parts = [_short(a, 60) for a in case.args] + [f"{k}={_short(v, 40)}" for k, v in case.kwargs.items()]
+    text = f"{case.callee}({', '.join(parts)})"
+    return f"{case.wrap}({text})" if case.wrap else text
+
+
+def _expect_text(case: Case) -> str:
+    if case.kind == "abs":
+        return f"{_short(case.expected)} within {case.params.get('tol')!r}"
+    if case.kind == "isclose":
+        return f"close to {_short(case.expected)} ({case.params})"
+    return {"truthy": "a true value", "falsy": "a false value", "ne": f"anything but {_short(case.expected)}",
+            "is": f"exactly {case.expected!r}"}.get(case.kind, _short(case.expected))
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +188,8 @@ class CodeGrader:
         self.sandbox = sandbox or Sandbox(limits=limits, workers=workers)
         self._own_sandbox = sandbox is None
         self.times = times or ReferenceTimes()
+        self._plans: dict[str, Plan] = {}  # item key -> how it is checked (the reference's record run)
+        self.checked: dict[str, bool] = {}  # item id -> checked by split (True) or replayed (False)
 
     def close(self) -> None:
         if self._own_sandbox:
@@ -110,18 +218,51 @@ class CodeGrader:
             out[it.id] = (limit, how)
         return out
 
+    # -- split tests -------------------------------------------------------------------------------
+
+    def plans(self, items: Sequence[Item]) -> dict[str, Plan]:
+        """Item id -> Plan. Items whose tests split are run once with the reference in record mode
+        (cached for the grader's lifetime): the inputs, the expected values and the check's rules."""
+        keys = {it.id: item_key(self.task, it.id, it.gold, it.fields["tests"]) for it in items}
+        todo, jobs = [], []
+        for it in items:
+            if keys[it.id] in self._plans:
+                continue
+            source, reason = split_source(it)
+            if source is None or not it.gold:
+                self._plans[keys[it.id]] = Plan(None, reason or "no reference solution to record the cases with")
+                continue
+            todo.append(it)
+            jobs.append(Job(it.gold, source, timeout_s=self.policy.fallback_s, mode="record"))
+        for it, outcome in zip(todo, self.sandbox.run_many(jobs) if jobs else []):
+            self._plans[keys[it.id]] = plan_from_record(outcome, it.fields["entry_point"])
+        out = {it.id: self._plans[keys[it.id]] for it in items}
+        self.checked.update({i: p.split for i, p in out.items()})
+        return out
+
+    def split_share(self) -> tuple[int, int]:
+        """(items checked by split, items graded) so far."""
+        return sum(self.checked.values()), len(self.checked)
+
     # -- grading -----------------------------------------------------------------------------------
 
     def results(self, batch: Sequence[tuple[Item, Sequence[str]]]) -> list[list[CodeResult]]:
         limits = self.time_limits([item for item, _ in batch])
+        plans = self.plans([item for item, _ in batch])
         plan: list[tuple[int, int, Extraction, Job | None]] = []
         for i, (item, responses) in enumerate(batch):
             f = item.fields
             for j, response in enumerate(responses):
                 ex = extract_program(response, prompt_code=f["prompt_code"], entry_point=f["entry_point"],
                                      preamble=f.get("preamble", ""))
-                job = None if ex.program is None else Job(ex.program, f["tests"], tuple(f.get("examples", ())),
-                                                          timeout_s=limits[item.id][0])
+                how_checked = plans[item.id]
+                if ex.program is None:
+                    job = None
+                elif how_checked.cases is not None:
+                    job = Job(ex.program, "", tuple(f.get("examples", ())), timeout_s=limits[item.id][0],
+                              mode="cases", cases=tuple((c.callee, c.args, c.kwargs, c.wrap) for c in how_checked.cases))
+                else:
+                    job = Job(ex.program, f["tests"], tuple(f.get("examples", ())), timeout_s=limits[item.id][0])
                 plan.append((i, j, ex, job))
         runnable = [p for p in plan if p[3] is not None]
         outcomes = dict(zip(((i, j) for i, j, _, _ in runnable), self.sandbox.run_many([p[3] for p in runnable])))
@@ -136,8 +277,19 @@ class CodeGrader:
                 verdict: Verdict = "unparseable"
                 detail = f"unparseable: {ex.reason}"
             else:
+                how_checked = plans[item.id]
                 verdict = verdict_of(outcome)
-                detail = f"{outcome.describe()} | {ex.kind} answer | time limit {limit:.2f} s ({how})"
+                head = outcome.describe()
+                if outcome.status == "ran" and how_checked.cases is not None:
+                    passed, head = judge_cases(how_checked, outcome)
+                    verdict = "correct" if passed else "incorrect"
+                elif how_checked.cases is not None and verdict == "correct":
+                    verdict = "incorrect"  # a split run reports only "ran"; anything else is no pass
+                check = (f"check: split, {len(how_checked.cases)} cases compared outside the program"
+                         if how_checked.cases is not None
+                         else f"check: replayed in the program's process ({how_checked.reason})")
+                detail = (f"{head} | {check} | {ex.kind} answer | time limit {limit:.2f} s ({how})"
+                          f" | isolation: {outcome.isolation or 'unknown'}")
                 if not has_examples:
                     detail += " | vote by identical program (no examples in the prompt)"
             grade = Grade(extracted=ex.program, canonical=key, verdict=verdict, cls=None, detail=detail)

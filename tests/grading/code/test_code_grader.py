@@ -46,13 +46,13 @@ RESPONSES = [
     # (response, verdict, text in detail)
     ("    return sum(xs)\n", "correct", "passed"),
     ("```python\ndef add(xs):\n    total = 0\n    for x in xs:\n        total += x\n    return total\n```", "correct", "fenced answer"),
-    ("    return len(xs)\n", "incorrect", "failed assertion (tests line 2): assert candidate([1, 2]) == 3"),
-    ("    return xs[0] + xs[1]\n", "incorrect", "failed assertion (tests line 3): assert candidate([5, 5, 5]) == 15"),
-    ("    return sum(xs) / 0\n", "incorrect", "crash in tests: ZeroDivisionError"),
+    ("    return len(xs)\n", "incorrect", "failed case (tests line 2): add([1, 2]) returned 2, expected 3"),
+    ("    return xs[0] + xs[1]\n", "incorrect", "failed case (tests line 3): add([5, 5, 5]) returned 10, expected 15"),
+    ("    return sum(xs) / 0\n", "incorrect", "failed case (tests line 2): add([1, 2]) raised ZeroDivisionError"),
     ("    while True:\n        pass\n", "timeout", "timeout"),
     ("I do not know.", "unparseable", "unparseable: the continuation does not parse"),
     ("```python\ndef add(xs)\n    return 1\n```", "unparseable", "syntax error"),
-    ("    import sys\n    sys.exit(0)\n", "incorrect", "exited before the tests completed"),
+    ("    import sys\n    sys.exit(0)\n", "incorrect", "add([1, 2]) raised SystemExit"),
 ]
 
 
