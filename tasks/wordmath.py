@@ -47,33 +47,33 @@ Template = Callable[[random.Random, str, str], tuple[tuple[int, ...], str, list[
 
 
 def _t_add(rng: random.Random, n: str, t: str):
-    a, b = rng.randint(2, 60), rng.randint(2, 40)
+    a, b = rng.randint(2, 40), rng.randint(2, 20)
     q = f"{n} has {a} {t}. {n} buys {b} more {t}. How many {t} does {n} have now?"
     return (a, b), q, [f"{n} has {_calc(a, '+', b, a + b)} {t}."], a + b
 
 
 def _t_sub(rng: random.Random, n: str, t: str):
-    a = rng.randint(10, 90)
+    a = rng.randint(10, 50)
     b = rng.randint(2, a - 2)
     q = f"{n} had {a} {t} and gave {b} of them to a friend. How many {t} does {n} have left?"
     return (a, b), q, [f"{n} has {_calc(a, '-', b, a - b)} {t} left."], a - b
 
 
 def _t_mul(rng: random.Random, n: str, t: str):
-    a, b = rng.randint(2, 12), rng.randint(2, 12)
+    a, b = rng.randint(2, 9), rng.randint(2, 9)
     q = f"{n} has {a} boxes with {b} {t} in each box. How many {t} does {n} have in all?"
     return (a, b), q, [f"{n} has {_calc(a, '*', b, a * b)} {t}."], a * b
 
 
 def _t_div(rng: random.Random, n: str, t: str):
-    b, each = rng.randint(2, 12), rng.randint(2, 12)
+    b, each = rng.randint(2, 9), rng.randint(2, 9)
     a = b * each
     q = f"{n} shares {a} {t} equally among {b} friends. How many {t} does each friend get?"
     return (a, b), q, [f"Each friend gets {_calc(a, '/', b, each)} {t}."], each
 
 
 def _t_mul_sub(rng: random.Random, n: str, t: str):
-    a, b = rng.randint(2, 9), rng.randint(2, 12)
+    a, b = rng.randint(2, 9), rng.randint(2, 9)
     c = rng.randint(2, a * b - 2)
     q = (f"{n} has {a} boxes with {b} {t} in each box. {n} gives away {c} {t}. "
          f"How many {t} does {n} have now?")
@@ -82,7 +82,7 @@ def _t_mul_sub(rng: random.Random, n: str, t: str):
 
 
 def _t_add_mul(rng: random.Random, n: str, t: str):
-    a, b, c = rng.randint(2, 9), rng.randint(2, 9), rng.randint(2, 7)
+    a, b, c = rng.randint(2, 9), rng.randint(2, 9), rng.randint(2, 5)
     q = (f"Every day {n} buys {a} red {t} and {b} blue {t}. How many {t} does {n} buy in {c} days?")
     s = a + b
     return (a, b, c), q, [f"Each day {n} buys {_calc(a, '+', b, s)} {t}.", f"In {c} days {n} buys {_calc(s, '*', c, s * c)} {t}."], s * c

@@ -68,7 +68,8 @@ def demo(
     items: Annotated[int, typer.Option(help="evaluation items (of wordmath's 300)")] = 240,
     k: Annotated[int, typer.Option("-k", help="samples per item (4 here, not the usual 8: the demo keeps to minutes on 2 cores)")] = 4,
     variants: Annotated[int, typer.Option(help="held-out numeric variants per exported item")] = 3,
-    sft_steps: Annotated[int, typer.Option(help="optimizer steps of each fine-tuning (the same budget for the control)")] = 120,
+    sft_steps: Annotated[int, typer.Option(help="optimizer steps of each fine-tuning (the same budget for the control)")] = 40,
+    sft_lr: Annotated[float, typer.Option(help="learning rate of each fine-tuning")] = 5e-4,
     seed: Annotated[int, typer.Option(help="seed of the variants, the control's draw and the fine-tuning")] = 0,
     as_json: JsonOpt = False,
     progress: ProgressOpt = True,
@@ -105,9 +106,15 @@ def demo(
     def write_models() -> None:
         models_file.write_text("\n".join(m.toml() for m in models))
 
-    def evaluate(model: _Model, task: str, source: Source) -> None:
-        do_run(model.spec(), [get_task(task)], k, store, source, progress=progress and not quiet,
-               command="harness demo")
+    generated = [0, 0]  # completions generated now, reused from the store
+
+    def evaluate(model: _Model, task: str, source: Source) -> Any:
+        summary = do_run(model.spec(), [get_task(task)], k, store, source, progress=progress and not quiet,
+                         command="harness demo")
+        (ts,) = summary.tasks
+        generated[0] += ts.generated
+        generated[1] += ts.reused
+        return ts
 
     write_models()
     original = Source.resolve(None, items)
@@ -116,8 +123,8 @@ def demo(
     evaluate(large, TASK, original)
 
     _stage(2, "comparing them item by item (paired bootstrap, McNemar)", quiet)
-    a, b = load_results(store, SMALL, tasks=[TASK]), load_results(store, LARGE, tasks=[TASK])
-    gap = compare(a.outcomes, b.outcomes, a_name=SMALL, b_name=LARGE, seed=seed).overall
+    a, b = load_results(store, LARGE, tasks=[TASK]), load_results(store, SMALL, tasks=[TASK])
+    gap = compare(a.outcomes, b.outcomes, a_name=LARGE, b_name=SMALL, seed=seed).overall  # large - small
     assert gap is not None
 
     _stage(3, f"queueing {SMALL}'s teachable items, {LARGE} as teacher", quiet)
@@ -135,7 +142,7 @@ def demo(
     write_items(data_dir / f"{HELDOUT}.jsonl", held)
 
     _stage(5, f"fine-tuning {SMALL} on the export ({n_exported} examples, {sft_steps} steps), and the control", quiet)
-    config = SftConfig(max_steps=sft_steps, batch_size=16, learning_rate=1e-3, seed=seed)
+    config = SftConfig(max_steps=sft_steps, batch_size=16, learning_rate=sft_lr, seed=seed)
     sft_info = {}
     for name, data in ((SFT, export), (CONTROL, control)):
         dest = out_dir / "models" / name
@@ -148,7 +155,7 @@ def demo(
     heldout = Source.resolve(data_dir, None)
     for m in (small, sft_model, control_model):
         evaluate(m, HELDOUT, heldout)
-    evaluate(sft_model, TASK, original)
+    flagged = evaluate(sft_model, TASK, original).possibly_contaminated
 
     _stage(7, "measuring the gain, and the control's", quiet)
     before = load_results(store, SMALL, tasks=[HELDOUT])
@@ -156,12 +163,11 @@ def demo(
     ctrl = compare(load_results(store, CONTROL, tasks=[HELDOUT]).outcomes, before.outcomes, a_name=CONTROL, b_name=SMALL, seed=seed).overall
     assert gain is not None and ctrl is not None
     _, sft_rows = store.latest_item_results(SFT, TASK)
-    flagged = len(set(exported_ids) & {r["item_id"] for r in sft_rows})
     sft_original = sum(bool(r["maj_correct"]) for r in sft_rows) / len(sft_rows)
 
     result = {
-        "models": [{"name": SMALL, "params": int(small.params_b * 1e9), "maj_at_k": gap.a.score},
-                   {"name": LARGE, "params": int(large.params_b * 1e9), "maj_at_k": gap.b.score}],
+        "models": [{"name": SMALL, "params": int(small.params_b * 1e9), "maj_at_k": gap.b.score},
+                   {"name": LARGE, "params": int(large.params_b * 1e9), "maj_at_k": gap.a.score}],
         "compare": {"diff": gap.diff, "ci_low": gap.diff_ci_low, "ci_high": gap.diff_ci_high,
                     "p_value": gap.p_value, "items": gap.n_items},
         "teachable": {"queued": report.own_samples + report.teacher,
@@ -172,7 +178,7 @@ def demo(
                      "control_items": len(control_ids), "steps": sft_steps,
                      "sft_seconds": {n: i.get("seconds") for n, i in sft_info.items()},
                      "original_after": sft_original, "original_flagged": flagged},
-        "k": k, "store": str(store.path), "models_file": str(models_file),
+        "k": k, "generated": generated[0], "reused": generated[1], "store": str(store.path), "models_file": str(models_file),
         "seconds": round(time.perf_counter() - t0, 1),
     }
     _stage(8, "the story", quiet)
@@ -207,7 +213,7 @@ def _story(r: dict, gap: Any, db: Path, models_file: Path) -> None:
     lines = [
         f"[bold]{s['name']}[/] ({s['params'] / 1e6:.2f}M parameters) scores maj@{r['k']} {_pts(s['maj_at_k'])}; "
         f"[bold]{l['name']}[/] ({l['params'] / 1e6:.2f}M) scores {_pts(l['maj_at_k'])} on {r['compare']['items']} wordmath items.",
-        f"The gap is {_pts(r['compare']['diff'])} points, 95% CI [{_pts(r['compare']['ci_low'])}, {_pts(r['compare']['ci_high'])}], "
+        f"The large model leads by {_pts(r['compare']['diff'])} points, 95% CI [{_pts(r['compare']['ci_low'])}, {_pts(r['compare']['ci_high'])}], "
         f"p = {p(r['compare']['p_value'])}.",
         f"{t['queued']} of the small model's items are teachable ({t['own_samples']} where some of its own samples are right, "
         f"{t['teacher']} that the large one solves reliably); {t['exported']} were exported as SFT data.",

@@ -108,12 +108,20 @@ def finetune(model_dir: Path, export: Path, out: Path, config: SftConfig = SftCo
         dataloader_num_workers=0,
     )
     t0 = time.perf_counter()
+    if not progress:
+        import datasets
+
+        datasets.disable_progress_bars()
     trainer = SFTTrainer(model=model, args=args, train_dataset=data, processing_class=tok, peft_config=peft_config)
+    from transformers.trainer_callback import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)  # losses go to sft.json, not to stdout (--json owns it)
     result = trainer.train()
     seconds = time.perf_counter() - t0
     trained = trainer.model
     if peft_config is not None:
         trained = trained.merge_and_unload()
+    trained.config.use_cache = True  # the trainer turns the KV cache off for training; generation wants it
     trained.save_pretrained(tmp)
     tok.save_pretrained(tmp)
     _keep_portable_tokenizer(model_dir, tmp)
