@@ -20,6 +20,13 @@ dropping a replica keeps the cache.
 served model it is the only thing that tells two deployments under one name apart, so declare it
 (or pass `--revision`) when the nightly should trust yesterday's samples of a server.
 
+Reasoning models: `[models.X.thinking]` says how the model delimits its thinking (`open = "<think>"`,
+`close = "</think>"` by default; `starts_open = true` when the chat template opens it, as DeepSeek-R1
+distills do; both tags "" turn inline splitting off), and `budget = N` caps the thinking at N tokens
+before the answer is asked for (budget forcing; hf and openai completions). Only the final answer is
+graded. `price_per_mtok = { input = 0.5, output = 2.0 }` (per million tokens) gives `compare` a cost
+per run and per correct answer. Neither is part of the model's identity.
+
 Inline specs need no file: `hf:PATH_OR_ID`, `vllm:PATH_OR_ID`, `openai:MODEL@BASE_URL`.
 The file is `--models PATH`, else $HARNESS_MODELS, else ./models.toml, else the bundled examples.
 """
@@ -37,6 +44,7 @@ from typing import Any, Mapping
 
 from harness.errors import HarnessError, UnknownModel
 from harness.records import stable_hash
+from harness.thinking import ThinkingFormat
 
 MODELS_ENV = "HARNESS_MODELS"
 BACKENDS = ("hf", "vllm", "openai", "ray")
@@ -67,6 +75,18 @@ class ModelSpec:
     # The model this one was fine-tuned from (an alias): items exported from that model's training
     # queue are flagged as possibly contaminated in this model's runs too.
     finetuned_from: str | None = None
+    thinking: Mapping[str, Any] = field(default_factory=dict)  # [models.X.thinking]: delimiters, budget
+    price_per_mtok: Mapping[str, float] = field(default_factory=dict)  # input / output, per million tokens
+
+    def thinking_format(self) -> ThinkingFormat:
+        try:
+            return ThinkingFormat.from_table(self.thinking)
+        except HarnessError as exc:
+            raise HarnessError(f"model {self.name!r}: {exc}") from None
+
+    def thinking_budget(self) -> int | None:
+        budget = self.thinking.get("budget")
+        return None if budget is None else int(budget)
 
     def weights_identified(self) -> bool:
         """Whether something pins the weights down: the files' digest (local weights), a declared
@@ -94,6 +114,8 @@ class ModelSpec:
             **({"reported": dict(self.reported)} if self.reported else {}),
             **({"night_key": self.night_key} if self.night_key else {}),
             **({"finetuned_from": self.finetuned_from} if self.finetuned_from else {}),
+            **({"thinking": dict(self.thinking)} if self.thinking else {}),
+            **({"price_per_mtok": dict(self.price_per_mtok)} if self.price_per_mtok else {}),
         }
 
     def fingerprint(self) -> str:
@@ -111,7 +133,7 @@ class ModelSpec:
             ident = {"files": _dir_digest(path)}
         elif self.backend == "openai" or (self.backend == "ray" and self.base_url):
             ident["base_url"] = (self.base_url or "").rstrip("/")
-        for key in ("dtype", "quantization", "chat", "endpoint"):
+        for key in ("dtype", "quantization", "chat", "endpoint", "extra_body"):
             if key in self.options:
                 ident[key] = self.options[key]
         if self.reported:
@@ -211,6 +233,19 @@ def _spec_from_table(alias: str, t: Mapping[str, Any], where: str) -> ModelSpec:
     if unknown:
         raise bad(f"unknown sampling keys {sorted(unknown)}; known: {sorted(_SAMPLING_KEYS)}")
     params = t.get("params_b")
+    thinking = t.get("thinking", {})
+    if not isinstance(thinking, Mapping):
+        raise bad("thinking must be a table: [models.X.thinking] open = \"<think>\", close = \"</think>\"")
+    try:
+        ThinkingFormat.from_table(thinking)
+    except HarnessError as exc:
+        raise bad(str(exc)) from None
+    if thinking.get("budget") is not None and (not isinstance(thinking["budget"], int) or thinking["budget"] < 1):
+        raise bad("thinking.budget must be a positive number of tokens")
+    price = t.get("price_per_mtok", {})
+    if not isinstance(price, Mapping) or set(price) - {"input", "output"} or \
+            not all(isinstance(v, (int, float)) and v >= 0 for v in price.values()):
+        raise bad("price_per_mtok must be a table like { input = 0.5, output = 2.0 } (per million tokens)")
     return ModelSpec(
         name=alias, backend=backend, model=t["model"],
         params_b=None if params is None else float(params), family=t.get("family"),
@@ -219,6 +254,7 @@ def _spec_from_table(alias: str, t: Mapping[str, Any], where: str) -> ModelSpec:
         revision=None if t.get("revision") is None else str(t["revision"]),
         sampling=sampling, options=dict(t.get("options", {})),
         finetuned_from=None if t.get("finetuned_from") is None else str(t["finetuned_from"]),
+        thinking=dict(thinking), price_per_mtok={k: float(v) for k, v in price.items()},
     )
 
 

@@ -10,8 +10,10 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Mapping
 
-Verdict = Literal["correct", "incorrect", "unparseable", "timeout"]
-VERDICTS: tuple[Verdict, ...] = ("correct", "incorrect", "unparseable", "timeout")
+# "unfinished": the model's thinking never closed (it ran out of tokens thinking), so it gave no
+# answer; never credited, and counted apart from wrong answers.
+Verdict = Literal["correct", "incorrect", "unparseable", "timeout", "unfinished"]
+VERDICTS: tuple[Verdict, ...] = ("correct", "incorrect", "unparseable", "timeout", "unfinished")
 Finish = Literal["stop", "length", "error"]
 
 
@@ -101,11 +103,18 @@ class Request:
 
 @dataclass(frozen=True, slots=True)
 class Completion:
+    """One sample as the backend returned it. `text` is the content, raw (inline `<think>` sections
+    included); `thinking` is a separate reasoning field when the server gives one (vLLM's reasoning
+    parser, SGLang, hosted APIs), else None. `tokens` counts every generated token (thinking
+    included); `thinking_tokens` the thinking part's, where known."""
+
     text: str
     finish: Finish
     tokens: int | None = None
     prompt_tokens: int | None = None
     latency_s: float | None = None
+    thinking: str | None = None
+    thinking_tokens: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

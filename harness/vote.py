@@ -2,7 +2,7 @@
 
 Tie rule (deterministic, never looks at the gold answer): among classes with the most votes, the
 winner is the class whose first member has the lowest sample index. Samples without an answer
-(unparseable, timeout) do not vote but count in `n`, so vote shares are fractions of all samples.
+(unparseable, timeout, unfinished) do not vote but count in `n`, so vote shares are fractions of all samples.
 
 maj@k from n > k samples (`maj_at_k`): the mean, over k-subsets of the n samples, of "the subset's
 majority answer is correct", voted by the same rule. Exact over all subsets when there are at most
@@ -51,6 +51,7 @@ class Vote:
     share: float  # winner's votes / n
     margin: float  # (winner's votes - runner-up's votes) / n
     n_classes: int
+    n_unfinished: int = 0  # samples whose thinking never closed: no answer, no vote
 
     @property
     def pass_at_1(self) -> float:
@@ -69,8 +70,9 @@ def vote(grades: Sequence[Grade]) -> Vote:
     n_correct = sum(g.verdict == "correct" for g in grades)
     n_unp = sum(g.verdict == "unparseable" for g in grades)
     n_to = sum(g.verdict == "timeout" for g in grades)
+    n_unf = sum(g.verdict == "unfinished" for g in grades)
     if not counts:
-        return Vote(n, n_correct, n_unp, n_to, None, None, False, 0.0, 0.0, 0)
+        return Vote(n, n_correct, n_unp, n_to, None, None, False, 0.0, 0.0, 0, n_unf)
     ranked = sorted(counts, key=lambda c: (-counts[c], first[c]))
     top = ranked[0]
     runner_up = counts[ranked[1]] if len(ranked) > 1 else 0
@@ -86,6 +88,7 @@ def vote(grades: Sequence[Grade]) -> Vote:
         share=counts[top] / n,
         margin=(counts[top] - runner_up) / n,
         n_classes=len(counts),
+        n_unfinished=n_unf,
     )
 
 

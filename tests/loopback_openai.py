@@ -30,8 +30,10 @@ class Behaviour:
     model: str = "loopback-model"
     # what GET /v1/models says about the model besides its id (e.g. {"root": "/models/phi"})
     model_info: dict[str, Any] = field(default_factory=dict)
-    # the "deployed model": completion text from (request body, sample index); None: seeded noise
-    answer: Callable[[dict[str, Any], int], str] | None = None
+    # the "deployed model": completion text from (request body, sample index); None: seeded noise.
+    # A reasoning model answers a dict instead: content, and optionally reasoning_content or
+    # reasoning (a separate field), finish_reason, completion_tokens and reasoning_tokens.
+    answer: Callable[[dict[str, Any], int], str | dict[str, Any]] | None = None
     delay_s: float = 0.0
     capacity: int | None = None
     die_after: int | None = None
@@ -117,16 +119,24 @@ class _Handler(BaseHTTPRequestHandler):
         rng = random.Random(req["seed"]) if "seed" in req else random.Random()
         chat = self.path.endswith("chat/completions")
         choices = []
+        usage: dict[str, Any] = {"prompt_tokens": 11, "completion_tokens": 0}
         for i in range(n):
-            text = b.answer(req, i) if b.answer is not None else _text(rng)
-            choices.append({"index": i, "finish_reason": "stop",
-                            **({"message": {"role": "assistant", "content": text}} if chat else {"text": text})})
+            got = b.answer(req, i) if b.answer is not None else _text(rng)
+            a = got if isinstance(got, dict) else {"content": got}
+            fields = {k: a[k] for k in ("reasoning_content", "reasoning") if k in a}
+            msg = {"message": {"role": "assistant", "content": a["content"], **fields}} if chat else \
+                {"text": a["content"] or "", **fields}
+            choices.append({"index": i, "finish_reason": a.get("finish_reason", "stop"), **msg})
+            usage["completion_tokens"] += a.get("completion_tokens", 7)
+            if "reasoning_tokens" in a:
+                details = usage.setdefault("completion_tokens_details", {"reasoning_tokens": 0})
+                details["reasoning_tokens"] += a["reasoning_tokens"]
         with b.lock:
             if b.dead:  # died while this one was being worked on
                 self._drop()
                 return
             b.served += 1
-        self._send(200, {"choices": choices, "usage": {"prompt_tokens": 11, "completion_tokens": 7 * n}})
+        self._send(200, {"choices": choices, "usage": usage})
 
 
 class LoopbackServer:

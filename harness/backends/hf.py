@@ -14,6 +14,7 @@ from typing import Any, Sequence
 from harness.errors import BackendError
 from harness.models import ModelSpec
 from harness.records import Completion, Prompt, Request, Sampling, stable_hash
+from harness.thinking import thinking_tokens
 
 
 class HFBackend:
@@ -47,6 +48,7 @@ class HFBackend:
         if self.tok.pad_token_id is None:
             self.tok.pad_token = self.tok.eos_token
         self.has_template = bool(getattr(self.tok, "chat_template", None))
+        self.fmt = spec.thinking_format()
 
     def render(self, prompt: Prompt) -> tuple[str, bool]:
         """Text fed to the model, and whether it already holds the special tokens."""
@@ -105,8 +107,10 @@ class HFBackend:
             cut = _cut_at_stop(text, params.stop)
             if cut is not None:
                 text, ended = cut, True
-            comps.append(Completion(text=text, finish="stop" if ended else "length", tokens=len(new),
-                                    prompt_tokens=int(n_prompt[row]), latency_s=latency))
+            finish = "stop" if ended else "length"
+            comps.append(Completion(text=text, finish=finish, tokens=len(new), prompt_tokens=int(n_prompt[row]),
+                                    latency_s=latency,
+                                    thinking_tokens=thinking_tokens(self.tok, text, finish, self.fmt, len(new))))
         return comps
 
     def close(self) -> None:

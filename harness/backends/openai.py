@@ -8,12 +8,19 @@ connections are retried with exponential backoff and full jitter; other 4xx fail
 
 Options (models file `[models.X.options]`): max_concurrency (16), timeout_s (600), max_retries (5),
 backoff_s (0.5), backoff_max_s (30), endpoint ("auto": chat when the prompt has messages, else
-completions; or "chat" / "completions"), use_n (true), send_seed (true), batch_size, probe_s (2).
+completions; or "chat" / "completions"), use_n (true), send_seed (true), batch_size, probe_s (2), extra_body (a
+table merged into every request body: chat-template switches such as
+`chat_template_kwargs = { enable_thinking = true }`, `reasoning_effort = "high"`).
 
 Replicas: `base_urls = [...]` instead of `base_url` spreads the requests over several servers of one
 model (`harness.backends.replicas`: least outstanding requests; a failing replica is ejected, its
 request retried at once on another, and probed back). `max_concurrency` is then per replica.
 `report()` says how many requests each replica served and failed (kept in the run's record).
+
+Reasoning models: a separate `reasoning_content` / `reasoning` field (vLLM's reasoning parser, SGLang,
+hosted APIs) is kept as the completion's thinking; `usage.completion_tokens_details.reasoning_tokens`
+gives its token count (without it, the thinking's share of the characters estimates it). With n > 1 a server reports one usage for all choices: it is shared out in
+proportion to each choice's length, so run totals are exact and per-sample counts are estimates.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from harness.backends.replicas import EJECT_STATUS, ReplicaPool
 from harness.errors import BackendError
 from harness.models import ModelSpec
 from harness.records import Completion, Request, Sampling
+from harness.thinking import split
 
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 # Fields of a /v1/models entry that change without the model changing (vLLM stamps `created` with
@@ -94,6 +102,8 @@ class OpenAIBackend:
             raise BackendError(f"model {spec.name!r}: endpoint must be auto, chat or completions")
         self.use_n = bool(o.get("use_n", True))
         self.send_seed = bool(o.get("send_seed", True))
+        self.extra_body = dict(o.get("extra_body") or {})
+        self.fmt = spec.thinking_format()
         self.batch_size = int(o.get("batch_size", max(64, 8 * self.max_concurrency)))
         self.headers = {"Content-Type": "application/json"}
         key = os.environ.get(spec.api_key_env) if spec.api_key_env else None
@@ -160,6 +170,7 @@ class OpenAIBackend:
             body["stop"] = list(params.stop)
         if self.send_seed:
             body["seed"] = seed
+        body.update(self.extra_body)
         if chat:
             msgs = req.prompt.messages or ()
             body["messages"] = [{"role": m.role, "content": m.content} for m in msgs] or [
@@ -242,20 +253,47 @@ class OpenAIBackend:
             self.stats.prompt_tokens += ptoks
         if isinstance(ctoks, int):
             self.stats.completion_tokens += ctoks
-        out = []
+        details = usage.get("completion_tokens_details") or {}
+        rtoks = details.get("reasoning_tokens") if isinstance(details, dict) else None
+        parts = []
         for c in choices:
-            text = c["message"]["content"] if path == "/chat/completions" else c["text"]
-            finish = c.get("finish_reason")
-            out.append(Completion(
-                text=text or "",
-                finish="length" if finish == "length" else "stop",
-                tokens=ctoks if len(choices) == 1 and isinstance(ctoks, int) else None,
-                prompt_tokens=ptoks if isinstance(ptoks, int) else None,
-                latency_s=latency,
-            ))
-        if not out:
+            where = c["message"] if path == "/chat/completions" else c
+            reasoning = where.get("reasoning_content")
+            if reasoning is None:
+                reasoning = where.get("reasoning")
+            parts.append((where["content"] if path == "/chat/completions" else c["text"],
+                          reasoning if isinstance(reasoning, str) else None, c.get("finish_reason")))
+        if not parts:
             raise ValueError("no choices")
-        return out
+        # Thinking's length per choice: the separate field and any inline thinking the server left in.
+        think_chars = [len(r or "") + len(split(t or "", "stop", None, self.fmt).thinking or "") for t, r, _ in parts]
+        gen = _share(ctoks, [len(t or "") + len(r or "") for t, r, _ in parts])
+        if isinstance(rtoks, int):
+            think = _share(rtoks, think_chars)
+        else:  # no count from the server: the thinking's share of the characters, an estimate
+            think = [None if g is None else (0 if not c else round(g * c / max(1, len(t or "") + len(r or ""))))
+                     for g, c, (t, r, _) in zip(gen, think_chars, parts)]
+        return [Completion(text=text or "", finish="length" if finish == "length" else "stop", tokens=g,
+                           prompt_tokens=ptoks if isinstance(ptoks, int) else None, latency_s=latency,
+                           thinking=reasoning, thinking_tokens=t)
+                for (text, reasoning, finish), g, t in zip(parts, gen, think)]
+
+
+def _share(total: Any, weights: list[int]) -> list[int | None]:
+    """`total` tokens shared out over choices by weight (largest remainder, so the parts add up to
+    the total); one choice takes it all. Unknown totals stay unknown."""
+    if not isinstance(total, int) or isinstance(total, bool):
+        return [None] * len(weights)
+    if len(weights) == 1:
+        return [total]
+    whole = sum(weights)
+    if whole == 0:
+        weights, whole = [1] * len(weights), len(weights)
+    exact = [total * w / whole for w in weights]
+    out = [int(x) for x in exact]
+    for i in sorted(range(len(exact)), key=lambda i: out[i] - exact[i])[: total - sum(out)]:
+        out[i] += 1
+    return out
 
 
 def _retry_after(resp: httpx.Response) -> float | None:

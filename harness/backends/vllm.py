@@ -50,6 +50,7 @@ from typing import Any, Sequence
 from harness.errors import BackendError
 from harness.models import ModelSpec
 from harness.records import Completion, Prompt, Request, Sampling
+from harness.thinking import thinking_tokens
 
 ENGINE_KEYS = (
     "tensor_parallel_size", "pipeline_parallel_size", "data_parallel_size", "gpu_memory_utilization", "max_model_len", "dtype",
@@ -176,9 +177,11 @@ class VLLMBackend:
         result: list[list[Completion | None]] = [[None] * len(req.indices) for req in requests]
         for (r, j0), out in zip(owner, outs):
             for c in sorted(out.outputs, key=lambda c: c.index):
+                finish = "length" if c.finish_reason == "length" else "stop"
                 comp = Completion(
-                    text=c.text, finish="length" if c.finish_reason == "length" else "stop",
-                    tokens=len(c.token_ids), prompt_tokens=len(ids[r]), latency_s=latency,
+                    text=c.text, finish=finish, tokens=len(c.token_ids), prompt_tokens=len(ids[r]), latency_s=latency,
+                    thinking_tokens=thinking_tokens(self._tok, c.text, finish, self.spec.thinking_format(),
+                                                    len(c.token_ids)),
                 )
                 slots = range(len(result[r])) if greedy else (j0 + c.index,)
                 for j in slots:

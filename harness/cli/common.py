@@ -92,13 +92,24 @@ def pct(x: float | None) -> str:
     return "" if x is None else f"{100 * x:.1f}"
 
 
+def _tokens(usage: Any) -> str:
+    """Generated tokens, with the thinking / answer split where known."""
+    if usage.completion_tokens is None:
+        return ""
+    if usage.thinking_tokens is None:
+        return f"{usage.completion_tokens:,}"
+    return f"{usage.completion_tokens:,} ({usage.thinking_tokens:,}/{usage.answer_tokens:,})"
+
+
 def print_summary(summary: Any, console: Console = out) -> None:
     table = Table(title=f"run {summary.run_id}  model {summary.model}")
-    for col in ("task", "items", "k", "n", "maj@k", "pass@1", "pass@k", "new", "reused", "unparsed", "timeout"):
+    for col in ("task", "items", "k", "n", "maj@k", "pass@1", "pass@k", "new", "reused", "unparsed", "timeout",
+                "unfinished", "tokens (think/answer)"):
         table.add_column(col, justify="left" if col == "task" else "right")
     for t in summary.tasks:
         table.add_row(t.task, str(t.n_items), str(t.k), str(t.n or t.k), pct(t.maj_at_k), pct(t.pass_at_1), pct(t.pass_at_k),
-                      str(t.generated), str(t.reused), str(t.n_unparseable), str(t.n_timeout))
+                      str(t.generated), str(t.reused), str(t.n_unparseable), str(t.n_timeout), str(t.n_unfinished),
+                      _tokens(t.usage))
     console.print(table)
     for t in summary.tasks:
         for rep in t.reports:

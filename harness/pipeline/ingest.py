@@ -1,8 +1,10 @@
 """Store generations made elsewhere as runs, graded by the task's own grader as they are stored.
 
 Input: JSONL, one sample per line, with `model`, `task`, `item_id`, `response`, and optionally
-`sample` (default 0), `gold` (else taken from the task's own items, which needs its data) and
-`prompt`. One run is stored per model, holding every task it has lines for, so ingested models are
+`sample` (default 0), `gold` (else taken from the task's own items, which needs its data),
+`prompt`, and from a reasoning model `thinking` (a separate reasoning field; inline `<think>` sections
+in `response` are split off by themselves), `finish` ("stop" or "length": thinking cut off by the
+token limit is unfinished), `tokens`, `thinking_tokens` and `prompt_tokens`. One run is stored per model, holding every task it has lines for, so ingested models are
 compared and shown like any other.
 """
 
@@ -17,6 +19,7 @@ from harness.data import Source, read_jsonl
 from harness.errors import DataError, HarnessError
 from harness.records import Completion, Item, Prompt, stable_hash
 from harness.grading.base import Grader
+from harness.pipeline.answers import Usage, grade_answers
 from harness.pipeline.lifecycle import ModelRecord, run_lifecycle
 from harness.pipeline.results import RunSummary, TaskSummary, record_results
 from harness.store import Store
@@ -37,6 +40,13 @@ def ingest_file(store: Store, path: Path, *, params_b: float | None = None, fami
         if missing:
             raise DataError(f"{path}:{lineno}: missing field(s) {', '.join(missing)}")
         _check_types(row, f"{path}:{lineno}")
+        if row.get("thinking") is not None and not isinstance(row["thinking"], str):
+            raise DataError(f"{path}:{lineno}: thinking must be a string")
+        if row.get("finish", "stop") not in ("stop", "length"):
+            raise DataError(f"{path}:{lineno}: finish must be \"stop\" or \"length\", got {row['finish']!r}")
+        for f in ("tokens", "thinking_tokens", "prompt_tokens"):
+            if row.get(f) is not None and (not isinstance(row[f], int) or isinstance(row[f], bool) or row[f] < 0):
+                raise DataError(f"{path}:{lineno}: {f} must be a whole number of tokens")
         lines.append((lineno, row))
     if not lines:
         raise DataError(f"{path}: no lines to ingest")
@@ -136,24 +146,32 @@ def _ingest_task(store: Store, run_id: str, model_id: str, name: str, rows: Sequ
             Prompt(text=f"<prompt not recorded: {name} item {item_id}>")
         items.append(item)
         prompts.append(prompt)
-        samples.append([(i, by_sample[i][1]["response"]) for i in sorted(by_sample)])
+        samples.append([(i, _completion(by_sample[i][1])) for i in sorted(by_sample)])
     return store_graded(store, run_id, model_id, name, task.version, batch_key, items, prompts, samples,
                         task.grader())
 
 
+def _completion(row: dict[str, Any]) -> Completion:
+    return Completion(row["response"], row.get("finish") or "stop", row.get("tokens"), row.get("prompt_tokens"),
+                      None, row.get("thinking"), row.get("thinking_tokens"))
+
+
 def store_graded(store: Store, run_id: str, model_id: str, task: str, version: int, sampling_key: str,
-                 items: Sequence[Item], prompts: Sequence[Prompt], samples: Sequence[Sequence[tuple[int, str]]],
-                 grader: Grader) -> TaskSummary:
-    """Store completions made elsewhere for one task of a run, then grade, vote and record them.
-    `samples[j]` is item j's (sample index, text) pairs; they are kept under `sampling_key`, which no
-    `harness run` uses, so a run never takes them for its own samples. Closes the grader."""
+                 items: Sequence[Item], prompts: Sequence[Prompt],
+                 samples: Sequence[Sequence[tuple[int, str | Completion]]], grader: Grader) -> TaskSummary:
+    """Store completions made elsewhere for one task of a run, then grade their final answers, vote
+    and record them. `samples[j]` is item j's (sample index, text or completion) pairs; they are kept
+    under `sampling_key`, which no `harness run` uses, so a run never takes them for its own samples.
+    Inline thinking is split off with the default delimiters. Closes the grader."""
     store.put_items(task, version, [(it, (p,)) for it, p in zip(items, prompts)])
-    gens = [(p.hash, i, None, Completion(text, "stop")) for p, pairs in zip(prompts, samples) for i, text in pairs]
+    comps = [[(i, c if isinstance(c, Completion) else Completion(c, "stop")) for i, c in pairs] for pairs in samples]
+    gens = [(p.hash, i, None, c) for p, pairs in zip(prompts, comps) for i, c in pairs]
     keys = iter(store.put_generations(run_id, model_id, sampling_key, gens))
-    sample_keys = [[(i, next(keys)) for i, _ in pairs] for pairs in samples]
+    sample_keys = [[(i, next(keys)) for i, _ in pairs] for pairs in comps]
     try:
-        grades = grader.grade([(it, [text for _, text in pairs]) for it, pairs in zip(items, samples)])
+        grades = grade_answers(grader, [(it, [c for _, c in pairs]) for it, pairs in zip(items, comps)])
     finally:
         grader.close()
     return record_results(store, run_id, task, version, items, sample_keys, grades,
-                          max(len(pairs) for pairs in samples), generated=0, reused=len(gens))
+                          max(len(pairs) for pairs in samples), generated=0, reused=len(gens),
+                          usage=Usage.of(c for _, _, _, c in gens))

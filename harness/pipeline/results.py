@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import json
 from typing import Any, Callable, Collection, Sequence
 
+from harness.pipeline.answers import Usage
 from harness.records import Grade, Item
 from harness.store import ItemResultRow, ScoreRow, Store, TaskReportRow, TaskResultRow, now
 from harness.vote import Vote, maj_at_k, pass_at_k, vote
@@ -32,6 +33,8 @@ class TaskSummary:
     possibly_contaminated: int = 0
     reports: tuple[Any, ...] = ()  # harness.task.Report
     n: int | None = None  # samples per item behind the estimates (>= k); None means k
+    n_unfinished: int = 0  # samples whose thinking never closed (no answer: never credited)
+    usage: Usage = Usage()  # tokens and latency over the task's samples (reused ones included)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -39,7 +42,11 @@ class TaskSummary:
             "n": self.n if self.n is not None else self.k,
             "generated": self.generated, "reused": self.reused, "maj_at_k": self.maj_at_k,
             "pass_at_1": self.pass_at_1, "pass_at_k": self.pass_at_k, "n_timeout": self.n_timeout,
-            "n_unparseable": self.n_unparseable, "possibly_contaminated": self.possibly_contaminated,
+            "n_unparseable": self.n_unparseable, "n_unfinished": self.n_unfinished,
+            "possibly_contaminated": self.possibly_contaminated,
+            "tokens": {"prompt": self.usage.prompt_tokens, "generated": self.usage.completion_tokens,
+                       "thinking": self.usage.thinking_tokens, "answer": self.usage.answer_tokens},
+            "latency_s": self.usage.latency_s,
             **({"reports": {r.name: r.data for r in self.reports}} if self.reports else {}),
         }
 
@@ -73,13 +80,15 @@ def item_pass_at_k(v: Vote, k: int) -> float:
 def record_results(store: Store, run_id: str, task: str, version: int, items: Sequence[Item],
                    samples: Sequence[Sequence[tuple[int, str | None]]], grades: Sequence[Sequence[Grade]],
                    k: int, *, generated: int, reused: int, contaminated: Collection[str] = frozenset(),
-                   reports: Sequence[Callable[[Sequence[tuple[Item, Sequence[Grade]]]], Any]] = ()) -> TaskSummary:
+                   reports: Sequence[Callable[[Sequence[tuple[Item, Sequence[Grade]]]], Any]] = (),
+                   usage: Usage = Usage()) -> TaskSummary:
     """Vote on each item, compute the task's reports, and store scores per sample, results per item,
     the task summary and the reports. `samples[j]` lists (sample index, generation key) of item j,
     aligned with `grades[j]`.
 
     With n > k samples an item's maj@k is the subset estimator of `harness.vote.maj_at_k` and its
-    pass@k the unbiased estimator; `maj_correct` (what paired comparisons use) is the vote over all n."""
+    pass@k the unbiased estimator; `maj_correct` (what paired comparisons use) is the vote over all n.
+    `usage` is the token and latency totals over the samples, stored with the task's summary."""
     votes = [vote(g) for g in grades]
     maj = [item_maj_at_k(g, v, k) for g, v in zip(grades, votes)]
     n = len(items)
@@ -95,6 +104,8 @@ def record_results(store: Store, run_id: str, task: str, version: int, items: Se
         possibly_contaminated=sum(it.id in contaminated for it in items),
         reports=made,
         n=max((v.n for v in votes), default=k),
+        n_unfinished=sum(v.n_unfinished for v in votes),
+        usage=usage,
     )
     score_rows = [
         ScoreRow(run_id, task, item.id, i, key, g.extracted, g.canonical, g.verdict, g.cls, g.detail)
@@ -103,12 +114,14 @@ def record_results(store: Store, run_id: str, task: str, version: int, items: Se
     ]
     item_rows = [
         ItemResultRow(run_id, task, version, it.id, it.gold, v.n, v.n_correct, v.n_unparseable, v.n_timeout,
-                      v.answer, v.correct, v.share, v.margin, v.n_classes, v.pass_at_1, item_pass_at_k(v, k), m)
+                      v.answer, v.correct, v.share, v.margin, v.n_classes, v.pass_at_1, item_pass_at_k(v, k), m,
+                      v.n_unfinished)
         for it, v, m in zip(items, votes, maj)
     ]
     task_row = TaskResultRow(run_id, task, version, n, k, generated, reused, summary.maj_at_k, summary.pass_at_1,
                              summary.pass_at_k, summary.n_timeout, summary.n_unparseable, now(),
-                             summary.possibly_contaminated, summary.n)
+                             summary.possibly_contaminated, summary.n, summary.n_unfinished, usage.prompt_tokens,
+                             usage.completion_tokens, usage.thinking_tokens, usage.latency_s)
     report_rows = [TaskReportRow(run_id, task, r.name, json.dumps(r.data, default=str), r.text) for r in made]
     store.put_results(score_rows, item_rows, task_row, report_rows)
     return summary

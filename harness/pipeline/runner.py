@@ -22,11 +22,13 @@ from harness.data import Source
 from harness.errors import HarnessError
 from harness.models import ModelSpec
 from harness.records import Grade, Item, Prompt, Sampling
+from harness.pipeline.answers import Usage, grade_answers
 from harness.pipeline.generate import complete
 from harness.pipeline.lifecycle import ModelRecord, run_lifecycle
 from harness.pipeline.results import RunSummary, TaskSummary, record_results
 from harness.store import Store
 from harness.task import Task
+from harness.thinking import ThinkingFormat
 
 GRADE_CHUNK = 64  # items per grader call: amortizes pools, keeps the progress bar moving
 
@@ -116,7 +118,7 @@ def run(
                 for task, items in loaded:
                     summaries.append(_run_task(task, items, spec.name, model.model_id, run_id, k, n, store,
                                                resolve_sampling(spec, task, overrides), get_backend, bars,
-                                               finetuned_from=spec.finetuned_from))
+                                               finetuned_from=spec.finetuned_from, fmt=spec.thinking_format()))
             finally:
                 report = getattr(backend, "report", None)
                 if report is not None:  # e.g. requests served and failed per replica
@@ -129,7 +131,7 @@ def run(
 
 def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run_id: str, k: int, n: int, store: Store,
               params: Sampling, get_backend: Callable[[], Backend], bars: _Progress,
-              finetuned_from: str | None = None) -> TaskSummary:
+              finetuned_from: str | None = None, fmt: ThinkingFormat = ThinkingFormat()) -> TaskSummary:
     variants = [_variants(task, it) for it in items]
     store.put_items(task.name, task.version, list(zip(items, variants)))
 
@@ -137,25 +139,25 @@ def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run
     slots = [[(v[i % len(v)], i) for i in range(n)] for v in variants]
     have, n_missing = complete(store, run_id, model_id, params, [s for item_slots in slots for s in item_slots],
                                get_backend, lambda total: bars.add(f"{task.name}: generating", total))
-    texts = {key: (c.gen_key, c.completion.text) for key, c in have.items()}
 
-    # Grade every sample, a chunk of items at a time.
+    # Grade every sample on its final answer (thinking split off), a chunk of items at a time.
     grader = task.grader()
     advance = bars.add(f"{task.name}: scoring", len(items))
     grades: list[list[Grade]] = []
     try:
         for start in range(0, len(items), GRADE_CHUNK):
             chunk = range(start, min(start + GRADE_CHUNK, len(items)))
-            batch = [(items[j], [texts[(p.hash, i)][1] for p, i in slots[j]]) for j in chunk]
-            grades += grader.grade(batch)
+            batch = [(items[j], [have[(p.hash, i)].completion for p, i in slots[j]]) for j in chunk]
+            grades += grade_answers(grader, batch, fmt)
             advance(len(chunk))
     finally:
         grader.close()
 
-    samples = [[(i, texts[(p.hash, i)][0]) for p, i in item_slots] for item_slots in slots]
+    samples = [[(i, have[(p.hash, i)].gen_key) for p, i in item_slots] for item_slots in slots]
+    usage = Usage.of((have[(p.hash, i)].completion for item_slots in slots for p, i in item_slots), fmt)
     contaminated = store.exported_item_ids(model_name, task.name)
     if finetuned_from:
         contaminated |= store.exported_item_ids(finetuned_from, task.name)
     return record_results(store, run_id, task.name, task.version, items, samples, grades, k,
                           generated=n_missing, reused=len(items) * n - n_missing,
-                          contaminated=contaminated, reports=task.reports)
+                          contaminated=contaminated, reports=task.reports, usage=usage)

@@ -241,6 +241,19 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE runs ADD COLUMN backend_report JSON;
         """,
     ),
+    (
+        "reasoning models: thinking beside the answer, unfinished thinking, token accounting",
+        """
+        ALTER TABLE generations ADD COLUMN thinking TEXT;              -- the server's separate reasoning field
+        ALTER TABLE generations ADD COLUMN thinking_tokens INTEGER;    -- of `tokens`, the thinking's share
+        ALTER TABLE item_results ADD COLUMN n_unfinished INTEGER DEFAULT 0;  -- thinking never closed
+        ALTER TABLE task_results ADD COLUMN n_unfinished INTEGER DEFAULT 0;
+        ALTER TABLE task_results ADD COLUMN prompt_tokens BIGINT;      -- totals over the task's samples
+        ALTER TABLE task_results ADD COLUMN completion_tokens BIGINT;  -- generated: thinking + answer
+        ALTER TABLE task_results ADD COLUMN thinking_tokens BIGINT;
+        ALTER TABLE task_results ADD COLUMN latency_s DOUBLE;
+        """,
+    ),
 ]
 
 
@@ -283,6 +296,7 @@ class ItemResultRow:
     pass_at_1: float
     pass_at_k: float
     maj_at_k: float | None = None
+    n_unfinished: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,6 +318,11 @@ class TaskResultRow:
     finished_at: datetime
     possibly_contaminated: int = 0
     n: int | None = None
+    n_unfinished: int = 0
+    prompt_tokens: int | None = dataclasses.field(default=None, metadata={"arrow": pa.int64()})
+    completion_tokens: int | None = dataclasses.field(default=None, metadata={"arrow": pa.int64()})
+    thinking_tokens: int | None = dataclasses.field(default=None, metadata={"arrow": pa.int64()})
+    latency_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -223,14 +223,15 @@ class Store:
         with self.connect() as con:
             con.register("wanted", pa.table({"prompt_hash": sorted(set(prompt_hashes))}))
             rows = con.execute(
-                """SELECT g.prompt_hash, g.sample_index, g.gen_key, g.text, g.finish, g.tokens, g.prompt_tokens, g.latency_s
+                """SELECT g.prompt_hash, g.sample_index, g.gen_key, g.text, g.finish, g.tokens, g.prompt_tokens, g.latency_s,
+                          g.thinking, g.thinking_tokens
                    FROM generations g JOIN wanted w USING (prompt_hash)
                    WHERE g.model_id = ? AND g.sampling_key = ? AND g.sample_index < ?""",
                 [model_id, sampling_key, k],
             ).fetchall()
         return {
-            (ph, idx): CachedSample(key, Completion(text, finish, tokens, ptoks, lat))
-            for ph, idx, key, text, finish, tokens, ptoks, lat in rows
+            (ph, idx): CachedSample(key, Completion(text, finish, tokens, ptoks, lat, thinking, ttoks))
+            for ph, idx, key, text, finish, tokens, ptoks, lat, thinking, ttoks in rows
         }
 
     def put_generations(self, run_id: str, model_id: str, sampling_key: str,
@@ -255,10 +256,12 @@ class Store:
             "latency_s": pa.array([r[3].latency_s for r in rows], pa.float64()),
             "run_id": [run_id] * len(rows),
             "created_at": pa.array([ts] * len(rows), pa.timestamp("us")),
+            "thinking": pa.array([r[3].thinking for r in rows], pa.string()),
+            "thinking_tokens": pa.array([r[3].thinking_tokens for r in rows], pa.int32()),
         })
         with self.connect() as con:
             con.register("new_gens", tab)
-            con.execute("INSERT INTO generations SELECT * FROM new_gens ON CONFLICT DO NOTHING")
+            con.execute("INSERT INTO generations BY NAME SELECT * FROM new_gens ON CONFLICT DO NOTHING")
         return keys
 
     # -- scores and results ------------------------------------------------------------------
@@ -406,10 +409,11 @@ class Store:
     def correct_samples(self, run_id: str, task: str) -> list[dict[str, Any]]:
         """Every correct sample of a run's task with its text and prompt, for SFT export."""
         return self.query(
-            """SELECT s.item_id, s.sample_index, g.text, p.prompt
+            """SELECT s.item_id, s.sample_index, g.text, g.thinking, g.finish, p.prompt
                FROM scores s JOIN generations g USING (gen_key) JOIN prompts p ON p.prompt_hash = g.prompt_hash
                WHERE s.run_id = ? AND s.task = ? AND s.verdict = 'correct'
-               ORDER BY s.item_id, length(g.text), s.sample_index""", [run_id, task])
+               ORDER BY s.item_id, length(g.text) + length(coalesce(g.thinking, '')), s.sample_index""",
+            [run_id, task])
 
     def mark_exported(self, model_name: str, keys: Sequence[tuple[str, str]], path: str) -> None:
         if not keys:

@@ -13,7 +13,7 @@ from harness.store.schema import ROW_TABLES, arrow_schema, rows_table
 from factories import item_result, task_result
 
 DUCK = {"VARCHAR": "string", "INTEGER": "int32", "DOUBLE": "double", "BOOLEAN": "bool", "TIMESTAMP": "timestamp[us]",
-        "JSON": "string"}
+        "JSON": "string", "BIGINT": "int64"}
 
 
 @pytest.mark.parametrize("cls", list(ROW_TABLES))

@@ -1,0 +1,107 @@
+"""Reasoning models: split a completion into its thinking and its final answer.
+
+A reasoning model writes a thinking section, then a short answer. The thinking comes either inline,
+between delimiters in the text (`<think> ... </think>` by default; other tags per model in the models
+file), or in a separate field of the server's answer (`reasoning_content` / `reasoning`). Only the
+final answer is extracted, graded and voted on; the thinking is stored raw beside it.
+
+Thinking that never closed (no closing tag, or a separate field with no answer after it because the
+token limit hit) is *unfinished*: the model never gave an answer, so nothing in its thinking is
+credited, and the sample counts as its own outcome, not as a wrong answer.
+
+The split is a pure function of what is stored (the raw text, the separate field, the finish reason
+and the model's delimiters), so it is made again at grading time and never changes the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from harness.errors import HarnessError
+
+
+@dataclass(frozen=True, slots=True)
+class ThinkingFormat:
+    """How a model delimits its thinking. `starts_open`: the chat template already opened the
+    thinking (DeepSeek-R1 distills put `<think>` in the prompt), so the output starts inside it and
+    a text without the closing tag never left it. An empty `close` turns inline splitting off."""
+
+    open: str = "<think>"
+    close: str = "</think>"
+    starts_open: bool = False
+
+    @staticmethod
+    def from_table(t: Mapping[str, Any] | None) -> "ThinkingFormat":
+        """From a models file's `[models.X.thinking]` table (keys open, close, starts_open)."""
+        t = dict(t or {})
+        unknown = set(t) - {"open", "close", "starts_open", "budget"}
+        if unknown:
+            raise HarnessError(f"unknown thinking keys {sorted(unknown)}; known: budget, close, open, starts_open")
+        fmt = ThinkingFormat(str(t.get("open", "<think>")), str(t.get("close", "</think>")),
+                             bool(t.get("starts_open", False)))
+        if fmt.open and not fmt.close:
+            raise HarnessError("thinking: an open tag needs a close tag (or set both to \"\" to turn inline thinking off)")
+        return fmt
+
+
+DEFAULT = ThinkingFormat()
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """A completion's parts. `thinking` is None when the model did not think; `unfinished` when it
+    never stopped thinking (then `answer` is whatever stood outside the thinking, and is not graded)."""
+
+    thinking: str | None
+    answer: str
+    unfinished: bool = False
+
+    def graded_text(self) -> str:
+        """What the grader sees: the final answer, or nothing at all for unfinished thinking."""
+        return "" if self.unfinished else self.answer
+
+
+def split(text: str, finish: str, thinking: str | None = None, fmt: ThinkingFormat = DEFAULT) -> Split:
+    """Split one completion (its raw text, finish reason and separate reasoning field, if any)."""
+    inline = _split_inline(text, fmt)
+    if thinking is None:
+        return inline
+    parts = [p for p in (thinking, inline.thinking) if p]
+    joined = "\n".join(parts)
+    if inline.unfinished:
+        return Split(joined, inline.answer, True)
+    # The server separated the thinking; no answer after it and the token limit hit: still thinking.
+    unfinished = not inline.answer.strip() and finish == "length"
+    return Split(joined, inline.answer, unfinished)
+
+
+def _split_inline(text: str, fmt: ThinkingFormat) -> Split:
+    if not fmt.close:
+        return Split(None, text)
+    end = text.rfind(fmt.close)
+    if end >= 0:
+        before, answer = text[:end], text[end + len(fmt.close):]
+        start = before.find(fmt.open) if fmt.open else -1
+        if start >= 0 and not before[:start].strip():
+            before = before[start + len(fmt.open):]
+        return Split(before, answer)
+    start = text.find(fmt.open) if fmt.open else -1
+    if start >= 0:
+        return Split(text[start + len(fmt.open):], text[:start], True)
+    if fmt.starts_open:
+        return Split(text, "", True)
+    return Split(None, text)
+
+
+def thinking_tokens(tokenizer: Any, text: str, finish: str, fmt: ThinkingFormat, total: int) -> int:
+    """Tokens of a completion's inline thinking, counted with the model's own tokenizer (0 without
+    thinking; never more than the completion's `total`)."""
+    part = _split_inline(text, fmt).thinking
+    if not part:
+        return 0
+    return min(total, len(tokenizer(part, add_special_tokens=False)["input_ids"]))
+
+
+def unfinished_detail(finish: str) -> str:
+    return f"thinking never closed (finish: {finish}); no answer given"
