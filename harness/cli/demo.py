@@ -73,7 +73,7 @@ def demo(
     k: Annotated[int, typer.Option("-k", help="samples per item (4 here, not the usual 8: the demo keeps to minutes on 2 cores)")] = 4,
     variants: Annotated[int, typer.Option(help="held-out numeric variants per exported item")] = 3,
     sft_steps: Annotated[int, typer.Option(help="optimizer steps of each fine-tuning (the same budget for the control)")] = 40,
-    sft_lr: Annotated[float, typer.Option(help="learning rate of each fine-tuning")] = 5e-4,
+    sft_lr: Annotated[float, typer.Option(help="learning rate of each fine-tuning")] = 1e-4,
     seed: Annotated[int, typer.Option(help="seed of the variants, the control's draw and the fine-tuning")] = 0,
     as_json: JsonOpt = False,
     progress: ProgressOpt = True,
