@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -159,15 +159,13 @@ def demo(
     heldout = Source.resolve(data_dir, None)
     for m in (small, sft_model, control_model):
         evaluate(m, HELDOUT, heldout)
-    flagged = evaluate(sft_model, TASK, original).possibly_contaminated
+    on_original = evaluate(sft_model, TASK, original)  # maj@k as a fraction, and the flagged items
 
     _stage(7, "measuring the gain, and the control's", quiet)
     before = load_results(store, SMALL, tasks=[HELDOUT])
     gain = compare(load_results(store, SFT, tasks=[HELDOUT]).outcomes, before.outcomes, a_name=SFT, b_name=SMALL, seed=seed).overall
     ctrl = compare(load_results(store, CONTROL, tasks=[HELDOUT]).outcomes, before.outcomes, a_name=CONTROL, b_name=SMALL, seed=seed).overall
     assert gain is not None and ctrl is not None
-    _, sft_rows = store.latest_item_results(SFT, TASK)
-    sft_original = sum(bool(r["maj_correct"]) for r in sft_rows) / len(sft_rows)
 
     result = {
         "models": [{"name": SMALL, "params": round(small.params_b * 1e9), "maj_at_k": gap.b.score},
@@ -181,7 +179,7 @@ def demo(
                      "control_after": ctrl.a.score, "control_diff": ctrl.diff, "control_p_value": ctrl.p_value,
                      "control_items": len(control_ids), "steps": sft_steps,
                      "sft_seconds": {n: i.get("seconds") for n, i in sft_info.items()},
-                     "original_after": sft_original, "original_flagged": flagged},
+                     "original_after": on_original.maj_at_k, "original_flagged": on_original.possibly_contaminated},
         "k": k, "generated": generated[0], "reused": generated[1], "store": str(store.path), "models_file": str(models_file),
         "seconds": round(time.perf_counter() - t0, 1),
     }

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from harness.errors import HarnessError
+from harness.training.base import save_tokenizer
 
 
 @dataclass(frozen=True)
@@ -123,8 +124,7 @@ def finetune(model_dir: Path, export: Path, out: Path, config: SftConfig = SftCo
         trained = trained.merge_and_unload()
     trained.config.use_cache = True  # the trainer turns the KV cache off for training; generation wants it
     trained.save_pretrained(tmp)
-    tok.save_pretrained(tmp)
-    _keep_portable_tokenizer(model_dir, tmp)
+    save_tokenizer(tok, tmp)
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     info = {
         "base": str(model_dir), "export": str(export), "export_sha256": hashlib.sha256(export.read_bytes()).hexdigest(),
@@ -140,11 +140,3 @@ def finetune(model_dir: Path, export: Path, out: Path, config: SftConfig = SftCo
         shutil.rmtree(out)
     tmp.rename(out)
     return info
-
-
-def _keep_portable_tokenizer(src: Path, dest: Path) -> None:
-    """transformers 5 rewrites tokenizer_config.json with its own class name; keep the base model's
-    portable file so transformers 4 and vLLM load the fine-tuned model as they load the base."""
-    base = src / "tokenizer_config.json"
-    if base.is_file():
-        (dest / "tokenizer_config.json").write_text(base.read_text())
