@@ -5,6 +5,14 @@ An item is teachable for a model when its majority answer is wrong and either
 - a stronger model solves it reliably (teacher pass rate >= `min_teacher_rate`).
 Items nobody solves (perhaps a wrong key) and items the model already solves by majority are not.
 Exported items are marked in the queue, so a later score on them is flagged as possibly contaminated.
+
+Reasoning models: a sample whose thinking never closed (`unfinished`) gave no answer, so it is never
+evidence that a model knows an item: it is not a correct sample of the student or of the teacher,
+an item is not "already solved" by a majority that unfinished samples outnumber, and no SFT example
+is made from it (the thinking is split again at export, so a stale verdict cannot slip one in).
+An SFT example from a thinking model keeps its thinking in the assistant turn (`thinking="keep"`,
+the default: `<think>...</think>` then the answer, the form R1's distills were trained on) or drops
+it (`"drop"`: only the final answer).
 """
 
 from __future__ import annotations
@@ -13,10 +21,14 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Literal, Mapping, Sequence
 
 from harness.errors import HarnessError
 from harness.store import Store
+from harness.thinking import DEFAULT, Split, ThinkingFormat, split
+
+ThinkingMode = Literal["keep", "drop"]
+THINKING_MODES: tuple[ThinkingMode, ...] = ("keep", "drop")
 
 MIN_TEACHER_RATE = 0.75
 
@@ -31,13 +43,24 @@ class Teachable:
     teacher_pass_rate: float | None
 
 
+def solved(r: Mapping[str, Any]) -> bool:
+    """Whether an item result shows the model solves the item: its majority answer is right, and
+    its correct samples outnumber those that never finished thinking (unfinished samples do not
+    vote, so a lone right answer among them would otherwise make a 'majority')."""
+    if not r["maj_correct"]:
+        return False
+    unfinished = int(r.get("n_unfinished") or 0)
+    return unfinished == 0 or int(r["n_correct"]) > unfinished
+
+
 def teachable(own: Sequence[Mapping[str, Any]], teacher: Sequence[Mapping[str, Any]] | None = None,
               min_teacher_rate: float = MIN_TEACHER_RATE) -> list[Teachable]:
-    """The rule above, over per-item result rows (`item_results`) of one task."""
+    """The rule above, over per-item result rows (`item_results`) of one task. Pass rates count
+    correct samples only (an unfinished one is not correct)."""
     by_id = {r["item_id"]: r for r in (teacher or [])}
     out = []
     for r in own:
-        if r["maj_correct"]:
+        if solved(r):
             continue
         rate = r["pass_at_1"]
         t = by_id.get(r["item_id"])
@@ -94,23 +117,49 @@ def _chat(prompt_json: str, response: str) -> list[dict[str, str]]:
     return [*({"role": m["role"], "content": m["content"]} for m in msgs), {"role": "assistant", "content": response}]
 
 
-def _correct_samples(store: Store) -> Callable[[str, str], dict[str, list[dict[str, Any]]]]:
-    """Correct samples of a run's task by item, shortest first (read once per run and task)."""
+def run_thinking_format(store: Store, run_id: str) -> ThinkingFormat:
+    """The thinking delimiters of a run's model, as recorded with the run (default tags if none)."""
+    try:
+        return ThinkingFormat.from_table(store.run_model_spec(run_id).get("thinking"))
+    except HarnessError:
+        return DEFAULT
+
+
+def _correct_samples(store: Store, thinking: ThinkingMode = "keep") -> Callable[[str, str], dict[str, list[dict[str, Any]]]]:
+    """Correct samples of a run's task by item, shortest first (read once per run and task), each
+    with its assistant turn (`response`) made for `thinking`. A sample whose thinking never closed
+    is left out whatever its stored verdict says."""
     cache: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
 
     def correct(run_id: str, task: str) -> dict[str, list[dict[str, Any]]]:
         if (run_id, task) not in cache:
+            fmt = run_thinking_format(store, run_id)
             grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
             for row in store.correct_samples(run_id, task):
-                grouped[row["item_id"]].append(row)
+                s = split(row["text"], row["finish"], row["thinking"], fmt)
+                if s.unfinished:
+                    continue
+                grouped[row["item_id"]].append({**row, "response": _response(row["text"], s, fmt, thinking)})
             cache[(run_id, task)] = grouped
         return cache[(run_id, task)]
 
     return correct
 
 
+def _response(text: str, s: Split, fmt: ThinkingFormat, thinking: ThinkingMode) -> str:
+    """The assistant turn of a sample: without thinking, its text as generated; with thinking, the
+    thinking between the model's tags (`<think>` for a separate field or a model without inline
+    tags) and then the answer, or only the answer."""
+    if s.thinking is None:
+        return text
+    if thinking == "drop":
+        return s.answer.strip()
+    open_, close = (fmt.open, fmt.close) if fmt.open and fmt.close else (DEFAULT.open, DEFAULT.close)
+    return f"{open_}{s.thinking}{close}{s.answer}"
+
+
 def _example(best: Mapping[str, Any], **fields: Any) -> str:
-    return json.dumps({"messages": _chat(best["prompt"], best["text"]),
+    return json.dumps({"messages": _chat(best["prompt"], best["response"]),
                        "prompt_text": json.loads(best["prompt"]).get("text"), **fields}, ensure_ascii=False) + "\n"
 
 
@@ -121,12 +170,16 @@ def _write_atomic(out: Path, lines: Sequence[str]) -> None:
     tmp.replace(out)
 
 
-def export_sft(store: Store, model: str, out: Path, *, include_exported: bool = False) -> int:
+def export_sft(store: Store, model: str, out: Path, *, include_exported: bool = False,
+               thinking: ThinkingMode = "keep") -> int:
     """Write one chat-format SFT example per queued item (its own shortest correct sample, else the
     teacher's) to `out` as JSONL, and mark the items exported. Returns the number written.
-    Each line also carries `prompt_text`, the prompt as a model without a chat template sees it."""
+    Each line also carries `prompt_text`, the prompt as a model without a chat template sees it.
+    `thinking`: keep a thinking model's thinking in the assistant turn, or drop it (see above)."""
+    if thinking not in THINKING_MODES:
+        raise HarnessError(f"thinking must be one of {', '.join(THINKING_MODES)}, got {thinking!r}")
     queued = store.queue(model, pending_only=not include_exported)
-    correct = _correct_samples(store)
+    correct = _correct_samples(store, thinking)
     written: list[tuple[str, str]] = []
     lines = []
     for q in queued:
@@ -144,7 +197,7 @@ def export_sft(store: Store, model: str, out: Path, *, include_exported: bool = 
 
 
 def export_random(store: Store, model: str, task: str, n: int, out: Path, *, teacher: str | None = None,
-                  seed: int = 0, exclude: Sequence[str] = ()) -> list[str]:
+                  seed: int = 0, exclude: Sequence[str] = (), thinking: ThinkingMode = "keep") -> list[str]:
     """The control of a teachable export: `n` items of `model`'s newest run of `task` drawn at random
     (not selected as teachable), each with the same choice of sample (own shortest correct, else the
     teacher's); items with no correct sample are passed over. Nothing is queued or marked exported:
@@ -155,7 +208,7 @@ def export_random(store: Store, model: str, task: str, n: int, out: Path, *, tea
     if run_id is None:
         raise HarnessError(f"model {model!r} has no finished run of task {task!r} in {store.path}")
     t_run = store.latest_item_results(teacher, task)[0] if teacher else None
-    correct = _correct_samples(store)
+    correct = _correct_samples(store, thinking)
     ids = sorted(r["item_id"] for r in own if r["item_id"] not in set(exclude))
     random.Random(seed).shuffle(ids)
     lines, picked = [], []

@@ -49,13 +49,20 @@ def export_sft_cmd(
     model: Annotated[str, typer.Option("--model", "-m", help="whose training queue")],
     out: Annotated[Path, typer.Option("--out", "-o", help="JSONL file of chat-format SFT examples")],
     include_exported: Annotated[bool, typer.Option("--all", help="also items exported before")] = False,
+    thinking: Annotated[str, typer.Option(
+        "--thinking", help="a thinking model's assistant turn: keep (default: <think>...</think> then the "
+                           "answer) or drop (the final answer only)")] = "keep",
     db: DbOpt = None,
 ) -> None:
     """Write the queued items as SFT data (the model's own shortest correct sample, else the
-    teacher's) and mark them exported: later scores on them are flagged as possibly contaminated."""
+    teacher's) and mark them exported: later scores on them are flagged as possibly contaminated.
+    A sample whose thinking never closed is never exported; a thinking model's thinking is kept in
+    the assistant turn unless --thinking drop."""
     from harness.store import Store
-    from harness.analysis.teach import export_sft
+    from harness.analysis.teach import THINKING_MODES, export_sft
 
+    if thinking not in THINKING_MODES:
+        raise HarnessError(f"--thinking must be one of {', '.join(THINKING_MODES)}, got {thinking!r}")
     found = existing_store(db)  # checked before the output file is opened
     queued = found.queue(model, pending_only=not include_exported)
     if not queued:
@@ -63,7 +70,8 @@ def export_sft_cmd(
         more = "" if include_exported else " (add --all to export items exported before)"
         raise HarnessError(f"nothing queued for {model} in {found.path}{more}: run `harness teach --model {model} "
                            f"--db {found.path}` first; {out} was not written")
-    n = export_sft(Store(found.path), model, out, include_exported=include_exported)
+    n = export_sft(Store(found.path), model, out, include_exported=include_exported,
+                   thinking=thinking)  # type: ignore[arg-type]
     Console(stderr=True).print(f"wrote {n} SFT examples to {out}")
 
 

@@ -376,6 +376,13 @@ class Store:
                              ORDER BY r.started_at DESC LIMIT 1""", [model_name])
         return rows[0]["params_b"] if rows else None
 
+    def run_model_spec(self, run_id: str) -> dict[str, Any]:
+        """The spec recorded for the model of a run (its models-file entry as `ModelSpec.describe`
+        gives it: thinking delimiters, price, ...); {} when none was recorded (ingested models)."""
+        rows = self.query("SELECT m.spec FROM runs r JOIN models m USING (model_id) WHERE r.run_id = ?", [run_id])
+        spec = json.loads(rows[0]["spec"]) if rows and rows[0]["spec"] else {}
+        return spec if isinstance(spec, dict) else {}
+
     def tasks_of_model(self, model_name: str) -> list[str]:
         rows = self.query("""SELECT DISTINCT t.task FROM runs r JOIN task_results t USING (run_id)
                              WHERE r.model_name = ? AND r.status = 'done' ORDER BY t.task""", [model_name])
