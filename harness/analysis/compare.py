@@ -14,6 +14,11 @@ Metrics
 - pass@k: the per-item unbiased pass@k estimate, treated as pass@1 is.
 "Overall" pools the items of all compared tasks (item-weighted, not a mean of task scores); its
 bootstrap resamples items within each task, since task sizes are fixed by design.
+
+Budget (each model on its own, over the compared items): samples that were right, wrong (incorrect,
+unparseable or timed out) and unfinished (thinking that never closed: no answer at all, a different
+finding from a wrong one), generated tokens (thinking + answer) per sample and per correct answer,
+and, with a price per million tokens, what the samples cost and the cost per correct answer.
 """
 
 from __future__ import annotations
@@ -46,6 +51,13 @@ class ItemOutcome:
     answer: str | None = None  # majority answer (canonical form)
     share: float | None = None  # the majority answer's share of all samples
     gold: str | None = None
+    # Sample counts and token totals over the item's samples, where the source gives them
+    n: int | None = None
+    n_correct: int | None = None
+    n_unfinished: int | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None  # generated: thinking + answer
+    thinking_tokens: int | None = None
 
     def value(self, metric: Metric) -> float:
         if metric == "maj@k":
@@ -70,6 +82,9 @@ class ItemOutcome:
             answer=str(r["maj_answer"]) if given(r.get("maj_answer")) else None,
             share=float(r["vote_share"]) if given(r.get("vote_share")) else None,
             gold=str(r["gold"]) if given(r.get("gold")) else None,
+            n=int(r["n"]) if given(r.get("n")) else None,  # type: ignore[call-overload]
+            n_correct=int(r["n_correct"]) if given(r.get("n_correct")) else None,  # type: ignore[call-overload]
+            n_unfinished=int(r["n_unfinished"]) if given(r.get("n_unfinished")) else None,  # type: ignore[call-overload]
         )
 
     @staticmethod
@@ -82,7 +97,85 @@ class ItemOutcome:
             answer=v.answer,
             share=v.share,
             gold=gold,
+            n=v.n,
+            n_correct=v.n_correct,
+            n_unfinished=v.n_unfinished,
         )
+
+
+Price = Mapping[str, float]  # "input" / "output": per million tokens; a part without a price costs nothing
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """One model's samples and tokens on a task's compared items. Token totals are None unless every
+    item reported them; `cost` is None without a price or without the counts the price needs."""
+
+    n_samples: int
+    n_correct: int
+    n_unfinished: int
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    thinking_tokens: int | None
+    cost: float | None
+
+    @property
+    def n_wrong(self) -> int:
+        """Samples that answered, but not right (incorrect, unparseable, timeout)."""
+        return self.n_samples - self.n_correct - self.n_unfinished
+
+    @property
+    def unfinished_rate(self) -> float | None:
+        return self.n_unfinished / self.n_samples if self.n_samples else None
+
+    @property
+    def mean_tokens(self) -> float | None:
+        """Generated tokens per sample."""
+        return None if self.completion_tokens is None or not self.n_samples else self.completion_tokens / self.n_samples
+
+    @property
+    def tokens_per_correct(self) -> float | None:
+        """Generated tokens (thinking + answer, every sample's) per correct sample."""
+        return None if self.completion_tokens is None or not self.n_correct else self.completion_tokens / self.n_correct
+
+    @property
+    def cost_per_correct(self) -> float | None:
+        return None if self.cost is None or not self.n_correct else self.cost / self.n_correct
+
+    @staticmethod
+    def of(outcomes: Sequence[ItemOutcome], price: Price | None = None) -> "Budget | None":
+        """Totals over items; None when an item lacks its sample counts."""
+        if not outcomes or any(o.n is None or o.n_correct is None for o in outcomes):
+            return None
+
+        def total(field: str) -> int | None:
+            vals = [getattr(o, field) for o in outcomes]
+            return None if any(v is None for v in vals) else sum(vals)
+
+        prompt, gen = total("prompt_tokens"), total("completion_tokens")
+        return Budget(
+            n_samples=sum(o.n for o in outcomes),  # type: ignore[misc]
+            n_correct=sum(o.n_correct for o in outcomes),  # type: ignore[misc]
+            n_unfinished=sum(o.n_unfinished or 0 for o in outcomes),
+            prompt_tokens=prompt, completion_tokens=gen, thinking_tokens=total("thinking_tokens"),
+            cost=cost(price, prompt, gen),
+        )
+
+
+def cost(price: Price | None, prompt_tokens: int | None, completion_tokens: int | None) -> float | None:
+    """What the tokens cost at `price` (per million): None without a price, or when a priced part's
+    count is unknown."""
+    if not price:
+        return None
+    total = 0.0
+    for part, count in (("input", prompt_tokens), ("output", completion_tokens)):
+        rate = price.get(part)
+        if not rate:
+            continue
+        if count is None:
+            return None
+        total += rate * count / 1e6
+    return total
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +207,8 @@ class TaskResult:
     answer_agreement: float | None  # share of items with the same majority answer; None if unknown
     dropped_a: int
     dropped_b: int
+    a_budget: Budget | None = None  # samples and tokens of each model on these items
+    b_budget: Budget | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +275,7 @@ def _answers_agree(a: Sequence[ItemOutcome], b: Sequence[ItemOutcome]) -> float 
 
 def _paired_task(task: str, metric: Metric, a: Sequence[ItemOutcome], b: Sequence[ItemOutcome],
                  dropped: tuple[int, int], confidence: float, n_resamples: int, seed: int,
-                 strata: Sequence[str] | None = None) -> TaskResult:
+                 strata: Sequence[str] | None = None, prices: tuple[Price | None, Price | None] = (None, None)) -> TaskResult:
     xa = np.array([o.value(metric) for o in a])
     xb = np.array([o.value(metric) for o in b])
     rng = _task_seed(seed, task)
@@ -205,6 +300,8 @@ def _paired_task(task: str, metric: Metric, a: Sequence[ItemOutcome], b: Sequenc
         answer_agreement=_answers_agree(a, b),
         dropped_a=dropped[0],
         dropped_b=dropped[1],
+        a_budget=Budget.of(a, prices[0]),
+        b_budget=Budget.of(b, prices[1]),
     )
 
 
@@ -236,12 +333,14 @@ def compare(a: Mapping[Key, ItemOutcome], b: Mapping[Key, ItemOutcome], *, a_nam
             b_name: str = "B", metric: Metric = "maj@k", tasks: Sequence[str] | None = None,
             a_params: float | None = None, b_params: float | None = None,
             confidence: float = stats.DEFAULT_CONFIDENCE, n_resamples: int = stats.DEFAULT_RESAMPLES,
-            seed: int = stats.DEFAULT_SEED, margin: float = 0.02) -> Comparison:
+            seed: int = stats.DEFAULT_SEED, margin: float = 0.02,
+            a_price: Price | None = None, b_price: Price | None = None) -> Comparison:
     """Compare model A with model B on the items both have, per task and pooled.
 
     `tasks` limits and orders the tasks (default: every task either model has, sorted); a requested
     task missing for a model, or without shared items, is reported in `skipped`. `margin` is the
-    equivalence margin of the size-efficiency verdict (absolute score points, 0.02 = 2 points)."""
+    equivalence margin of the size-efficiency verdict (absolute score points, 0.02 = 2 points).
+    `a_price` / `b_price` (per million input / output tokens) give each model's cost in its budget."""
     if metric not in METRICS:
         raise HarnessError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
     by_task_a: dict[str, set[str]] = {}
@@ -269,7 +368,7 @@ def compare(a: Mapping[Key, ItemOutcome], b: Mapping[Key, ItemOutcome], *, a_nam
         dropped_total[1] += dropped[1]
         try:
             results.append(_paired_task(task, metric, [a[k] for k in keys], [b[k] for k in keys],
-                                        dropped, confidence, n_resamples, seed))
+                                        dropped, confidence, n_resamples, seed, prices=(a_price, b_price)))
         except HarnessError as e:
             raise HarnessError(f"task {task}: {e}") from None
         shared_keys.extend(keys)
@@ -281,7 +380,7 @@ def compare(a: Mapping[Key, ItemOutcome], b: Mapping[Key, ItemOutcome], *, a_nam
     elif results:
         overall = _paired_task(OVERALL, metric, [a[k] for k in shared_keys], [b[k] for k in shared_keys],
                                (dropped_total[0], dropped_total[1]), confidence, n_resamples, seed,
-                               strata=[k[0] for k in shared_keys])
+                               strata=[k[0] for k in shared_keys], prices=(a_price, b_price))
     if overall is not None and a_params is not None and b_params is not None and a_params > 1 and b_params > 1:
         ci = stats.Interval(overall.diff, overall.diff_ci_low, overall.diff_ci_high, confidence, "")
         size = stats.size_efficiency(overall.a.score, overall.b.score, a_params, b_params, ci, margin)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.analysis.compare import Comparison, Score, TaskResult
+from harness.analysis.compare import Budget, Comparison, Score, TaskResult
 
 # --- words -------------------------------------------------------------------------------------
 
@@ -75,7 +75,18 @@ def _task_json(t: TaskResult) -> dict[str, Any]:
         "a_only": t.a_only, "b_only": t.b_only,
         "agreement": t.agreement, "answer_agreement": t.answer_agreement,
         "dropped_a": t.dropped_a, "dropped_b": t.dropped_b,
+        "budget": {"a": _budget_json(t.a_budget), "b": _budget_json(t.b_budget)},
     }
+
+
+def _budget_json(b: Budget | None) -> dict[str, Any] | None:
+    if b is None:
+        return None
+    return {"n_samples": b.n_samples, "n_correct": b.n_correct, "n_wrong": b.n_wrong,
+            "n_unfinished": b.n_unfinished, "unfinished_rate": b.unfinished_rate,
+            "prompt_tokens": b.prompt_tokens, "completion_tokens": b.completion_tokens,
+            "thinking_tokens": b.thinking_tokens, "mean_tokens": b.mean_tokens,
+            "tokens_per_correct": b.tokens_per_correct, "cost": b.cost, "cost_per_correct": b.cost_per_correct}
 
 
 def to_json_dict(c: Comparison, include_items: bool = False) -> dict[str, Any]:
@@ -138,6 +149,35 @@ def _headers(c: Comparison) -> list[str]:
             "p", f"only {c.a_name}", f"only {c.b_name}", "agree %", f"unpaired {c.a_name}/{c.b_name}"]
 
 
+BUDGET_HEADERS = ["task", "model", "samples", "right", "wrong", "unfinished", "tokens/sample", "thinking %",
+                  "tokens/right", "cost", "cost/right"]
+
+
+def _num(x: float | None, fmt: str = ",.0f") -> str:
+    return "—" if x is None else format(x, fmt)
+
+
+def _budget_rows(c: Comparison) -> list[list[str]]:
+    """Per task and model: right, wrong and unfinished samples (thinking that never closed is not a
+    wrong answer), generated tokens per sample, the thinking's share of them, tokens per right
+    answer, cost."""
+    rows = []
+    for t in _shown(c):
+        for name, b in ((c.a_name, t.a_budget), (c.b_name, t.b_budget)):
+            if b is None:
+                continue
+            think = (_pct(b.thinking_tokens / b.completion_tokens)
+                     if b.thinking_tokens is not None and b.completion_tokens else "—")
+            rows.append([t.task, name, str(b.n_samples), str(b.n_correct), str(b.n_wrong),
+                         f"{b.n_unfinished} ({_pct(b.unfinished_rate or 0.0)}%)", _num(b.mean_tokens), think,
+                         _num(b.tokens_per_correct),
+                         _num(b.cost, ".4g"), _num(b.cost_per_correct, ".4g")])
+    return rows
+
+
+BUDGET_TITLE = "Samples and tokens on the compared items (unfinished: thinking never closed, no answer)"
+
+
 def _item_headers(c: Comparison) -> list[str]:
     return ["task", "item", "ahead", f"{c.a_name} answer (share)", f"{c.b_name} answer (share)", "gold"]
 
@@ -186,6 +226,8 @@ def render_markdown(c: Comparison, include_items: bool = False, item_limit: int 
     lines = [f"## {c.a_name} vs {c.b_name} ({c.metric})", ""]
     lines += table(_headers(c), _rows(c)) if c.tasks else ["No task could be compared."]
     lines += [""] + [f"- {x}" for x in _footer(c)]
+    if budget := _budget_rows(c):
+        lines += ["", f"### {BUDGET_TITLE}", ""] + table(BUDGET_HEADERS, budget)
     if include_items:
         lines += ["", f"### {_items_title(c, item_limit)}", ""]
         lines += table(_item_headers(c), _item_rows(c, item_limit))
@@ -215,6 +257,13 @@ def render_table(c: Comparison, include_items: bool = False, item_limit: int | N
         t.add_row(*cells, style="bold" if res is c.overall else None)
     parts.append(t if c.tasks else Text("No task could be compared."))
     parts += [Text(x, style="dim" if i == 0 else "") for i, x in enumerate(_footer(c))]
+    if budget := _budget_rows(c):
+        bt = Table(title=BUDGET_TITLE, title_justify="left")
+        for i, h in enumerate(BUDGET_HEADERS):
+            bt.add_column(h, justify="left" if i < 2 else "right")
+        for row in budget:
+            bt.add_row(*(Text(x) for x in row))
+        parts.append(bt)
     if include_items:
         it = Table(title=_items_title(c, item_limit), title_justify="left")
         for h in _item_headers(c):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, Mapping, Optional, Sequence
 
@@ -43,26 +43,45 @@ class ModelResults:
     outcomes: Mapping[Key, ItemOutcome]
     runs: Mapping[str, TaskRun]  # task -> run
     params: float | None  # parameter count (not billions)
+    price: Mapping[str, float] | None = None  # per million input / output tokens
+
+
 
 
 def load_results(store: Any, name: str, models_path: Path | None = None,
                  tasks: Sequence[str] | None = None) -> ModelResults:
-    """A model's per-item results from its newest finished run of each task (all its tasks, or
-    `tasks`), and its parameter count: from the store's model record (the weights that produced
-    the results), else from the models file."""
+    """A model's per-item results (with each item's token totals) from its newest finished run of
+    each task (all its tasks, or `tasks`); its parameter count: from the store's model record (the
+    weights that produced the results), else from the models file; its price per million tokens:
+    from the models file, else as recorded with its newest run."""
     outcomes: dict[Key, ItemOutcome] = {}
     runs: dict[str, TaskRun] = {}
     for task in (store.tasks_of_model(name) if tasks is None else tasks):
         run_id, rows = store.latest_item_results(name, task)
         if run_id is None or not rows:
             continue
+        usage = store.item_usage(run_id, task)
         for r in rows:
-            outcomes[(task, str(r["item_id"]))] = ItemOutcome.from_row(r)
+            outcomes[(task, str(r["item_id"]))] = replace(ItemOutcome.from_row(r), **usage.get(str(r["item_id"]), {}))
         runs[task] = TaskRun(run_id, max(int(r["n"]) for r in rows), int(rows[0]["task_version"]), len(rows))
     params_b = store.model_params_b(name)
     if params_b is None:
         params_b = _params_from_models_file(name, models_path)
-    return ModelResults(name, outcomes, runs, None if params_b is None else float(params_b) * 1e9)
+    return ModelResults(name, outcomes, runs, None if params_b is None else float(params_b) * 1e9,
+                        _price(store, name, runs, models_path))
+
+
+def _price(store: Any, name: str, runs: Mapping[str, TaskRun], models_path: Path | None) -> Mapping[str, float] | None:
+    from harness.models import resolve
+
+    try:
+        price = resolve(name, models_path).price_per_mtok
+    except HarnessError:
+        price = {}
+    if not price and runs:
+        newest = max(runs.values(), key=lambda r: r.run_id)
+        price = store.run_model_spec(newest.run_id).get("price_per_mtok") or {}
+    return {k: float(v) for k, v in price.items()} or None
 
 
 def _runnable(name: str, models_path: Path | None) -> bool:
@@ -157,7 +176,7 @@ def compare_command(
     task: Annotated[Optional[list[str]], typer.Option("--task", "-t", help="task (repeat or comma-separate); default: every task either model has")] = None,
     metric: Annotated[str, typer.Option(help="maj@k (per-item majority outcome), pass@1 (per-item mean) or pass@k")] = "maj@k",
     db: DbOpt = None,
-    models: Annotated[Optional[Path], typer.Option("--models", help="models file, for parameter counts and --run")] = None,
+    models: Annotated[Optional[Path], typer.Option("--models", help="models file, for parameter counts, prices (price_per_mtok) and --run")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, markdown or json")] = "table",
     items: Annotated[bool, typer.Option("--items", help="list the items whose outcomes differ, most confident disagreements first")] = False,
     item_limit: Annotated[Optional[int], typer.Option("--item-limit", help="show at most N differing items in table/markdown (json lists all)")] = 50,
@@ -170,7 +189,10 @@ def compare_command(
     """Compare model A with model B item by item: each model's score with a 95% interval, the
     difference with a paired bootstrap interval (items resampled, 10,000 times by default, seeded),
     McNemar's exact test (maj@k) or a paired sign-flip test (pass@1, pass@k), the items only one of
-    them solves, agreement, and size efficiency from parameter counts.
+    them solves, agreement, and size efficiency from parameter counts. Then, per task and model:
+    right, wrong and unfinished samples (thinking that never closed: no answer, not a wrong one),
+    generated tokens per sample and per right answer, and with price_per_mtok in the models file,
+    the samples' cost and the cost per right answer.
     """
     from harness.store import Store
 
@@ -202,7 +224,8 @@ def compare_command(
         missing = _missing_runs(a, b, wanted)
 
     result = compare(a.outcomes, b.outcomes, a_name=a_name, b_name=b_name, metric=metric, tasks=wanted,  # type: ignore[arg-type]
-                     a_params=a.params, b_params=b.params, n_resamples=resamples, seed=seed, margin=margin)
+                     a_params=a.params, b_params=b.params, n_resamples=resamples, seed=seed, margin=margin,
+                     a_price=a.price, b_price=b.price)
     runnable = {m: _runnable(m, models) for m in (a_name, b_name)}
     commands = [shlex.join(run_command(m, t, other, db, models)) for m, t, other in missing if runnable[m]]
     unrunnable = sorted({(m, t) for m, t, _ in missing if not runnable[m]})

@@ -361,6 +361,18 @@ class Store:
                WHERE """ + " AND ".join(where) + """
                ORDER BY s.task, TRY_CAST(s.item_id AS BIGINT) NULLS LAST, s.item_id, s.sample_index""", params)
 
+    def item_usage(self, run_id: str, task: str) -> dict[str, dict[str, int | None]]:
+        """Token totals of each item's scored samples in a run: prompt, completion (thinking +
+        answer) and thinking tokens; a total is None when a sample did not report its count."""
+        parts = ", ".join(
+            f"CASE WHEN count(g.{col}) = count(*) THEN CAST(sum(g.{col}) AS BIGINT) END AS {name}"
+            for col, name in (("prompt_tokens", "prompt_tokens"), ("tokens", "completion_tokens"),
+                              ("thinking_tokens", "thinking_tokens")))
+        rows = self.query(
+            f"""SELECT s.item_id, {parts} FROM scores s LEFT JOIN generations g ON g.gen_key = s.gen_key
+                WHERE s.run_id = ? AND s.task = ? GROUP BY s.item_id""", [run_id, task])
+        return {str(r.pop("item_id")): r for r in rows}
+
     def runs_with_sampling_key(self, sampling_key: str) -> list[str]:
         """Finished runs holding generations stored under `sampling_key` (an ingested file's key)."""
         rows = self.query("""SELECT DISTINCT r.run_id FROM runs r
