@@ -176,7 +176,8 @@ def compare_command(
     task: Annotated[Optional[list[str]], typer.Option("--task", "-t", help="task (repeat or comma-separate); default: every task either model has")] = None,
     metric: Annotated[str, typer.Option(help="maj@k (per-item majority outcome), pass@1 (per-item mean) or pass@k")] = "maj@k",
     db: DbOpt = None,
-    models: Annotated[Optional[Path], typer.Option("--models", help="models file, for parameter counts, prices (price_per_mtok) and --run")] = None,
+    models: Annotated[Optional[Path], typer.Option(
+        "--models", help="models file, for parameter counts, prices (price_per_mtok) and --run")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, markdown or json")] = "table",
     items: Annotated[bool, typer.Option("--items", help="list the items whose outcomes differ, most confident disagreements first")] = False,
     item_limit: Annotated[Optional[int], typer.Option("--item-limit", help="show at most N differing items in table/markdown (json lists all)")] = 50,

@@ -68,8 +68,8 @@ backoff_s = 0.01
 
 
 def compare(db, models, *args):
-    r = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["compare", "thinker", "vs", "plain", "--db", str(db), "--models", str(models),
-                                 "--resamples", "200", *args])
+    argv = ["compare", "thinker", "vs", "plain", "--db", str(db), "--models", str(models), "--resamples", "200"]
+    r = CliRunner(env={"COLUMNS": "200"}).invoke(app, [*argv, *args])
     assert r.exit_code == 0, r.output
     return r.output
 
