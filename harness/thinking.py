@@ -48,6 +48,15 @@ class ThinkingFormat:
 DEFAULT = ThinkingFormat()
 
 
+def recorded_format(spec: Mapping[str, Any] | None) -> ThinkingFormat:
+    """The delimiters in a model spec as a run recorded it (`ModelSpec.describe`); the default tags
+    when it has none (ingested models) or they no longer parse."""
+    try:
+        return ThinkingFormat.from_table((spec or {}).get("thinking"))
+    except HarnessError:
+        return DEFAULT
+
+
 @dataclass(frozen=True, slots=True)
 class Split:
     """A completion's parts. `thinking` is None when the model did not think; `unfinished` when it

@@ -25,7 +25,7 @@ from typing import Any, Callable, Literal, Mapping, Sequence
 
 from harness.errors import HarnessError
 from harness.store import Store
-from harness.thinking import DEFAULT, Split, ThinkingFormat, split
+from harness.thinking import DEFAULT, Split, ThinkingFormat, recorded_format, split
 
 ThinkingMode = Literal["keep", "drop"]
 THINKING_MODES: tuple[ThinkingMode, ...] = ("keep", "drop")
@@ -117,14 +117,6 @@ def _chat(prompt_json: str, response: str) -> list[dict[str, str]]:
     return [*({"role": m["role"], "content": m["content"]} for m in msgs), {"role": "assistant", "content": response}]
 
 
-def run_thinking_format(store: Store, run_id: str) -> ThinkingFormat:
-    """The thinking delimiters of a run's model, as recorded with the run (default tags if none)."""
-    try:
-        return ThinkingFormat.from_table(store.run_model_spec(run_id).get("thinking"))
-    except HarnessError:
-        return DEFAULT
-
-
 def _correct_samples(store: Store, thinking: ThinkingMode = "keep") -> Callable[[str, str], dict[str, list[dict[str, Any]]]]:
     """Correct samples of a run's task by item, shortest first (read once per run and task), each
     with its assistant turn (`response`) made for `thinking`. A sample whose thinking never closed
@@ -133,7 +125,7 @@ def _correct_samples(store: Store, thinking: ThinkingMode = "keep") -> Callable[
 
     def correct(run_id: str, task: str) -> dict[str, list[dict[str, Any]]]:
         if (run_id, task) not in cache:
-            fmt = run_thinking_format(store, run_id)
+            fmt = recorded_format(store.run_model_spec(run_id))
             grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
             for row in store.correct_samples(run_id, task):
                 s = split(row["text"], row["finish"], row["thinking"], fmt)

@@ -1,5 +1,10 @@
 """`harness samples --run RUN`: every stored sample of a run with its extracted answer and verdict
-(what lm-eval writes to samples_*.jsonl and Inspect keeps in its log), as a list or as JSONL."""
+(what lm-eval writes to samples_*.jsonl and Inspect keeps in its log), as a list or as JSONL.
+
+A reasoning model's thinking (the server's separate field and any inline section, split with the
+model's delimiters as grading split it) is folded to its length in the list, after which the final
+answer is printed (`--thinking` prints the thinking in full); JSONL carries it whole in `thinking`,
+with `thinking_tokens`, beside `text`, the completion as generated."""
 
 from __future__ import annotations
 
@@ -11,9 +16,11 @@ from rich.markup import escape
 
 from harness.cli.common import DbOpt, close_matches, existing_store, out
 from harness.errors import HarnessError
+from harness.thinking import recorded_format, split
 
 FORMATS = ("table", "jsonl")
-VERDICT_STYLE = {"correct": "green", "incorrect": "red", "unparseable": "yellow", "timeout": "magenta"}
+VERDICT_STYLE = {"correct": "green", "incorrect": "red", "unparseable": "yellow", "timeout": "magenta",
+                 "unfinished": "cyan"}
 
 
 def samples(
@@ -22,10 +29,12 @@ def samples(
     item: Annotated[Optional[str], typer.Option("--item", "-i", help="only this item id")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table (one block per sample, full text) or jsonl")] = "table",
     as_json: Annotated[bool, typer.Option("--json", help="same as --format jsonl")] = False,
+    thinking: Annotated[bool, typer.Option("--thinking", help="table: print each sample's thinking in full, not only its length")] = False,
     db: DbOpt = None,
 ) -> None:
     """Print every sample of a run: task, item, sample index, verdict, extracted answer against the
-    gold answer, and the full completion text."""
+    gold answer, and the full completion text; a reasoning model's thinking is folded to its length
+    in the table (in full with --thinking, and always in jsonl's `thinking` field)."""
     if fmt not in FORMATS:
         raise HarnessError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     store = existing_store(db)
@@ -41,12 +50,16 @@ def samples(
     if item is not None and not rows:
         raise HarnessError(f"run {run} has no item {item!r}" + (f" in {task}" if task else "")
                            + f" (see `harness samples --run {run} --format jsonl`)")
+    think_fmt = recorded_format(store.run_model_spec(run))
+    parts = [split(r["text"] or "", r["finish"] or "stop", r["thinking"], think_fmt) if r["text"] is not None else None
+             for r in rows]
     if as_json or fmt == "jsonl":
-        for r in rows:
-            print(json.dumps({"run_id": run, "model": meta["model_name"], **r}, ensure_ascii=False, default=str))
+        for r, p in zip(rows, parts):
+            line = {"run_id": run, "model": meta["model_name"], **r, "thinking": p.thinking if p else r["thinking"]}
+            print(json.dumps(line, ensure_ascii=False, default=str))
         return
     out.print(f"[bold]run {escape(run)}[/]  model {escape(meta['model_name'])}  {len(rows)} sample(s)", highlight=False)
-    for r in rows:
+    for r, p in zip(rows, parts):
         style = VERDICT_STYLE.get(r["verdict"], "default")
         answer = "—" if r["extracted"] is None else r["extracted"]
         head = (f"{r['task']} item {r['item_id']} sample {r['sample']}: [{style}]{r['verdict']}[/]  "
@@ -55,7 +68,17 @@ def samples(
             head += f"  (finish: {escape(str(r['finish']))})"
         out.rule(style="dim")
         out.print(head, highlight=False)
-        out.print(r["text"] if r["text"] is not None else "(text not stored)", markup=False, highlight=False)
+        if p is None or p.thinking is None:
+            out.print(r["text"] if r["text"] is not None else "(text not stored)", markup=False, highlight=False)
+            continue
+        tokens = "" if r["thinking_tokens"] is None else f", {r['thinking_tokens']:,} tokens"
+        closed = "never closed" if p.unfinished else "closed"
+        out.print(f"thinking: {len(p.thinking):,} chars{tokens}, {closed}", style="dim", highlight=False)
+        if thinking:
+            out.print(p.thinking, markup=False, highlight=False, style="dim")
+            out.print("answer:", style="dim", highlight=False)
+        answer_text = p.answer.strip()
+        out.print(answer_text or "(no answer)", markup=False, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -344,7 +344,8 @@ class Store:
 
     def run_samples(self, run_id: str, task: str | None = None, item_id: str | None = None) -> list[dict[str, Any]]:
         """Every scored sample of a run (of one task, one item): its text, extracted and canonical
-        answer, verdict, and the item's gold and majority answer, by task, item and sample."""
+        answer, verdict, and the item's gold and majority answer, by task, item and sample; `thinking`
+        is the server's separate reasoning field (inline thinking stays in `text`)."""
         where, params = ["s.run_id = ?"], [run_id]
         if task is not None:
             where.append("s.task = ?")
@@ -354,7 +355,8 @@ class Store:
             params.append(item_id)
         return self.query(
             """SELECT s.task, s.item_id, s.sample_index AS sample, s.verdict, s.extracted, s.canonical, s.detail,
-                      i.gold, i.maj_answer, i.maj_correct, g.text, g.finish, g.tokens
+                      i.gold, i.maj_answer, i.maj_correct, g.text, g.finish, g.tokens, g.thinking,
+                      g.thinking_tokens
                FROM scores s
                LEFT JOIN item_results i USING (run_id, task, item_id)
                LEFT JOIN generations g ON g.gen_key = s.gen_key
