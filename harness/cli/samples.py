@@ -29,7 +29,8 @@ def samples(
     item: Annotated[Optional[str], typer.Option("--item", "-i", help="only this item id")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table (one block per sample, full text) or jsonl")] = "table",
     as_json: Annotated[bool, typer.Option("--json", help="same as --format jsonl")] = False,
-    thinking: Annotated[bool, typer.Option("--thinking", help="table: print each sample's thinking in full, not only its length")] = False,
+    thinking: Annotated[bool, typer.Option(
+        "--thinking", help="table: print each sample's thinking in full, not only its length")] = False,
     db: DbOpt = None,
 ) -> None:
     """Print every sample of a run: task, item, sample index, verdict, extracted answer against the
@@ -51,7 +52,7 @@ def samples(
         raise HarnessError(f"run {run} has no item {item!r}" + (f" in {task}" if task else "")
                            + f" (see `harness samples --run {run} --format jsonl`)")
     think_fmt = recorded_format(store.run_model_spec(run))
-    parts = [split(r["text"] or "", r["finish"] or "stop", r["thinking"], think_fmt) if r["text"] is not None else None
+    parts = [None if r["text"] is None else split(r["text"], r["finish"] or "stop", r["thinking"], think_fmt)
              for r in rows]
     if as_json or fmt == "jsonl":
         for r, p in zip(rows, parts):
