@@ -23,9 +23,11 @@ served model it is the only thing that tells two deployments under one name apar
 Reasoning models: `[models.X.thinking]` says how the model delimits its thinking (`open = "<think>"`,
 `close = "</think>"` by default; `starts_open = true` when the chat template opens it, as DeepSeek-R1
 distills do; both tags "" turn inline splitting off), and `budget = N` caps the thinking at N tokens
-before the answer is asked for (budget forcing; hf and openai completions). Only the final answer is
-graded. `price_per_mtok = { input = 0.5, output = 2.0 }` (per million tokens) gives `compare` a cost
-per run and per correct answer. Neither is part of the model's identity.
+before the answer is asked for (budget forcing: the openai backend; see harness/backends/openai.py).
+Only the final answer is graded. `price_per_mtok = { input = 0.5, output = 2.0 }` (per million tokens)
+gives `compare` a cost per run and per correct answer. Neither the delimiters nor the price are part
+of the model's identity (the split is made again at grading time); the budget is, since it changes
+what is generated.
 
 Inline specs need no file: `hf:PATH_OR_ID`, `vllm:PATH_OR_ID`, `openai:MODEL@BASE_URL`.
 The file is `--models PATH`, else $HARNESS_MODELS, else ./models.toml, else the bundled examples.
@@ -140,6 +142,8 @@ class ModelSpec:
             ident["reported"] = dict(self.reported)
         if self.night_key:
             ident["night"] = self.night_key
+        if self.thinking_budget() is not None:
+            ident["thinking_budget"] = self.thinking_budget()
         return stable_hash(ident, 20)
 
 
