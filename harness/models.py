@@ -23,7 +23,7 @@ served model it is the only thing that tells two deployments under one name apar
 Reasoning models: `[models.X.thinking]` says how the model delimits its thinking (`open = "<think>"`,
 `close = "</think>"` by default; `starts_open = true` when the chat template opens it, as DeepSeek-R1
 distills do; both tags "" turn inline splitting off), and `budget = N` caps the thinking at N tokens
-before the answer is asked for (budget forcing: the openai backend; see harness/backends/openai.py).
+before the answer is asked for (budget forcing: the openai and hf backends; see harness/backends/openai.py).
 Only the final answer is graded. `price_per_mtok = { input = 0.5, output = 2.0 }` (per million tokens)
 gives `compare` a cost per run and per correct answer. Neither the delimiters nor the price are part
 of the model's identity (the split is made again at grading time); the budget is, since it changes

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from harness.errors import HarnessError
+from harness.records import Completion
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,3 +115,32 @@ def thinking_tokens(tokenizer: Any, text: str, finish: str, fmt: ThinkingFormat,
 
 def unfinished_detail(finish: str) -> str:
     return f"thinking never closed (finish: {finish}); no answer given"
+
+
+# -- budget forcing ---------------------------------------------------------------------------------
+
+def continuation(c: Completion, fmt: ThinkingFormat) -> tuple[str, str] | None:
+    """How to continue a sample cut at the thinking budget: (the text generated so far, as the model
+    continues it; the part of it the stored text keeps), or None when it was not cut. Thinking still
+    open gets the closing tag; a separate reasoning field goes back between the model's tags (the
+    stored sample keeps it in its own field)."""
+    if c.finish != "length":
+        return None
+    open_thinking = split(c.text, c.finish, c.thinking, fmt).unfinished
+    if c.thinking is not None:
+        return ("" if fmt.starts_open else fmt.open) + c.thinking + fmt.close + c.text, c.text
+    text = c.text + (fmt.close if open_thinking else "")
+    return text, text
+
+
+def join_forced(c: Completion, kept: str, cont: Completion) -> Completion:
+    """A forced sample: the first part's kept text and the continuation's, tokens, prompt tokens and
+    latency of both, the first part's thinking, the continuation's finish reason."""
+    def add(x: int | None, y: int | None) -> int | None:
+        return None if x is None or y is None else x + y
+
+    more = (cont.thinking or "") + cont.text  # a reasoning parser may take an answer without tags for thinking
+    return Completion(text=kept + more, finish=cont.finish, tokens=add(c.tokens, cont.tokens),
+                      prompt_tokens=add(c.prompt_tokens, cont.prompt_tokens),
+                      latency_s=(c.latency_s or 0.0) + (cont.latency_s or 0.0), thinking=c.thinking,
+                      thinking_tokens=c.thinking_tokens)

@@ -4,17 +4,23 @@ Prompts with messages go through the tokenizer's chat template when it has one; 
 prompt's plain text is used. Sequences are sorted by length and sampled in batches of
 `batch_size` with left padding. Per-sample seeds are not possible inside one batched `generate`,
 so each batch seeds torch from the seeds of the samples in it: the same batch reproduces.
+
+Budget forcing (`[models.X.thinking] budget = N`, N below max_tokens): samples are generated with at
+most N new tokens; each one cut there gets its thinking closed (the closing tag appended when still
+open) and is sampled again from the prompt plus its text for the tokens max_tokens leaves. The stored
+sample is the whole (see `harness.thinking.join_forced`).
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any, Sequence
 
 from harness.errors import BackendError
 from harness.models import ModelSpec
 from harness.records import Completion, Prompt, Request, Sampling, stable_hash
-from harness.thinking import thinking_tokens
+from harness.thinking import continuation, join_forced, thinking_tokens
 
 
 class HFBackend:
@@ -49,6 +55,10 @@ class HFBackend:
             self.tok.pad_token = self.tok.eos_token
         self.has_template = bool(getattr(self.tok, "chat_template", None))
         self.fmt = spec.thinking_format()
+        self.budget = spec.thinking_budget()
+        if self.budget is not None and not self.fmt.close:
+            raise BackendError(f"model {spec.name!r}: a thinking budget needs the thinking's closing tag "
+                               "([models.X.thinking] close), to close the thinking it cuts off")
 
     def render(self, prompt: Prompt) -> tuple[str, bool]:
         """Text fed to the model, and whether it already holds the special tokens."""
@@ -63,13 +73,29 @@ class HFBackend:
             text, templated = self.render(req.prompt)
             for j, seed in enumerate(req.seeds):
                 flat.append((r, j, text, templated, seed))
+        budget = self.budget if self.budget is not None and self.budget < params.max_tokens else None
+        comps = self._generate_flat(flat, params if budget is None else replace(params, max_tokens=budget))
+        if budget is not None:
+            cut = [(i, how) for i, c in enumerate(comps) if (how := continuation(c, self.fmt)) is not None]
+            more = self._generate_flat([(*flat[i][:2], flat[i][2] + how[0], *flat[i][3:]) for i, how in cut],
+                                       replace(params, max_tokens=params.max_tokens - budget))
+            for (i, how), cont in zip(cut, more):
+                comps[i] = join_forced(comps[i], how[1], cont)
         out: list[list[Completion | None]] = [[None] * len(req.indices) for req in requests]
+        for (r, j, *_), comp in zip(flat, comps):
+            out[r][j] = comp
+        return out  # type: ignore[return-value]
+
+    def _generate_flat(self, flat: list[tuple[int, int, str, bool, int]], params: Sampling) -> list[Completion]:
+        """Completions of (request, sample, text, templated, seed) in `flat`'s order, sampled in
+        batches of similar length that never mix templated and plain prompts."""
+        out: list[Completion | None] = [None] * len(flat)
         for templated in (False, True):
             order = sorted((i for i in range(len(flat)) if flat[i][3] == templated), key=lambda i: len(flat[i][2]))
             for start in range(0, len(order), self.batch_size):
-                chunk = [flat[i] for i in order[start:start + self.batch_size]]
-                for (r, j, *_), comp in zip(chunk, self._sample(chunk, params)):
-                    out[r][j] = comp
+                idx = order[start:start + self.batch_size]
+                for i, comp in zip(idx, self._sample([flat[i] for i in idx], params)):
+                    out[i] = comp
         return out  # type: ignore[return-value]
 
     def _sample(self, chunk: list[tuple[int, int, str, bool, int]], params: Sampling) -> list[Completion]:

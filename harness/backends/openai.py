@@ -50,7 +50,7 @@ from harness.backends.replicas import EJECT_STATUS, ReplicaPool
 from harness.errors import BackendError
 from harness.models import ModelSpec
 from harness.records import Completion, Request, Sampling
-from harness.thinking import split
+from harness.thinking import continuation, join_forced, split
 
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 # Fields of a /v1/models entry that change without the model changing (vLLM stamps `created` with
@@ -165,26 +165,13 @@ class OpenAIBackend:
                      c: Completion, seed: int, budget: int) -> Completion:
         """Budget forcing of one sample cut at the budget: close its thinking if it is still open,
         and continue it for the answer (see the module's doc)."""
-        if c.finish != "length":
+        how = continuation(c, self.fmt)
+        if how is None:
             return c
-        fmt = self.fmt
-        still_thinking = split(c.text, c.finish, c.thinking, fmt).unfinished
-        if c.thinking is not None:  # the server split the thinking off: put it back between the tags
-            so_far = ("" if fmt.starts_open else fmt.open) + c.thinking + fmt.close + c.text
-            text = c.text
-        else:
-            so_far = text = c.text + (fmt.close if still_thinking else "")
+        so_far, kept = how
         async with sem:
             (cont,) = await self._call(client, req, params, 1, seed, prefix=so_far, max_tokens=params.max_tokens - budget)
-        more = (cont.thinking or "") + cont.text  # a reasoning parser may call an answer without tags thinking
-
-        def add(x: int | None, y: int | None) -> int | None:
-            return None if x is None or y is None else x + y
-
-        return Completion(text=text + more, finish=cont.finish, tokens=add(c.tokens, cont.tokens),
-                          prompt_tokens=add(c.prompt_tokens, cont.prompt_tokens),
-                          latency_s=(c.latency_s or 0.0) + (cont.latency_s or 0.0), thinking=c.thinking,
-                          thinking_tokens=c.thinking_tokens)
+        return join_forced(c, kept, cont)
 
     async def _samples(self, client: httpx.AsyncClient, sem: asyncio.Semaphore, req: Request,
                        params: Sampling) -> list[Completion]:

@@ -47,6 +47,9 @@ class RayBackend:
 
     def __init__(self, spec: ModelSpec):
         opts = dict(spec.options)
+        if spec.thinking_budget() is not None:
+            raise BackendError(f"model {spec.name!r}: the ray backend does not force a thinking budget; "
+                               "the openai backend (one server or replicas) does")
         self.spec = spec
         self.address = opts.get("address")
         self.processor = opts.get("processor", "http")

@@ -81,6 +81,9 @@ class VLLMBackend:
         self.chat = opts.get("chat", "auto")
         if self.chat not in ("auto", "never"):
             raise BackendError(f"model {spec.name!r}: chat must be auto or never")
+        if spec.thinking_budget() is not None:
+            raise BackendError(f"model {spec.name!r}: the vllm backend does not force a thinking budget yet; "
+                               "serve the model (`vllm serve`) and use the openai backend, which does")
         self._llm: Any = None
         self._tok: Any = None
         self._sp_cls: Any = None

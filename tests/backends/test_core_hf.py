@@ -61,3 +61,21 @@ def test_run_end_to_end_on_the_hf_path(tiny_model, tmp_path):
     assert 0.0 <= t.pass_at_1 <= t.pass_at_k <= 1.0
     rows = store.query("SELECT count(*) AS n, count(DISTINCT text) AS d FROM generations")[0]
     assert rows["n"] == 18 and rows["d"] > 1
+
+
+def test_budget_forcing_closes_cut_thinking_and_continues(tiny_model, backend):
+    from harness.thinking import split
+
+    spec = ModelSpec("tiny", "hf", str(tiny_model), options={"batch_size": 4},
+                     thinking={"starts_open": True, "budget": 4})  # the output starts inside the thinking
+    reqs = [Request(Prompt(f"Question {i}: 2+2?"), (0, 1, 2), (21, 22, 23)) for i in range(2)]
+    forced = HFBackend(spec).generate(reqs, Sampling(max_tokens=10, temperature=1.0))
+    unforced = backend.generate(reqs, Sampling(max_tokens=10, temperature=1.0))
+    cut = [c for comps in forced for c in comps if "</think>" in c.text]
+    assert cut  # a random model rarely stops within 4 tokens
+    for c in cut:
+        s = split(c.text, c.finish, None, spec.thinking_format())
+        assert not s.unfinished and s.thinking  # closed by the budget, then answered
+        assert 4 <= c.tokens <= 10 and c.thinking_tokens <= 4
+    assert all(split(c.text, c.finish, None, spec.thinking_format()).unfinished
+               for comps in unforced for c in comps if c.finish == "length")

@@ -115,3 +115,7 @@ def test_budget_is_part_of_the_identity_and_needs_a_close_tag():
     bad = ModelSpec("r", "openai", "m", base_url=url, thinking={"budget": 5, "open": "", "close": ""})
     with pytest.raises(BackendError, match="closing tag"):
         OpenAIBackend(bad)
+    from harness.backends.vllm import VLLMBackend  # vllm itself is imported only when the engine starts
+
+    with pytest.raises(BackendError, match="openai backend"):  # not silently ignored
+        VLLMBackend(ModelSpec("r", "vllm", "m", thinking={"budget": 5}))
