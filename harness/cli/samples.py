@@ -78,7 +78,7 @@ def samples(
         if thinking:
             out.print(p.thinking, markup=False, highlight=False, style="dim")
             out.print("answer:", style="dim", highlight=False)
-        answer_text = p.answer.strip()
+        answer_text = "" if p.unfinished else p.answer.strip()  # what the grader saw
         out.print(answer_text or "(no answer)", markup=False, highlight=False)
 
 

@@ -16,7 +16,7 @@ from harness.models import ModelSpec
 from harness.pipeline.runner import run
 from harness.store import Store
 from harness.tasks import get_task
-from harness.analysis.teach import export_sft, queue_teachable
+from harness.analysis.teach import export_sft, queue_teachable, solved
 from loopback_openai import Behaviour, LoopbackServer
 
 FAST = {"backoff_s": 0.01, "backoff_max_s": 0.05, "max_retries": 2, "timeout_s": 10}
@@ -121,3 +121,14 @@ def test_export_keeps_or_drops_thinking(db, tmp_path):
     assert not (tmp_path / "x.jsonl").exists()
     help_text = CliRunner().invoke(app, ["export-sft", "--help"], terminal_width=200).output
     assert "--thinking" in help_text and "keep (default" in help_text
+
+
+@pytest.mark.parametrize("maj, n_correct, n_unfinished, want", [
+    (True, 1, 3, False),   # one vote among unfinished samples is not a solved item
+    (True, 3, 3, False),
+    (True, 4, 3, True),
+    (True, 2, 0, True),    # no unfinished samples: the majority rule as it always was
+    (False, 0, 5, False),
+])
+def test_solved_by_majority(maj, n_correct, n_unfinished, want):
+    assert solved({"maj_correct": maj, "n_correct": n_correct, "n_unfinished": n_unfinished}) is want
