@@ -50,6 +50,7 @@ QUERIES: dict[str, Callable[..., pd.DataFrame]] = {
     "runs": queries.runs,
     "item_outcomes": queries.item_outcomes,
     "item": queries.item,
+    "item_runs": queries.item_runs,
     "samples": queries.samples,
     "nights": queries.nights,
     "night": queries.night,

@@ -125,12 +125,12 @@ def test_item_explorer_shows_samples_and_votes(seeded, monkeypatch):
     at.selectbox(key="items_item").select("7").run()
     shown = {m.label: m.value for m in at.metric}
     assert shown["gold"] == "71" and shown["majority answer"] == "72" and shown["correct samples"] == "1 / 4"
-    votes = at.dataframe[1].value
-    assert votes[["answer", "votes"]].values.tolist() == [["72", 3], ["71", 1]]
-    samples = at.dataframe[2].value
-    assert samples["verdict"].tolist() == ["correct", "incorrect", "incorrect", "incorrect"]
-    assert samples["text"].iloc[0] == "Let me think. The answer is 71"
+    assert charts(at) == 1  # the vote distribution
+    blocks = [m.value for m in at.markdown if m.value.startswith("**sample ")]
+    assert [b.split(" · ")[1] for b in blocks] == [":green-badge[correct]"] + [":red-badge[incorrect]"] * 3
+    assert "Let me think\\. The answer is :green-background[**71**]" in texts(at)  # full text, answer marked
     assert any("boxes with" in t.value for t in at.text)  # the prompt
+    assert dict(at.query_params) == {"task": "arith", "model": "phi", "item": "7"}  # the URL follows
     at.slider(key="items_agreement").set_value((0.9, 1.0)).run()
     assert "No item matches" in texts(at)
 
