@@ -163,3 +163,22 @@ def vote_distribution(samples: pd.DataFrame) -> pd.DataFrame:
     group["share"] = group["votes"] / len(s)
     group = group.sort_values(["votes", "first"], ascending=[False, True]).reset_index()
     return group[["answer", "votes", "share", "verdict"]]
+
+
+OUTCOMES: tuple[str, ...] = ("both", "only A", "only B", "neither")
+
+
+def outcome_counts(a_items: pd.DataFrame, b_items: pd.DataFrame) -> pd.DataFrame:
+    """Per task, over the items both models have (item_outcomes rows of each): how many items both
+    solve by majority vote, only A, only B, or neither. Columns: task, outcome (one of OUTCOMES),
+    items; every task has all four rows (zeros included), tasks sorted."""
+    cols = ["task", "outcome", "items"]
+    pair = a_items[["task", "item_id", "maj_correct"]].merge(
+        b_items[["task", "item_id", "maj_correct"]], on=["task", "item_id"], suffixes=("_a", "_b"))
+    if pair.empty:
+        return pd.DataFrame(columns=cols)
+    a, b = pair["maj_correct_a"].astype(bool), pair["maj_correct_b"].astype(bool)
+    pair["outcome"] = np.select([a & b, a & ~b, ~a & b], list(OUTCOMES[:3]), OUTCOMES[3])
+    counts = pair.groupby(["task", "outcome"]).size()
+    full = pd.MultiIndex.from_product([sorted(pair["task"].unique()), list(OUTCOMES)], names=["task", "outcome"])
+    return counts.reindex(full, fill_value=0).rename("items").reset_index()[cols]

@@ -1,11 +1,15 @@
 """The leaderboard's answer pages through Streamlit's AppTest on stores made by the real run loop
 (tests/leaderboard_seed.py): the item view (models side by side, full text with the answer marked,
-thinking folded, deep links beyond the picker's cap)."""
+thinking folded, deep links beyond the picker's cap) and Compare (the paired difference and who
+solves what, plotted; each differing item linked to its samples)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
+import pandas as pd
+import pyarrow as pa
 import pytest
 
 from leaderboard_seed import LONG_ITEMS, LONG_THINKING, seed_long_store, seed_store
@@ -81,3 +85,40 @@ def test_a_link_opens_an_item_beyond_the_first_thousand(long_store, monkeypatch)
 def test_a_link_to_an_unknown_item_says_so(seeded, monkeypatch):
     at = app(seeded, monkeypatch, "items", task="arith", model="phi", item="nope")
     assert at.selectbox(key="items_item").value == "0"  # an unknown id falls back to the first item
+
+
+def chart_data(at) -> list[list[pd.DataFrame]]:
+    """Each Altair chart's datasets, as the app sent them (Arrow)."""
+    return [[pa.ipc.open_stream(d.data.data).read_all().to_pandas() for d in c.proto.datasets]
+            for c in at.get("vega_lite_chart")]
+
+
+def test_compare_plots_the_paired_difference_and_who_solves_what(seeded, monkeypatch):
+    at = app(seeded, monkeypatch, "compare")
+    assert dict(at.query_params) == {"a": "phi", "b": "70b"}
+    diff, counts = chart_data(at)
+    interval = diff[-1].set_index("task")[["diff", "low", "high"]]
+    per_task = at.dataframe[0].value.set_index("task")[["diff", "diff low", "diff high"]]
+    assert interval.values.tolist() == per_task.values.tolist()  # the table's numbers, plotted
+    assert list(interval.index) == ["arith", "arith_b", "overall"]
+    assert interval.loc["overall", "diff"] == -15.0 and interval.loc["overall", "low"] < -15.0
+    # seed: 70b misses items 9 and 19; phi misses 7, 8, 9 and 18, 19
+    table = at.dataframe[1].value.set_index("task")
+    assert table.loc["arith", ["both", "only phi", "only 70b", "neither"]].tolist() == [7, 0, 2, 1]
+    assert table.loc["arith_b", ["both", "only phi", "only 70b", "neither"]].tolist() == [8, 0, 1, 1]
+    plotted = counts[0].pivot(index="task", columns="outcome", values="items")
+    assert plotted.loc["arith", ["both", "only phi", "only 70b", "neither"]].tolist() == [7, 0, 2, 1]
+
+
+def test_a_differing_item_links_to_both_models_samples(seeded, monkeypatch):
+    at = app(seeded, monkeypatch, "compare", a="70b", b="phi")  # a link can choose the pair
+    assert (at.selectbox(key="cmp_a").value, at.selectbox(key="cmp_b").value) == ("70b", "phi")
+    wins = at.dataframe[2].value  # 70b's wins
+    links = dict(zip(wins["item"], wins["samples"]))
+    assert links["7"] == "items?task=arith&models=70b,phi&item=7"
+    target = parse_qs(urlsplit(links["7"]).query)
+    at = app(seeded, monkeypatch, "items", **{k: v[0] for k, v in target.items()})
+    assert [m.value for m in at.markdown if m.value.startswith("### ")] == ["### 70b", "### phi"]
+    assert {m.label: m.value for m in at.metric}["gold"] == "71"
+    assert [(m.label, m.value) for m in at.metric if m.label == "correct samples"] == [
+        ("correct samples", "4 / 4"), ("correct samples", "1 / 4")]

@@ -105,7 +105,7 @@ def test_compare_reuses_paired_statistics(seeded, monkeypatch):
     assert per_task.loc["arith", ["only phi", "only 70b"]].tolist() == [0, 2]
     assert per_task.loc["overall", ["phi", "70b", "items"]].tolist() == [75.0, 90.0, 20]
     assert "phi (14.7B) vs 70b (70.6B" in texts(at)
-    phi_wins, big_wins = at.dataframe[1].value, at.dataframe[2].value
+    phi_wins, big_wins = at.dataframe[2].value, at.dataframe[3].value  # [1]: both / only one / neither
     assert phi_wins.empty
     assert sorted(zip(big_wins["task"], big_wins["item"])) == [("arith", "7"), ("arith", "8"), ("arith_b", "18")]
     assert "70b wins 3 item(s)" in texts(at)
