@@ -123,3 +123,18 @@ def outcome_counts(counts: pd.DataFrame, a: str, b: str) -> alt.Chart:
         order=alt.Order("rank:Q"),
         tooltip=["task", "outcome", "items"],
     ).properties(height=alt.Step(28))
+
+
+def queue_edge(hist: pd.DataFrame) -> alt.Chart:
+    """The model's pass rate on its queued items (hist: model, reason, low, high, items; rates as
+    fractions), stacked by why each was queued."""
+    return alt.Chart(hist).mark_bar().encode(
+        x=alt.X("low:Q", title="the model's pass rate on the item (share of its samples right)",
+                scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        x2="high:Q",
+        y=alt.Y("items:Q", title="queued items", stack="zero"),
+        color=alt.Color("reason:N", title="queued because", scale=alt.Scale(
+            domain=["own_samples", "teacher"], range=["#4c78a8", "#f58518"])),
+        tooltip=["model", "reason", alt.Tooltip("low:Q", format=".0%", title="from"),
+                 alt.Tooltip("high:Q", format=".0%", title="to"), "items"],
+    ).properties(height=240)

@@ -52,6 +52,7 @@ QUERIES: dict[str, Callable[..., pd.DataFrame]] = {
     "item": queries.item,
     "item_runs": queries.item_runs,
     "samples": queries.samples,
+    "train_queue": queries.train_queue,
     "nights": queries.nights,
     "night": queries.night,
     "night_runs": queries.night_runs,

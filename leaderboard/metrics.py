@@ -182,3 +182,44 @@ def outcome_counts(a_items: pd.DataFrame, b_items: pd.DataFrame) -> pd.DataFrame
     counts = pair.groupby(["task", "outcome"]).size()
     full = pd.MultiIndex.from_product([sorted(pair["task"].unique()), list(OUTCOMES)], names=["task", "outcome"])
     return counts.reindex(full, fill_value=0).rename("items").reset_index()[cols]
+
+
+def queue_summary(queue: pd.DataFrame) -> pd.DataFrame:
+    """Training-queue rows (`train_queue` query) per model, task and reason: items queued, of them
+    exported and pending, and the model's mean pass rate on them."""
+    cols = ["model", "task", "reason", "queued", "exported", "pending", "mean_pass_rate"]
+    if queue.empty:
+        return pd.DataFrame(columns=cols)
+    q = queue.assign(exported=queue["exported_at"].notna())
+    out = q.groupby(["model", "task", "reason"]).agg(
+        queued=("item_id", "size"), exported=("exported", "sum"), mean_pass_rate=("pass_rate", "mean")).reset_index()
+    out["exported"] = out["exported"].astype(int)
+    out["pending"] = out["queued"] - out["exported"]
+    return out[cols]
+
+
+def exports(queue: pd.DataFrame) -> pd.DataFrame:
+    """The SFT exports recorded in the queue: per model and file written, when, how many items, of
+    which tasks; newest first."""
+    cols = ["model", "export_path", "exported_at", "items", "tasks"]
+    done = queue[queue["exported_at"].notna()] if not queue.empty else queue
+    if done.empty:
+        return pd.DataFrame(columns=cols)
+    out = done.groupby(["model", "export_path"]).agg(
+        exported_at=("exported_at", "max"), items=("item_id", "size"),
+        tasks=("task", lambda t: ", ".join(sorted(set(t))))).reset_index()
+    return out.sort_values("exported_at", ascending=False).reset_index(drop=True)[cols]
+
+
+def pass_rate_histogram(queue: pd.DataFrame, step: float = 0.1) -> pd.DataFrame:
+    """How many queued items have each pass rate (bins of `step` from 0 to 1, the last one closed),
+    per model and reason: the edge the queue trains on. Columns: model, reason, low, high, items."""
+    cols = ["model", "reason", "low", "high", "items"]
+    if queue.empty:
+        return pd.DataFrame(columns=cols)
+    n_bins = round(1 / step)
+    b = np.clip(np.floor(queue["pass_rate"].to_numpy(float) / step + 1e-9), 0, n_bins - 1).astype(int)
+    h = queue.assign(bin=b).groupby(["model", "reason", "bin"]).size().rename("items").reset_index()
+    h["low"] = (h["bin"] * step).round(10)
+    h["high"] = ((h["bin"] + 1) * step).round(10)
+    return h[cols]

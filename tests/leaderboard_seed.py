@@ -141,3 +141,17 @@ def seed_long_store(path: Path) -> Path:
     """A store with one run of `arith_long` by "phi" (about two seconds)."""
     run(PHI, [ARITH_LONG], 1, Store(path), Source(), backend_factory=lambda s: LongBackend(), progress=False)
     return path
+
+
+def seed_queue(path: Path, export: Path) -> Path:
+    """The seeded store with a training queue made by `harness teach`'s functions: phi's own-sample
+    items (arith 7, 8, 9: pass rate 1/4) queued and exported to `export`, then with 70b as teacher
+    arith_b 18 (phi 0/4, 70b 4/4) queued too and left pending."""
+    from harness.analysis.teach import export_sft, queue_teachable
+
+    seed_store(path)
+    store = Store(path)
+    queue_teachable(store, "phi")
+    export_sft(store, "phi", export)
+    queue_teachable(store, "phi", teacher="70b")
+    return path

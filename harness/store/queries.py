@@ -132,6 +132,16 @@ def samples(con: duckdb.DuckDBPyConnection, run_id: str, task: str, item_id: str
     return scores.merge(gens, on="gen_key", how="left")
 
 
+def train_queue(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The training queue (`harness teach`): every queued item with why it was queued, the model's
+    pass rate on it (the edge: some samples right, or none and a teacher solves it) and, once
+    `harness export-sft` wrote it, when and to which file."""
+    return _df(con, """
+        SELECT model_name AS model, task, task_version, item_id, reason, pass_rate, teacher, teacher_pass_rate,
+               run_id, teacher_run_id, queued_at, exported_at, export_path
+        FROM train_queue ORDER BY model_name, task, item_id""")
+
+
 def nights(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every nightly, newest first (the report itself is read by `night`)."""
     return _df(con, """

@@ -1,7 +1,7 @@
 """The leaderboard's answer pages through Streamlit's AppTest on stores made by the real run loop
 (tests/leaderboard_seed.py): the item view (models side by side, full text with the answer marked,
 thinking folded, deep links beyond the picker's cap) and Compare (the paired difference and who
-solves what, plotted; each differing item linked to its samples)."""
+solves what, plotted; each differing item linked to its samples) and the training queue."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from leaderboard_seed import LONG_ITEMS, LONG_THINKING, seed_long_store, seed_store
+from harness.leaderboard import metrics
+from harness.store import Store
+from leaderboard_seed import LONG_ITEMS, LONG_THINKING, seed_long_store, seed_queue, seed_store
 from test_leaderboard_pages import app, charts, texts
 
 
@@ -122,3 +124,48 @@ def test_a_differing_item_links_to_both_models_samples(seeded, monkeypatch):
     assert {m.label: m.value for m in at.metric}["gold"] == "71"
     assert [(m.label, m.value) for m in at.metric if m.label == "correct samples"] == [
         ("correct samples", "4 / 4"), ("correct samples", "1 / 4")]
+
+
+@pytest.fixture(scope="module")
+def queued(tmp_path_factory) -> tuple[Path, Path]:
+    d = tmp_path_factory.mktemp("queue")
+    return seed_queue(d / "q.duckdb", d / "sft.jsonl"), d / "sft.jsonl"
+
+
+def test_queue_page_says_how_to_fill_it(seeded, tmp_path, monkeypatch):
+    at = app(seeded, monkeypatch, "queue")
+    assert "Nothing is queued for training" in texts(at)
+    assert f"harness teach --model phi --teacher 70b --db {seeded}" in texts(at)  # smallest, largest
+    assert f"harness export-sft --model phi --out sft.jsonl --db {seeded}" in texts(at)
+    empty = tmp_path / "empty.duckdb"
+    Store(empty).schema_version()
+    at = app(empty, monkeypatch, "queue")
+    assert "Nothing is queued" in texts(at) and f"harness demo --db {empty}" in texts(at)
+
+
+def test_queue_page_shows_the_queue_the_edge_and_the_exports(queued, monkeypatch):
+    db, sft = queued
+    at = app(db, monkeypatch, "queue", model="phi")
+    assert at.multiselect(key="queue_models").value == ["phi"]
+    assert {m.label: m.value for m in at.metric} == {"queued items": "4", "pending": "1", "exported": "3"}
+    summary = at.dataframe[0].value.set_index(["task", "reason"])
+    assert summary.loc[("arith", "own_samples"), ["queued", "exported", "pending", "mean_pass_rate"]].tolist() == [
+        3, 3, 0, 25.0]
+    assert summary.loc[("arith_b", "teacher"), ["queued", "exported", "pending"]].tolist() == [1, 0, 1]
+    (edge,), = chart_data(at)
+    assert edge.sort_values("low")[["reason", "low", "items"]].values.tolist() == [
+        ["teacher", 0.0, 1], ["own_samples", 0.2, 3]]  # pass rates 0 (18) and 1/4 (7, 8, 9)
+    exports = at.dataframe[1].value
+    assert exports[["export_path", "items", "tasks"]].values.tolist() == [[str(sft), 3, "arith"]]
+    assert len(sft.read_text().splitlines()) == 3
+    items = at.dataframe[2].value
+    assert items["item_id"].tolist() == ["7", "8", "9", "18"]
+    assert items.set_index("item_id").loc["18", "samples"] == "items?task=arith_b&models=phi,70b&item=18"
+    at.radio(key="queue_status").set_value("pending").run()
+    assert at.dataframe[-1].value["item_id"].tolist() == ["18"]
+
+
+def test_pass_rate_histogram_bins():
+    q = pd.DataFrame({"model": ["m"] * 4, "reason": ["own_samples"] * 4, "pass_rate": [0.0, 0.1, 0.95, 1.0]})
+    h = metrics.pass_rate_histogram(q)
+    assert h[["low", "items"]].values.tolist() == [[0.0, 1], [0.1, 1], [0.9, 2]]
