@@ -223,3 +223,29 @@ def pass_rate_histogram(queue: pd.DataFrame, step: float = 0.1) -> pd.DataFrame:
     h["low"] = (h["bin"] * step).round(10)
     h["high"] = ((h["bin"] + 1) * step).round(10)
     return h[cols]
+
+
+def change_vs_previous(scores: pd.DataFrame, rows: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """`rows` (latest rows with `score`) plus each one's change against the same model's previous
+    done run of the same task (by LATEST_RUN_ORDER): `previous` (its score), `previous_run` and
+    `change` (score − previous; NaN for a model's first run of a task)."""
+    done = scores[scores["status"] == "done"].sort_values(list(LATEST_RUN_ORDER))
+    col = METRIC_COLUMNS[metric]
+    prev = done.assign(previous=done.groupby(["model", "task"])[col].shift(1),
+                       previous_run=done.groupby(["model", "task"])["run_id"].shift(1))
+    out = rows.merge(prev[["run_id", "task", "previous", "previous_run"]], on=["run_id", "task"], how="left")
+    out["change"] = out["score"] - out["previous"]
+    return out
+
+
+def trend(change: float, digits: int = 1) -> str:
+    """A change in points as an arrow and a signed number ("▲ +20.0", "▼ −17.0", "= 0.0"), "new"
+    when there is no previous run."""
+    if change is None or (isinstance(change, float) and math.isnan(change)):
+        return "new"
+    value = round(change, digits)
+    if value > 0:
+        return f"▲ +{value:.{digits}f}"
+    if value < 0:
+        return f"▼ −{-value:.{digits}f}"
+    return f"= {0:.{digits}f}"
