@@ -23,8 +23,8 @@ table = common.pct(table, [*tasks, "mean"])
 table["runs"] = table["model"].map(scores.df.groupby("model")["run_id"].nunique())
 table["history"] = ["history?model=" + quote(m, safe="") for m in table["model"]]
 changed = rows[rows["previous"].notna()].sort_values("task")
-table["vs previous run"] = table["model"].map(changed.groupby("model").apply(
-    lambda g: " · ".join(f"{t} {v}" for t, v in zip(g["task"], g["trend"])), include_groups=False)).fillna("first run")
+marks = {m: " · ".join(f"{t} {v}" for t, v in zip(g["task"], g["trend"])) for m, g in changed.groupby("model")}
+table["vs previous run"] = [marks.get(m, "first run") for m in table["model"]]
 st.dataframe(
     table[["model", "params_b", "family", "mean", *tasks, "vs previous run", "last_run", "runs", "history"]],
     hide_index=True,
