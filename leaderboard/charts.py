@@ -67,7 +67,7 @@ def history(rows: pd.DataFrame, metric: str) -> alt.LayerChart:
 def votes(dist: pd.DataFrame) -> alt.Chart:
     """The vote distribution of one item (dist: answer, votes, verdict)."""
     return alt.Chart(dist).mark_bar().encode(
-        x=alt.X("votes:Q", title="samples"),
+        x=alt.X("votes:Q", title="samples", axis=alt.Axis(tickMinStep=1, format="d")),
         y=alt.Y("answer:N", title="answer", sort="-x"),
         color=alt.Color("verdict:N", scale=alt.Scale(
             domain=["correct", "incorrect", "unparseable", "timeout"],
@@ -129,7 +129,7 @@ def queue_edge(hist: pd.DataFrame) -> alt.Chart:
     """The model's pass rate on its queued items (hist: model, reason, low, high, items; rates as
     fractions), stacked by why each was queued."""
     return alt.Chart(hist).mark_bar().encode(
-        x=alt.X("low:Q", title="the model's pass rate on the item (share of its samples right)",
+        x=alt.X("low:Q", bin="binned", title="the model's pass rate on the item (share of its samples right)",
                 scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
         x2="high:Q",
         y=alt.Y("items:Q", title="queued items", stack="zero"),
