@@ -20,25 +20,35 @@ from harness.leaderboard import charts, common, data, markup, metrics
 MAX_OPTIONS = 1000  # items listed in the picker (any other id can be typed in, and a linked one is added)
 VERDICT_BADGE = {"correct": "green", "incorrect": "red", "unparseable": "gray", "timeout": "orange"}
 
+
+
+def forget_item() -> None:
+    """Another task, run or filter: the item picker starts again from the URL's item (kept where the
+    new list has it). Typed ids are accepted, so the picker would otherwise keep an id of the old list."""
+    st.session_state.pop("items_item", None)
+
+
 st.title("Item explorer")
 scores = common.scores_or_stop()
 df = scores.df
 q = st.query_params
+linked = "items_task" not in st.session_state  # the page's first run: it opens what the URL links to
 q_models = [m for m in q.get("models", "").split(",") if m]
 q_model = q.get("model") or (q_models[0] if q_models else None)
 
 c1, c2, c3 = st.columns(3)
 tasks = sorted(df["task"].unique())
 q_task = q.get("task")
-task = c1.selectbox("Task", tasks, index=tasks.index(q_task) if q_task in tasks else 0, key="items_task")
+task = c1.selectbox("Task", tasks, index=tasks.index(q_task) if q_task in tasks else 0, key="items_task",
+                    on_change=forget_item)
 models = common.models_by_size(df[df["task"] == task])
 model = c2.selectbox("Model", models, index=models.index(q_model) if q_model in models else 0, key="items_model",
-                     help="its run's items are listed below")
+                     help="its run's items are listed below", on_change=forget_item)
 runs = df[(df["task"] == task) & (df["model"] == model)].sort_values("finished_at", ascending=False)
 run_ids = runs["run_id"].tolist()
 q_run = q.get("run")
 run_id = c3.selectbox("Run", run_ids, index=run_ids.index(q_run) if q_run in run_ids else 0, key="items_run",
-                      help="latest first")
+                      help="latest first", on_change=forget_item)
 run = runs[runs["run_id"] == run_id].iloc[0]
 
 loaded = data.read("item_outcomes", (run_id,), (task,))
@@ -46,9 +56,9 @@ items = loaded.df.copy()
 items["majority"] = metrics.majority_verdict(items)
 f1, f2 = st.columns(2)
 verdicts = f1.multiselect("Majority verdict", ["correct", "incorrect", "no answer"],
-                          default=["correct", "incorrect", "no answer"], key="items_verdict")
+                          default=["correct", "incorrect", "no answer"], key="items_verdict", on_change=forget_item)
 low, high = f2.slider("Agreement (majority answer's share of samples)", 0.0, 1.0, (0.0, 1.0), step=0.05,
-                      key="items_agreement")
+                      key="items_agreement", on_change=forget_item)
 shown = items[items["majority"].isin(verdicts) & items["vote_share"].between(low - 1e-9, high + 1e-9)]
 order = {iid: n for n, iid in enumerate(metrics.sort_item_ids(shown["item_id"].tolist()))}
 shown = shown.sort_values("item_id", key=lambda s: s.map(order))
@@ -66,9 +76,8 @@ st.dataframe(
 all_ids = set(items["item_id"])
 wanted = q.get("item")
 ids = shown["item_id"].tolist()[:MAX_OPTIONS]
-# The item in the URL is offered beyond the picker's cap; a link's item (the page's first run) even
-# when the filters would hide it.
-if wanted in all_ids and wanted not in ids and ("items_item" not in st.session_state or wanted in set(shown["item_id"])):
+# The item in the URL is offered beyond the picker's cap; a linked item even when the filters hide it.
+if wanted in all_ids and wanted not in ids and (linked or wanted in set(shown["item_id"])):
     ids = [wanted, *ids]
 if not ids:
     st.info("No item matches these filters.")

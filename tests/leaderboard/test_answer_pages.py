@@ -55,6 +55,11 @@ def test_item_view_puts_two_models_side_by_side_from_a_link(seeded, monkeypatch)
     at.multiselect(key="items_with").set_value([]).run()
     assert dict(at.query_params) == {"task": "arith", "model": "phi", "item": "8"}
     assert len(sample_heads(at)) == 4
+    at.selectbox(key="items_model").select("70b").run()  # another model: the same item
+    assert dict(at.query_params) == {"task": "arith", "model": "70b", "item": "8"}
+    at.selectbox(key="items_task").select("arith_b").run()  # another task: its first item, not a stale id
+    assert at.selectbox(key="items_item").value == "10" and not at.warning
+    assert dict(at.query_params) == {"task": "arith_b", "model": "70b", "item": "10"}
 
 
 def test_an_older_run_is_kept_in_the_link(seeded, monkeypatch):
