@@ -30,6 +30,7 @@ PAGES = [
     st.Page("views/items.py", title="Item explorer", icon=":material/search:", url_path="items"),
     st.Page("views/history.py", title="History", icon=":material/timeline:", url_path="history"),
     st.Page("views/nightly.py", title="Nightly", icon=":material/nightlight:", url_path="nightly"),
+    st.Page("views/queue.py", title="Training queue", icon=":material/school:", url_path="queue"),
 ]
 
 page = st.navigation(PAGES)

@@ -67,7 +67,7 @@ def history(rows: pd.DataFrame, metric: str) -> alt.LayerChart:
 def votes(dist: pd.DataFrame) -> alt.Chart:
     """The vote distribution of one item (dist: answer, votes, verdict)."""
     return alt.Chart(dist).mark_bar().encode(
-        x=alt.X("votes:Q", title="samples"),
+        x=alt.X("votes:Q", title="samples", axis=alt.Axis(tickMinStep=1, format="d")),
         y=alt.Y("answer:N", title="answer", sort="-x"),
         color=alt.Color("verdict:N", scale=alt.Scale(
             domain=["correct", "incorrect", "unparseable", "timeout"],
@@ -90,3 +90,51 @@ def domain_history(rows: pd.DataFrame) -> alt.LayerChart:
     labels = alt.Chart(rows.drop_duplicates("night_id").fillna({"label": ""})).mark_text(
         dy=-8, angle=0, baseline="bottom").encode(x=x, y=alt.value(0), text="label:N")
     return alt.layer(lines, fell, labels).properties(height=320)
+
+
+def paired_difference(rows: pd.DataFrame, a: str, b: str, level: str = "95%") -> alt.LayerChart:
+    """A − B per task with its paired interval (rows: task, diff, low, high in points; `overall`
+    last), a zero line to read "is the difference real?" at a glance."""
+    order = rows["task"].tolist()
+    y = alt.Y("task:N", title=None, sort=order)
+    base = alt.Chart(rows).encode(y=y)
+    bars = base.mark_rule(strokeWidth=2).encode(
+        x=alt.X("low:Q", title=f"{a} − {b} (points), {level} paired interval"), x2="high:Q")
+    dots = base.mark_point(filled=True, size=80).encode(
+        x="diff:Q", color=alt.condition("datum.diff >= 0", alt.value("#4c78a8"), alt.value("#e45756")),
+        tooltip=["task", alt.Tooltip("diff:Q", format="+.1f"), alt.Tooltip("low:Q", format="+.1f"),
+                 alt.Tooltip("high:Q", format="+.1f"), "items"])
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(strokeDash=[4, 3], color="gray").encode(x="x:Q")
+    return alt.layer(zero, bars, dots).properties(height=alt.Step(28))
+
+
+def outcome_counts(counts: pd.DataFrame, a: str, b: str) -> alt.Chart:
+    """Items per task that both models solve, only A, only B, or neither (counts: task, outcome,
+    items; outcome one of metrics.OUTCOMES), as stacked bars."""
+    names = {"both": "both", "only A": f"only {a}", "only B": f"only {b}", "neither": "neither"}
+    shown = counts.assign(outcome=counts["outcome"].map(names), rank=counts["outcome"].map(
+        {k: i for i, k in enumerate(names)}))
+    return alt.Chart(shown).mark_bar().encode(
+        y=alt.Y("task:N", title=None),
+        x=alt.X("items:Q", title="items (majority vote)", stack="zero"),
+        color=alt.Color("outcome:N", title=None, sort=list(names.values()),
+                        scale=alt.Scale(domain=list(names.values()),
+                                        range=["#54a24b", "#4c78a8", "#f58518", "#bab0ac"])),
+        order=alt.Order("rank:Q"),
+        tooltip=["task", "outcome", "items"],
+    ).properties(height=alt.Step(28))
+
+
+def queue_edge(hist: pd.DataFrame) -> alt.Chart:
+    """The model's pass rate on its queued items (hist: model, reason, low, high, items; rates as
+    fractions), stacked by why each was queued."""
+    return alt.Chart(hist).mark_bar().encode(
+        x=alt.X("low:Q", bin="binned", title="the model's pass rate on the item (share of its samples right)",
+                scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        x2="high:Q",
+        y=alt.Y("items:Q", title="queued items", stack="zero"),
+        color=alt.Color("reason:N", title="queued because", scale=alt.Scale(
+            domain=["own_samples", "teacher"], range=["#4c78a8", "#f58518"])),
+        tooltip=["model", "reason", alt.Tooltip("low:Q", format=".0%", title="from"),
+                 alt.Tooltip("high:Q", format=".0%", title="to"), "items"],
+    ).properties(height=240)

@@ -163,3 +163,89 @@ def vote_distribution(samples: pd.DataFrame) -> pd.DataFrame:
     group["share"] = group["votes"] / len(s)
     group = group.sort_values(["votes", "first"], ascending=[False, True]).reset_index()
     return group[["answer", "votes", "share", "verdict"]]
+
+
+OUTCOMES: tuple[str, ...] = ("both", "only A", "only B", "neither")
+
+
+def outcome_counts(a_items: pd.DataFrame, b_items: pd.DataFrame) -> pd.DataFrame:
+    """Per task, over the items both models have (item_outcomes rows of each): how many items both
+    solve by majority vote, only A, only B, or neither. Columns: task, outcome (one of OUTCOMES),
+    items; every task has all four rows (zeros included), tasks sorted."""
+    cols = ["task", "outcome", "items"]
+    pair = a_items[["task", "item_id", "maj_correct"]].merge(
+        b_items[["task", "item_id", "maj_correct"]], on=["task", "item_id"], suffixes=("_a", "_b"))
+    if pair.empty:
+        return pd.DataFrame(columns=cols)
+    a, b = pair["maj_correct_a"].astype(bool), pair["maj_correct_b"].astype(bool)
+    pair["outcome"] = np.select([a & b, a & ~b, ~a & b], list(OUTCOMES[:3]), OUTCOMES[3])
+    counts = pair.groupby(["task", "outcome"]).size()
+    full = pd.MultiIndex.from_product([sorted(pair["task"].unique()), list(OUTCOMES)], names=["task", "outcome"])
+    return counts.reindex(full, fill_value=0).rename("items").reset_index()[cols]
+
+
+def queue_summary(queue: pd.DataFrame) -> pd.DataFrame:
+    """Training-queue rows (`train_queue` query) per model, task and reason: items queued, of them
+    exported and pending, and the model's mean pass rate on them."""
+    cols = ["model", "task", "reason", "queued", "exported", "pending", "mean_pass_rate"]
+    if queue.empty:
+        return pd.DataFrame(columns=cols)
+    q = queue.assign(exported=queue["exported_at"].notna())
+    out = q.groupby(["model", "task", "reason"]).agg(
+        queued=("item_id", "size"), exported=("exported", "sum"), mean_pass_rate=("pass_rate", "mean")).reset_index()
+    out["exported"] = out["exported"].astype(int)
+    out["pending"] = out["queued"] - out["exported"]
+    return out[cols]
+
+
+def exports(queue: pd.DataFrame) -> pd.DataFrame:
+    """The SFT exports recorded in the queue: per model and file written, when, how many items, of
+    which tasks; newest first."""
+    cols = ["model", "export_path", "exported_at", "items", "tasks"]
+    done = queue[queue["exported_at"].notna()] if not queue.empty else queue
+    if done.empty:
+        return pd.DataFrame(columns=cols)
+    out = done.groupby(["model", "export_path"]).agg(
+        exported_at=("exported_at", "max"), items=("item_id", "size"),
+        tasks=("task", lambda t: ", ".join(sorted(set(t))))).reset_index()
+    return out.sort_values("exported_at", ascending=False).reset_index(drop=True)[cols]
+
+
+def pass_rate_histogram(queue: pd.DataFrame, step: float = 0.1) -> pd.DataFrame:
+    """How many queued items have each pass rate (bins of `step` from 0 to 1, the last one closed),
+    per model and reason: the edge the queue trains on. Columns: model, reason, low, high, items."""
+    cols = ["model", "reason", "low", "high", "items"]
+    if queue.empty:
+        return pd.DataFrame(columns=cols)
+    n_bins = round(1 / step)
+    b = np.clip(np.floor(queue["pass_rate"].to_numpy(float) / step + 1e-9), 0, n_bins - 1).astype(int)
+    h = queue.assign(bin=b).groupby(["model", "reason", "bin"]).size().rename("items").reset_index()
+    h["low"] = (h["bin"] * step).round(10)
+    h["high"] = ((h["bin"] + 1) * step).round(10)
+    return h[cols]
+
+
+def change_vs_previous(scores: pd.DataFrame, rows: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """`rows` (latest rows with `score`) plus each one's change against the same model's previous
+    done run of the same task (by LATEST_RUN_ORDER): `previous` (its score), `previous_run` and
+    `change` (score − previous; NaN for a model's first run of a task)."""
+    done = scores[scores["status"] == "done"].sort_values(list(LATEST_RUN_ORDER))
+    col = METRIC_COLUMNS[metric]
+    prev = done.assign(previous=done.groupby(["model", "task"])[col].shift(1),
+                       previous_run=done.groupby(["model", "task"])["run_id"].shift(1))
+    out = rows.merge(prev[["run_id", "task", "previous", "previous_run"]], on=["run_id", "task"], how="left")
+    out["change"] = out["score"] - out["previous"]
+    return out
+
+
+def trend(change: float, digits: int = 1) -> str:
+    """A change in points as an arrow and a signed number ("▲ +20.0", "▼ −17.0", "= 0.0"), "new"
+    when there is no previous run."""
+    if change is None or (isinstance(change, float) and math.isnan(change)):
+        return "new"
+    value = round(change, digits)
+    if value > 0:
+        return f"▲ +{value:.{digits}f}"
+    if value < 0:
+        return f"▼ −{-value:.{digits}f}"
+    return f"= {0:.{digits}f}"

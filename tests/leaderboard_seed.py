@@ -107,3 +107,51 @@ def seed_store(path: Path) -> Path:
 if __name__ == "__main__":
     import sys
     print(seed_store(Path(sys.argv[1])))
+
+
+# -- a task beyond the item picker's cap --------------------------------------------------------
+# `arith_long`: 1,205 arith items, one sample each from "phi", every one right; each sample has a
+# separate thinking field (3 tokens) and its answer in LaTeX: "So $x = GOLD$ and the answer is GOLD".
+LONG_ITEMS = make_items(1205)
+ARITH_LONG = replace(ARITH, name="arith_long", load=lambda source: LONG_ITEMS,
+                     description="1,205 arith items (test task)")
+LONG_THINKING = "First multiply, then subtract what was given away."
+
+
+class LongBackend:
+    name = "scripted"
+    batch_size = 256
+
+    def __init__(self) -> None:
+        self.gold = {it.fields["question"]: it.gold for it in LONG_ITEMS}
+
+    def generate(self, requests: Sequence[Request], params: Sampling) -> list[list[Completion]]:
+        out = []
+        for req in requests:
+            gold = next(g for q, g in self.gold.items() if q in req.prompt.text)
+            out.append([Completion(f"So $x = {gold}$ and the answer is {gold}", "stop", 9,
+                                   thinking=LONG_THINKING, thinking_tokens=3) for _ in req.indices])
+        return out
+
+    def close(self) -> None:
+        pass
+
+
+def seed_long_store(path: Path) -> Path:
+    """A store with one run of `arith_long` by "phi" (about two seconds)."""
+    run(PHI, [ARITH_LONG], 1, Store(path), Source(), backend_factory=lambda s: LongBackend(), progress=False)
+    return path
+
+
+def seed_queue(path: Path, export: Path) -> Path:
+    """The seeded store with a training queue made by `harness teach`'s functions: phi's own-sample
+    items (arith 7, 8, 9: pass rate 1/4) queued and exported to `export`, then with 70b as teacher
+    arith_b 18 (phi 0/4, 70b 4/4) queued too and left pending."""
+    from harness.analysis.teach import export_sft, queue_teachable
+
+    seed_store(path)
+    store = Store(path)
+    queue_teachable(store, "phi")
+    export_sft(store, "phi", export)
+    queue_teachable(store, "phi", teacher="70b")
+    return path

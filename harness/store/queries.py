@@ -101,8 +101,20 @@ def item(con: duckdb.DuckDBPyConnection, task: str, task_version: int, item_id: 
         ORDER BY h.variant""", [task, task_version, item_id])
 
 
+def item_runs(con: duckdb.DuckDBPyConnection, task: str, item_id: str) -> pd.DataFrame:
+    """Every run with a result for one item of a task, newest first (by `LATEST_RUN_ORDER`): the
+    run's model and status and the item's vote, so a page can put several models side by side."""
+    return _df(con, """
+        SELECT i.run_id, r.model_name AS model, r.status, r.started_at, i.task_version, i.gold, i.n, i.n_correct,
+               i.maj_answer, i.maj_correct, i.vote_share, i.n_classes, i.n_unparseable, i.n_timeout
+        FROM item_results i JOIN runs r USING (run_id)
+        WHERE i.task = ? AND i.item_id = ?
+        ORDER BY r.started_at DESC, i.run_id DESC""", [task, item_id])
+
+
 def samples(con: duckdb.DuckDBPyConnection, run_id: str, task: str, item_id: str) -> pd.DataFrame:
-    """Every sample of one item in one run: raw text, extracted and canonical answer, verdict.
+    """Every sample of one item in one run: raw text, the thinking stored beside it (a server's
+    separate reasoning field) and its token count, extracted and canonical answer, verdict.
 
     Two steps so the generations table is probed by primary key for k rows, not scanned."""
     scores = _df(con, """
@@ -111,13 +123,23 @@ def samples(con: duckdb.DuckDBPyConnection, run_id: str, task: str, item_id: str
         ORDER BY sample_index""", [run_id, task, item_id])
     keys = [k for k in scores["gen_key"].tolist() if isinstance(k, str)]
     if not keys:
-        for col in ("text", "finish", "tokens", "latency_s", "prompt_hash"):
+        for col in ("text", "thinking", "finish", "tokens", "thinking_tokens", "latency_s", "prompt_hash"):
             scores[col] = None
         return scores
     gens = _df(con, """
-        SELECT gen_key, text, finish, tokens, latency_s, prompt_hash
+        SELECT gen_key, text, thinking, finish, tokens, thinking_tokens, latency_s, prompt_hash
         FROM generations WHERE gen_key IN (SELECT unnest(?::VARCHAR[]))""", [keys])
     return scores.merge(gens, on="gen_key", how="left")
+
+
+def train_queue(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The training queue (`harness teach`): every queued item with why it was queued, the model's
+    pass rate on it (the edge: some samples right, or none and a teacher solves it) and, once
+    `harness export-sft` wrote it, when and to which file."""
+    return _df(con, """
+        SELECT model_name AS model, task, task_version, item_id, reason, pass_rate, teacher, teacher_pass_rate,
+               run_id, teacher_run_id, queued_at, exported_at, export_path
+        FROM train_queue ORDER BY model_name, task, item_id""")
 
 
 def nights(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -1,4 +1,5 @@
-"""Leaderboard: models by tasks under one metric, with 95% intervals, size, family and last run."""
+"""Leaderboard: models by tasks under one metric, best first, with 95% intervals, size, family, last
+run and each score's change against the same model's previous run of the task."""
 
 from __future__ import annotations
 
@@ -13,14 +14,19 @@ scores = common.scores_or_stop()
 metric = common.metric_picker("board_metric")
 rows, hist = common.scored(scores, metric)
 common.stale_note(scores, *([hist] if hist else []))
+rows = common.pct(metrics.change_vs_previous(scores.df, rows, metric), ["previous", "change"])
+rows["trend"] = rows["change"].map(metrics.trend)
 
 table, tasks = metrics.board(rows)
 shared = int(table[tasks].notna().all(axis=0).sum()) if tasks else 0
 table = common.pct(table, [*tasks, "mean"])
 table["runs"] = table["model"].map(scores.df.groupby("model")["run_id"].nunique())
 table["history"] = ["history?model=" + quote(m, safe="") for m in table["model"]]
+changed = rows[rows["previous"].notna()].sort_values("task")
+marks = {m: " · ".join(f"{t} {v}" for t, v in zip(g["task"], g["trend"])) for m, g in changed.groupby("model")}
+table["vs previous run"] = [marks.get(m, "first run") for m in table["model"]]
 st.dataframe(
-    table[["model", "params_b", "family", "mean", *tasks, "last_run", "runs", "history"]],
+    table[["model", "params_b", "family", "mean", *tasks, "vs previous run", "last_run", "runs", "history"]],
     hide_index=True,
     width="stretch",
     column_config={
@@ -30,20 +36,30 @@ st.dataframe(
                                               else "no task is shared by every model: each model's mean over its own tasks"),
         **{t: st.column_config.NumberColumn(t, format="%.1f") for t in tasks},
         "last_run": st.column_config.DatetimeColumn("last scored", format="YYYY-MM-DD HH:mm"),
+        "vs previous run": st.column_config.TextColumn(
+            "vs previous run", help=f"{metric} change in points per task against the model's previous run of it"),
         "runs": st.column_config.NumberColumn("runs", help="scored runs of this model in the store"),
         "history": st.column_config.LinkColumn("runs & history", display_text="open"),
     },
 )
-st.caption(f"{metric} in %, from each model's latest scored run of each task; mean over the {shared} task(s) every "
-           "model has. Click a column header to sort.")
+st.caption(f"{metric} in %, from each model's latest scored run of each task, best mean first; mean over the {shared} "
+           "task(s) every model has; ▲/▼: change against the model's previous run of the task. Click a column header "
+           "to sort.")
+falls = rows[rows["change"] < 0].sort_values("change")
+if not falls.empty:
+    st.warning("Fell since the previous run: " + "; ".join(
+        f"{r.model} on {r.task}: {100 * r.score:.1f} ({r.trend} points; previous run `{r.previous_run}`)"
+        for r in falls.itertuples()), icon=":material/trending_down:")
 
 st.subheader("Scores with 95% intervals")
 detail = common.pct(rows, ["score", "low", "high"])
-detail = detail[["model", "task", "score", "low", "high", "n_items", "k", "n_samples", "possibly_contaminated",
+detail = detail[["model", "task", "score", "trend", "change", "low", "high", "n_items", "k", "n_samples", "possibly_contaminated",
                  "params_b", "family", "source", "run_id", "finished_at"]].sort_values(["task", "score"],
                                                                                      ascending=[True, False])
 st.dataframe(detail, hide_index=True, width="stretch", column_config={
     "score": st.column_config.NumberColumn(metric, format="%.1f"),
+    "trend": st.column_config.TextColumn("vs previous run", help="against this model's previous run of the task"),
+    "change": st.column_config.NumberColumn("change", format="%+.1f", help="points against the previous run"),
     "low": st.column_config.NumberColumn("95% low", format="%.1f"),
     "high": st.column_config.NumberColumn("95% high", format="%.1f"),
     "n_items": "items", "params_b": st.column_config.NumberColumn("params (B)", format="%.4g"),

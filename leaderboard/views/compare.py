@@ -1,14 +1,18 @@
 """Compare: two models item by item with the paired statistics of `harness compare`
-(`harness.compare.compare`), and the items each one wins."""
+(`harness.compare.compare`): per task the difference with its interval and how many items both,
+only one or neither solve, and the items each one wins, each linked to its samples side by side in
+the Item explorer. `compare?a=A&b=B` opens on that pair; the URL follows the pickers."""
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
 
 from harness.analysis.compare import Comparison, compare
 from harness.analysis.compare_render import size_summary
-from harness.leaderboard import common, data, metrics
+from harness.leaderboard import charts, common, data, metrics
 
 st.title("Compare two models")
 scores = common.scores_or_stop()
@@ -34,12 +38,19 @@ def default_pair(latest: pd.DataFrame, models: list[str]) -> tuple[str, str]:
 
 
 da, db_ = default_pair(latest, models)
+qa, qb = st.query_params.get("a"), st.query_params.get("b")
+if qa in models:
+    da = qa
+if qb in models and qb != da:
+    db_ = qb
 left, right, third = st.columns(3)
 a = left.selectbox("Model A", models, index=models.index(da), key="cmp_a")
 others = [m for m in models if m != a]
 b = right.selectbox("Model B", others, index=others.index(db_) if db_ in others else len(others) - 1, key="cmp_b")
 with third:
     metric = common.metric_picker("cmp_metric")
+if st.query_params.to_dict() != {"a": a, "b": b}:
+    st.query_params.from_dict({"a": a, "b": b})
 
 
 def outcomes_of(model: str) -> data.Loaded:
@@ -92,6 +103,13 @@ st.dataframe(table, hide_index=True, width="stretch", column_config={
     "diff high": st.column_config.NumberColumn(f"{level} high", format="%+.1f"),
     "p": st.column_config.NumberColumn("p", format="%.3g", help=o.p_method),
     "agreement": st.column_config.NumberColumn("same outcome (%)", format="%.1f")})
+st.altair_chart(charts.paired_difference(table.rename(columns={"diff low": "low", "diff high": "high"}), a, b, level),
+                width="stretch")
+counts = metrics.outcome_counts(ia.df, ib.df)
+st.markdown("**Items both solve, only one, or neither** (by majority vote) per task")
+st.altair_chart(charts.outcome_counts(counts, a, b), width="stretch")
+wide = counts.pivot(index="task", columns="outcome", values="items")[list(metrics.OUTCOMES)].reset_index()
+st.dataframe(wide.rename(columns={"only A": f"only {a}", "only B": f"only {b}"}), hide_index=True)
 if c.skipped:
     st.caption("Not compared: " + "; ".join(
         f"{s.task} (no results for {', '.join(s.missing)})" if s.missing else f"{s.task} (no shared items)"
@@ -104,9 +122,13 @@ items = pd.DataFrame([{
     f"{a} value": d.a_value, f"{b} value": d.b_value,
 } for d in c.items], columns=["task", "item", "gold", f"{a} answer", f"{a} share", f"{b} answer", f"{b} share",
                               "winner", f"{a} value", f"{b} value"])
-shares = {f"{m} share": st.column_config.NumberColumn(f"{m} vote share", format="%.2f") for m in (a, b)}
+items["samples"] = ["items?" + urlencode({"task": t, "models": f"{a},{b}", "item": i}, safe=",")
+                    for t, i in zip(items["task"], items["item"])]
+config = {**{f"{m} share": st.column_config.NumberColumn(f"{m} vote share", format="%.2f") for m in (a, b)},
+          "samples": st.column_config.LinkColumn("samples", display_text="open",
+                                                 help=f"{a} and {b}'s samples of this item side by side")}
 for col, model in zip(st.columns(2), (a, b)):
     won = items[items["winner"] == model].drop(columns=["winner"])
     col.markdown(f"**{model} wins {len(won)} item(s)**")
-    col.dataframe(won, hide_index=True, width="stretch", column_config=shares)
-st.caption("Most confident disagreements first. Open an item in the Item explorer to read its samples.")
+    col.dataframe(won, hide_index=True, width="stretch", column_config=config)
+st.caption("Most confident disagreements first. \"open\" shows both models' samples of the item side by side.")

@@ -1,6 +1,11 @@
-"""Item explorer: one item's prompt, gold answer and every sample (raw text, extracted and canonical
-answer, verdict) with the vote distribution; the item list filters by task, model, run, majority
-verdict and agreement (the majority answer's vote share)."""
+"""Item explorer: one item's prompt and gold answer, and every sample of one or more models side by
+side, each in full (wrapped, LaTeX rendered, the extracted answer highlighted, thinking folded) with
+its verdict and the vote distribution. The item list filters by task, model, run, majority verdict
+and agreement (the majority answer's vote share).
+
+Deep links: `items?task=T&model=M&item=ID` (or `models=A,B` for A beside B, `run=RUN` for a run
+other than the latest). The URL follows the page, so it can be copied and shared; a linked item is
+offered whatever the filters and however many items the task has."""
 
 from __future__ import annotations
 
@@ -9,22 +14,41 @@ import json
 import pandas as pd
 import streamlit as st
 
-from harness.leaderboard import charts, common, data, metrics
+from harness import thinking
+from harness.leaderboard import charts, common, data, markup, metrics
 
-MAX_OPTIONS = 1000  # items offered in the picker; narrow the filters for the rest
+MAX_OPTIONS = 1000  # items listed in the picker (any other id can be typed in, and a linked one is added)
+VERDICT_BADGE = {"correct": "green", "incorrect": "red", "unparseable": "gray", "timeout": "orange"}
+
+
+
+def forget_item() -> None:
+    """Another task, run or filter: the item picker starts again from the URL's item (kept where the
+    new list has it). Typed ids are accepted, so the picker would otherwise keep an id of the old list."""
+    st.session_state.pop("items_item", None)
+
 
 st.title("Item explorer")
 scores = common.scores_or_stop()
 df = scores.df
+q = st.query_params
+linked = "items_task" not in st.session_state  # the page's first run: it opens what the URL links to
+q_models = [m for m in q.get("models", "").split(",") if m]
+q_model = q.get("model") or (q_models[0] if q_models else None)
 
 c1, c2, c3 = st.columns(3)
 tasks = sorted(df["task"].unique())
-q_task, q_model = st.query_params.get("task"), st.query_params.get("model")  # links from nightly reports
-task = c1.selectbox("Task", tasks, index=tasks.index(q_task) if q_task in tasks else 0, key="items_task")
+q_task = q.get("task")
+task = c1.selectbox("Task", tasks, index=tasks.index(q_task) if q_task in tasks else 0, key="items_task",
+                    on_change=forget_item)
 models = common.models_by_size(df[df["task"] == task])
-model = c2.selectbox("Model", models, index=models.index(q_model) if q_model in models else 0, key="items_model")
+model = c2.selectbox("Model", models, index=models.index(q_model) if q_model in models else 0, key="items_model",
+                     help="its run's items are listed below", on_change=forget_item)
 runs = df[(df["task"] == task) & (df["model"] == model)].sort_values("finished_at", ascending=False)
-run_id = c3.selectbox("Run", runs["run_id"].tolist(), key="items_run", help="latest first")
+run_ids = runs["run_id"].tolist()
+q_run = q.get("run")
+run_id = c3.selectbox("Run", run_ids, index=run_ids.index(q_run) if q_run in run_ids else 0, key="items_run",
+                      help="latest first", on_change=forget_item)
 run = runs[runs["run_id"] == run_id].iloc[0]
 
 loaded = data.read("item_outcomes", (run_id,), (task,))
@@ -32,9 +56,9 @@ items = loaded.df.copy()
 items["majority"] = metrics.majority_verdict(items)
 f1, f2 = st.columns(2)
 verdicts = f1.multiselect("Majority verdict", ["correct", "incorrect", "no answer"],
-                          default=["correct", "incorrect", "no answer"], key="items_verdict")
+                          default=["correct", "incorrect", "no answer"], key="items_verdict", on_change=forget_item)
 low, high = f2.slider("Agreement (majority answer's share of samples)", 0.0, 1.0, (0.0, 1.0), step=0.05,
-                      key="items_agreement")
+                      key="items_agreement", on_change=forget_item)
 shown = items[items["majority"].isin(verdicts) & items["vote_share"].between(low - 1e-9, high + 1e-9)]
 order = {iid: n for n, iid in enumerate(metrics.sort_item_ids(shown["item_id"].tolist()))}
 shown = shown.sort_values("item_id", key=lambda s: s.map(order))
@@ -48,27 +72,45 @@ st.dataframe(
         "item_id": "item", "maj_answer": "majority answer", "n_correct": "correct samples", "n": "samples",
         "vote_share": st.column_config.NumberColumn("agreement", format="%.2f"), "n_classes": "answer classes",
         "n_unparseable": "unparseable", "n_timeout": "timeout"})
-if shown.empty:
+
+all_ids = set(items["item_id"])
+wanted = q.get("item")
+ids = shown["item_id"].tolist()[:MAX_OPTIONS]
+# The item in the URL is offered beyond the picker's cap; a linked item even when the filters hide it.
+if wanted in all_ids and wanted not in ids and (linked or wanted in set(shown["item_id"])):
+    ids = [wanted, *ids]
+if not ids:
     st.info("No item matches these filters.")
     st.stop()
-
-ids = shown["item_id"].tolist()[:MAX_OPTIONS]
-wanted = st.query_params.get("item")
-item_id = st.selectbox("Item", ids, index=ids.index(wanted) if wanted in ids else 0, key="items_item")
+item_id = st.selectbox("Item", ids, index=ids.index(wanted) if wanted in ids else 0, key="items_item",
+                       accept_new_options=True, help="pick one, or type any item id of this run")
 if len(shown) > MAX_OPTIONS:
-    st.caption(f"The picker offers the first {MAX_OPTIONS} matching items; narrow the filters for others.")
+    st.caption(f"The picker lists the first {MAX_OPTIONS} of {len(shown)} matching items; type an id for any other.")
+if item_id not in all_ids:
+    st.warning(f"Run `{run_id}` has no item {markup.code_span(item_id)} of {task}.")
+    st.stop()
 
-row = shown[shown["item_id"] == item_id].iloc[0]
+row = items[items["item_id"] == item_id].iloc[0]
+have = data.read("item_runs", task, item_id).df
+done = have[have["status"] == "done"].drop_duplicates("model")  # newest first: each model's latest run
+others = [m for m in common.models_by_size(df[df["task"] == task]) if m != model and m in set(done["model"])]
+beside = st.multiselect("Side by side with", others, default=[m for m in q_models if m in others],
+                        key="items_with", help="other models' latest finished runs with this item")
+
+# The URL follows the page: copy it to share exactly this view.
+wanted_params = {"task": task, "item": item_id}
+if beside:
+    wanted_params["models"] = ",".join([model, *beside])
+else:
+    wanted_params["model"] = model
+if run_id != run_ids[0]:
+    wanted_params["run"] = run_id
+if q.to_dict() != wanted_params:
+    q.from_dict(wanted_params)
+
 item = data.read("item", task, int(run["task_version"]), item_id).df
-samples = data.read("samples", run_id, task, item_id).df
-
 st.subheader(f"{task} / item {item_id}")
-m1, m2, m3, m4 = st.columns(4)
-m1.metric("gold", str(row["gold"]))
-m2.metric("majority answer", "—" if pd.isna(row["maj_answer"]) else str(row["maj_answer"]))
-m3.metric("majority verdict", str(row["majority"]))
-m4.metric("correct samples", f"{int(row['n_correct'])} / {int(row['n'])}")
-
+st.metric("gold", "—" if pd.isna(row["gold"]) else str(row["gold"]))
 prompts = item.dropna(subset=["prompt"]) if not item.empty else item
 for _, p in prompts.iterrows():
     label = "Prompt" if len(prompts) == 1 else f"Prompt variant {int(p['variant'])}"
@@ -78,13 +120,59 @@ if not item.empty and item["fields"].iloc[0]:
     with st.expander("Item fields"):
         st.json(item["fields"].iloc[0])
 
-dist = metrics.vote_distribution(samples)
-st.markdown("**Vote distribution**")
-v1, v2 = st.columns([2, 1])
-v1.altair_chart(charts.votes(dist))
-v2.dataframe(dist, hide_index=True, column_config={"share": st.column_config.NumberColumn(format="%.2f")})
-st.markdown("**Samples**")
-st.dataframe(
-    samples[["sample_index", "verdict", "extracted", "canonical", "text", "finish", "tokens", "detail"]],
-    hide_index=True, width="stretch", column_config={
-        "sample_index": "sample", "text": st.column_config.TextColumn("raw completion", width="large")})
+
+def sample_block(s: pd.Series) -> None:
+    """One sample: verdict, answer, the full text (answer highlighted) and its thinking folded."""
+    verdict = str(s["verdict"])
+    text = s["text"] if isinstance(s["text"], str) else ""
+    parts = thinking.split(text, str(s["finish"]), s["thinking"] if isinstance(s["thinking"], str) else None)
+    extracted = s["extracted"] if isinstance(s["extracted"], str) else None
+    canonical = s["canonical"] if isinstance(s["canonical"], str) else None
+    with st.container(border=True):
+        head = [f"**sample {int(s['sample_index'])}**",
+                f":{VERDICT_BADGE.get(verdict, 'gray')}-badge[{markup.escape_text(verdict)}]",
+                "answer " + (markup.code_span(extracted) if extracted is not None else "—")]
+        if canonical is not None and canonical != extracted:
+            head.append("canonical " + markup.code_span(canonical))
+        if not pd.isna(s["tokens"]):
+            head.append(f"{int(s['tokens'])} tokens")
+        if s["finish"] != "stop" and isinstance(s["finish"], str):
+            head.append(f"finish {markup.code_span(s['finish'])}")
+        st.markdown(" · ".join(head))
+        if parts.thinking:
+            n = s["thinking_tokens"]
+            size = f"{int(n)} tokens" if not pd.isna(n) else f"{len(parts.thinking)} characters"
+            label = f"thinking ({size}{', never finished' if parts.unfinished else ''})"
+            with st.expander(label):
+                st.markdown(markup.sample_markdown(parts.thinking))
+        if text:
+            st.markdown(markup.sample_markdown(parts.answer, extracted, verdict))
+        else:
+            st.caption("no text stored for this sample")
+        if isinstance(s["detail"], str) and s["detail"]:
+            st.caption(markup.escape_text(s["detail"]))
+
+
+def model_column(name: str, rid: str, r: pd.Series) -> None:
+    samples = data.read("samples", rid, task, item_id).df
+    st.markdown(f"### {markup.escape_text(name)}")
+    st.caption(f"run `{rid}`")
+    m1, m2 = st.columns(2)
+    m1.metric("majority answer", "—" if pd.isna(r["maj_answer"]) else str(r["maj_answer"]),
+              help="canonical form of the most common answer")
+    m2.metric("correct samples", f"{int(r['n_correct'])} / {int(r['n'])}",
+              help="majority " + ("correct" if bool(r["maj_correct"]) else "wrong"))
+    dist = metrics.vote_distribution(samples)
+    if not dist.empty:
+        st.altair_chart(charts.votes(dist))
+    if samples.empty:
+        st.info("No samples stored for this item in this run.")
+    for _, s in samples.iterrows():
+        sample_block(s)
+
+
+chosen = [(model, run_id, row)] + [(m, r["run_id"], r) for m in beside
+                                   for _, r in done[done["model"] == m].head(1).iterrows()]
+for col, (name, rid, r) in zip(st.columns(len(chosen)), chosen):
+    with col:
+        model_column(name, rid, r)
