@@ -158,6 +158,20 @@ def completion_of(solution: str) -> str:
     return f"{body} The answer is {gold.strip()}."
 
 
+_STEP = re.compile(r"<<(-?\d+)([-+*/])(-?\d+)=(-?\d+)>>")
+
+
+def drill_of(item: Item) -> tuple[str, str]:
+    """The item's calculations without the story, as a (prompt text, completion) pair:
+    "Question: Compute: 3+4, then 7*5.\nAnswer:" -> " 3 + 4 = 7. 7 * 5 = 35. The answer is 35."
+    The curriculum's drills teach the arithmetic of every template; which word problems a model
+    reads is a separate choice of its data mix."""
+    steps = _STEP.findall(item.fields["answer"])
+    question = "Compute: " + ", then ".join(f"{a}{op}{b}" for a, op, b, _ in steps) + "."
+    answer = " ".join(f"{a} {op} {b} = {r}." for a, op, b, r in steps)
+    return f"Question: {question}\nAnswer:", f" {answer} The answer is {item.gold}."
+
+
 def render(item: Item) -> Prompt:
     """A base model's prompt: the question, then "Answer:" (the models answer "... The answer is N.")."""
     content = "Question: " + item.fields["question"]

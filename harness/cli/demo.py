@@ -72,8 +72,9 @@ def demo(
     items: Annotated[int, typer.Option(help="evaluation items (of wordmath's 300)")] = 240,
     k: Annotated[int, typer.Option("-k", help="samples per item (4 here, not the usual 8: the demo keeps to minutes on 2 cores)")] = 4,
     variants: Annotated[int, typer.Option(help="held-out numeric variants per exported item")] = 3,
-    sft_steps: Annotated[int, typer.Option(help="optimizer steps of each fine-tuning (the same budget for the control)")] = 40,
-    sft_lr: Annotated[float, typer.Option(help="learning rate of each fine-tuning")] = 1e-4,
+    sft_steps: Annotated[int, typer.Option(help="optimizer steps of each fine-tuning (the same budget for the control)")] = 300,
+    sft_lr: Annotated[float, typer.Option(help="learning rate of each fine-tuning")] = 3e-4,
+    replay: Annotated[int, typer.Option(help="examples of the small model's own training data mixed into each fine-tuning (rehearsal; 0: none)")] = 300,
     seed: Annotated[int, typer.Option(help="seed of the variants, the control's draw and the fine-tuning")] = 0,
     as_json: JsonOpt = False,
     progress: ProgressOpt = True,
@@ -81,7 +82,8 @@ def demo(
     """The main job on the embedded default: the data-first loop, end to end, offline, on the CPU.
 
     Two small Llama models trained by the project (`python -m harness.training.base`) on its own
-    arithmetic curriculum: demo-small (0.23M parameters; its curriculum leaves out two templates) and demo-large (0.55M). The story is printed
+    arithmetic curriculum: demo-small (2 layers, 0.6M parameters; its data drills every calculation but
+    leaves out the word problems of two templates) and demo-large (4 layers, 1.1M). The story is printed
     at the end; --json prints one object (models, compare, teachable, finetune, seconds). Open the
     leaderboard on the result with `harness leaderboard --db harness-demo/demo.duckdb`.
     """
@@ -145,12 +147,14 @@ def demo(
     held, _ = make_variants([by_id[i] for i in exported_ids], variants, seed)
     write_items(data_dir / f"{HELDOUT}.jsonl", held)
 
-    _stage(5, f"fine-tuning {SMALL} on the export ({n_exported} examples, {sft_steps} steps), and the control", quiet)
+    mix = _write_replay(out_dir / "replay.jsonl", small.path, replay) if replay else None
+    _stage(5, f"fine-tuning {SMALL} on the export ({n_exported} examples, {replay} of its own training data "
+              f"mixed in, {sft_steps} steps), and the control", quiet)
     config = SftConfig(max_steps=sft_steps, batch_size=16, learning_rate=sft_lr, seed=seed)
     sft_info = {}
     for name, data in ((SFT, export), (CONTROL, control)):
         dest = out_dir / "models" / name
-        sft_info[name] = _finetune_once(finetune, small.path, data, dest, config, progress and not quiet)
+        sft_info[name] = _finetune_once(finetune, small.path, data, dest, config, mix, progress and not quiet)
         models.append(_Model(name, dest, small.params_b, finetuned_from=SMALL))
     write_models()
     sft_model, control_model = models[2], models[3]
@@ -177,7 +181,7 @@ def demo(
         "finetune": {"heldout_items": gain.n_items, "before": gain.b.score, "after": gain.a.score,
                      "diff_ci_low": gain.diff_ci_low, "diff_ci_high": gain.diff_ci_high, "p_value": gain.p_value,
                      "control_after": ctrl.a.score, "control_diff": ctrl.diff, "control_p_value": ctrl.p_value,
-                     "control_items": len(control_ids), "steps": sft_steps,
+                     "control_items": len(control_ids), "steps": sft_steps, "replay": replay,
                      "sft_seconds": {n: i.get("seconds") for n, i in sft_info.items()},
                      "original_after": on_original.maj_at_k, "original_flagged": on_original.possibly_contaminated},
         "k": k, "generated": generated[0], "reused": generated[1], "store": str(store.path), "models_file": str(models_file),
@@ -190,18 +194,34 @@ def demo(
     _story(result, gap, store.path, models_file)
 
 
-def _finetune_once(finetune: Any, base: Path, data: Path, dest: Path, config: Any, progress: bool) -> dict:
-    """Fine-tune unless `dest` already holds this base, this export and this recipe."""
+def _write_replay(path: Path, model_dir: Path, n: int) -> Path:
+    """The first `n` examples of the model's own training data (its recipe in `training.json` says
+    which templates it skipped), in the export's line format: the rehearsal mixed into fine-tuning."""
+    from harness.training.base import examples
+
+    skip = tuple(json.loads((model_dir / "training.json").read_text()).get("skipped_templates", ()))
+    lines = [json.dumps({"messages": [{"role": "user", "content": p.removesuffix("\nAnswer:")},
+                                      {"role": "assistant", "content": c}],
+                         "prompt_text": p, "source": "replay"}) + "\n"
+             for p, c in examples(2 * n + 50, skip=skip)[:n]]
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+def _finetune_once(finetune: Any, base: Path, data: Path, dest: Path, config: Any, mix: Path | None,
+                   progress: bool) -> dict:
+    """Fine-tune unless `dest` already holds this base, this export, this mix and this recipe."""
     import hashlib
     from dataclasses import asdict
 
     info_path = dest / "sft.json"
+    digest = lambda p: hashlib.sha256(p.read_bytes()).hexdigest() if p is not None else None  # noqa: E731
     if info_path.is_file():
         info = json.loads(info_path.read_text())
-        if (info.get("export_sha256") == hashlib.sha256(data.read_bytes()).hexdigest()
+        if (info.get("export_sha256") == digest(data) and info.get("mix_sha256") == digest(mix)
                 and info.get("config") == asdict(config) and info.get("base") == str(base)):
             return {**info, "seconds": 0.0, "reused": True}
-    return finetune(base, data, dest, config, progress=progress)
+    return finetune(base, data, dest, config, mix=mix, progress=progress)
 
 
 def _pts(x: float) -> str:
@@ -219,7 +239,7 @@ def _story(r: dict, gap: Any, db: Path, models_file: Path) -> None:
         f"p = {p(r['compare']['p_value'])}.",
         f"{t['queued']} of the small model's items are teachable ({t['own_samples']} where some of its own samples are right, "
         f"{t['teacher']} that the large one solves reliably); {t['exported']} were exported as SFT data.",
-        f"Fine-tuned on them ({f['steps']} steps), the small model scores {_pts(f['after'])} on {f['heldout_items']} held-out "
+        f"Fine-tuned on them ({f['steps']} steps, {f['replay']} examples of its own training data mixed in), the small model scores {_pts(f['after'])} on {f['heldout_items']} held-out "
         f"variants of those items, against {_pts(f['before'])} before: a gain of {_pts(f['after'] - f['before'])} points, "
         f"95% CI [{_pts(f['diff_ci_low'])}, {_pts(f['diff_ci_high'])}], p = {p(f['p_value'])}.",
         f"The control (the same budget on {f['control_items']} items drawn at random) scores {_pts(f['control_after'])}: "

@@ -17,6 +17,7 @@ def sft_command(
     out_dir: Annotated[Path, typer.Option("--out", help="where the fine-tuned model folder goes")],
     epochs: Annotated[float, typer.Option(help="passes over the export")] = 3.0,
     max_steps: Annotated[Optional[int], typer.Option(help="a fixed number of optimizer steps instead of epochs")] = None,
+    mix: Annotated[Optional[Path], typer.Option("--mix", help="general examples (same format) shuffled in beside the export, so the model keeps what it knows")] = None,
     lr: Annotated[float, typer.Option("--lr", help="learning rate (1e-3 suits the demo's tiny models; 1e-5..2e-4 a real one)")] = 1e-3,
     batch_size: Annotated[int, typer.Option(help="examples per optimizer step")] = 16,
     lora_r: Annotated[Optional[int], typer.Option(help="train LoRA adapters of this rank (merged into the output)")] = None,
@@ -37,14 +38,15 @@ def sft_command(
 
     config = SftConfig(epochs=epochs, learning_rate=lr, batch_size=batch_size, max_steps=max_steps,
                        lora_r=lora_r, bf16=bf16, seed=seed)
-    info = finetune(model_dir, data, out_dir, config, progress=progress and not as_json)
+    info = finetune(model_dir, data, out_dir, config, mix=mix, progress=progress and not as_json)
     name = alias or out_dir.name
     entry = (f'[models.{name}]\nbackend = "hf"\nmodel = "{out_dir.resolve()}"\n'
              + (f'finetuned_from = "{finetuned_from}"\n' if finetuned_from else ""))
     if as_json:
         print(json.dumps({**info, "out": str(out_dir), "models_entry": entry}))
         return
-    err.print(f"trained {info['steps']} steps on {info['examples']} examples in {info['seconds']} s "
+    mixed = f" (+{info['mix_examples']} mixed in)" if info["mix_examples"] else ""
+    err.print(f"trained {info['steps']} steps on {info['examples']} examples{mixed} in {info['seconds']} s "
               f"(loss {info['first_loss']} -> {info['last_loss']}); model in {out_dir}")
     print(entry)
 

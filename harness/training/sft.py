@@ -76,8 +76,12 @@ def examples(rows: Sequence[dict[str, Any]], chat: bool) -> list[dict[str, Any]]
 
 
 def finetune(model_dir: Path, export: Path, out: Path, config: SftConfig = SftConfig(), *,
-             progress: bool = True) -> dict[str, Any]:
-    """Fine-tune `model_dir` on `export` into `out` (written whole, then moved into place)."""
+             mix: Path | None = None, progress: bool = True) -> dict[str, Any]:
+    """Fine-tune `model_dir` on `export` into `out` (written whole, then moved into place).
+
+    `mix`: general examples (the same line format) shuffled in beside the export: rehearsal of what
+    the model already knows, so that learning the export does not overwrite it (catastrophic
+    forgetting is the usual cost of fine-tuning on a few hundred narrow examples)."""
     os.environ.setdefault("WANDB_DISABLED", "true")
     import torch
     from datasets import Dataset
@@ -85,11 +89,12 @@ def finetune(model_dir: Path, export: Path, out: Path, config: SftConfig = SftCo
     from trl import SFTConfig as TrlConfig, SFTTrainer
 
     rows = read_export(export)
+    mixed = read_export(mix) if mix is not None else []
     if not (model_dir / "config.json").is_file():
         raise HarnessError(f"{model_dir} is not a model folder (no config.json)")
     tok = AutoTokenizer.from_pretrained(model_dir)
     chat = bool(getattr(tok, "chat_template", None))
-    data = Dataset.from_list(examples(rows, chat))
+    data = Dataset.from_list(examples(rows + mixed, chat))
     torch.manual_seed(config.seed)
     dtype = torch.bfloat16 if config.bf16 else torch.float32
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype)
@@ -128,7 +133,9 @@ def finetune(model_dir: Path, export: Path, out: Path, config: SftConfig = SftCo
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     info = {
         "base": str(model_dir), "export": str(export), "export_sha256": hashlib.sha256(export.read_bytes()).hexdigest(),
-        "examples": len(rows), "chat_template": chat, "steps": trainer.state.global_step,
+        "examples": len(rows), "mix": str(mix) if mix is not None else None,
+        "mix_sha256": hashlib.sha256(mix.read_bytes()).hexdigest() if mix is not None else None,
+        "mix_examples": len(mixed), "chat_template": chat, "steps": trainer.state.global_step,
         "train_loss": round(float(result.training_loss), 4), "first_loss": losses[0] if losses else None,
         "last_loss": losses[-1] if losses else None, "seconds": round(seconds, 1), "config": asdict(config),
     }

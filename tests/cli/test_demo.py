@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 pytestmark = pytest.mark.slow
 
-ARGS = ["demo", "--items", "24", "-k", "2", "--variants", "1", "--sft-steps", "3", "--json", "--no-progress"]
+ARGS = ["demo", "--items", "24", "-k", "2", "--variants", "1", "--sft-steps", "3", "--replay", "20", "--json", "--no-progress"]
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +63,18 @@ def test_the_store_holds_every_stage(demo_runs):
     assert (folder / "models" / "demo-small-sft" / "model.safetensors").is_file()
     info = json.loads((folder / "models" / "demo-small-sft" / "sft.json").read_text())
     assert info["steps"] == 3 and info["examples"] == len(exported)
+
+
+def test_both_arms_rehearse_the_same_training_data_never_eval_items(demo_runs):
+    from harness.tasks.wordmath import make_items, render
+
+    folder, _, _ = demo_runs
+    infos = [json.loads((folder / "models" / m / "sft.json").read_text()) for m in ("demo-small-sft", "demo-small-control")]
+    assert infos[0]["mix_sha256"] == infos[1]["mix_sha256"] and infos[0]["mix_examples"] == 20
+    replay = [json.loads(line) for line in (folder / "replay.jsonl").read_text().splitlines()]
+    assert len(replay) == 20 and all(r["source"] == "replay" for r in replay)
+    eval_prompts = {render(it).text for it in make_items("eval")}
+    assert not eval_prompts & {r["prompt_text"] for r in replay}
 
 
 def test_a_second_run_reuses_generations_and_weights(demo_runs):

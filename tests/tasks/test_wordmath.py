@@ -55,3 +55,28 @@ def test_synth_makes_numeric_variants_of_every_template():
     for v in variants[:20]:
         assert v.fields["question"] != originals[v.meta["parent"]].fields["question"]
         assert completion_of(v.fields["answer"]).endswith(f"The answer is {v.gold}.")
+
+
+def test_drills_restate_every_calculation_and_the_gold():
+    from harness.tasks.wordmath import drill_of
+
+    items = make_items("eval")
+    drills = [drill_of(item) for item in items]
+    grades = MathGrader().grade([(i, [c]) for i, (_, c) in zip(items, drills)])
+    assert all(g.verdict == "correct" for (g,) in grades)
+    for item, (prompt, completion) in zip(items, drills):
+        assert prompt.startswith("Question: Compute: ") and prompt.endswith(".\nAnswer:")
+        assert item.fields["question"] not in prompt  # the story is gone
+        assert completion.endswith(f" The answer is {item.gold}.")
+        assert completion.count(" = ") == item.meta["steps"]
+
+
+def test_a_skipped_template_is_drilled_but_never_read_as_a_word_problem():
+    from harness.training.base import examples
+
+    full, small = examples(400), examples(400, skip=(5, 6))
+    drills = [p for p, _ in full if p.startswith("Question: Compute:")]
+    assert 0.2 < len(drills) / len(full) < 0.4
+    assert drills == [p for p, _ in small if p.startswith("Question: Compute:")]  # the same drills
+    assert any("Every day" in p for p, _ in full) and not any("Every day" in p for p, _ in small)
+    assert any("then" in p and p.count(",") == 2 for p in drills)  # three-step drills (template 6) stay
