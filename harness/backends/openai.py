@@ -19,7 +19,8 @@ request retried at once on another, and probed back). `max_concurrency` is then 
 
 Reasoning models: a separate `reasoning_content` / `reasoning` field (vLLM's reasoning parser, SGLang,
 hosted APIs) is kept as the completion's thinking; `usage.completion_tokens_details.reasoning_tokens`
-gives its token count (without it, the thinking's share of the characters estimates it). With n > 1 a server reports one usage for all choices: it is shared out in
+gives its token count (without it, or when it says 0 beside a thinking text, the thinking's share of
+the characters estimates it). With n > 1 a server reports one usage for all choices: it is shared out in
 proportion to each choice's length, so run totals are exact and per-sample counts are estimates.
 
 Budget forcing (`[models.X.thinking] budget = N`, N below max_tokens): each sample is first asked for
@@ -310,7 +311,9 @@ class OpenAIBackend:
         # Thinking's length per choice: the separate field and any inline thinking the server left in.
         think_chars = [len(r or "") + len(split(t or "", "stop", None, self.fmt).thinking or "") for t, r, _ in parts]
         gen = _share(ctoks, [len(t or "") + len(r or "") for t, r, _ in parts])
-        if isinstance(rtoks, int):
+        # vLLM 0.32's reasoning parsers count only thinking opened in the output: a chat template that
+        # opens it in the prompt (DeepSeek-R1 distills) reports 0 beside a whole reasoning field.
+        if isinstance(rtoks, int) and not (rtoks == 0 and any(think_chars)):
             think = _share(rtoks, think_chars)
         else:  # no count from the server: the thinking's share of the characters, an estimate
             think = [None if g is None else (0 if not c else round(g * c / max(1, len(t or "") + len(r or ""))))
