@@ -106,7 +106,8 @@ class Completion:
     """One sample as the backend returned it. `text` is the content, raw (inline `<think>` sections
     included); `thinking` is a separate reasoning field when the server gives one (vLLM's reasoning
     parser, SGLang, hosted APIs), else None. `tokens` counts every generated token (thinking
-    included); `thinking_tokens` the thinking part's, where known."""
+    included); `thinking_tokens` the thinking part's, where known. `forced`: budget forcing cut the
+    thinking at its budget and closed it for the model (the closing tag in `text` is not the model's)."""
 
     text: str
     finish: Finish
@@ -115,6 +116,7 @@ class Completion:
     latency_s: float | None = None
     thinking: str | None = None
     thinking_tokens: int | None = None
+    forced: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ and the model's delimiters), so it is made again at grading time and never chang
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 from harness.errors import HarnessError
 from harness.records import Completion
@@ -119,28 +119,40 @@ def unfinished_detail(finish: str) -> str:
 
 # -- budget forcing ---------------------------------------------------------------------------------
 
-def continuation(c: Completion, fmt: ThinkingFormat) -> tuple[str, str] | None:
-    """How to continue a sample cut at the thinking budget: (the text generated so far, as the model
-    continues it; the part of it the stored text keeps), or None when it was not cut. Thinking still
-    open gets the closing tag; a separate reasoning field goes back between the model's tags (the
-    stored sample keeps it in its own field)."""
+class Continuation(NamedTuple):
+    """How a sample cut at the thinking budget is continued: `so_far`, the text generated so far as
+    the model continues it; `kept`, the part of it the stored text keeps; `closes`, whether the
+    thinking was still open, so the closing tag is ours, not the model's (the sample is *forced*)."""
+
+    so_far: str
+    kept: str
+    closes: bool
+
+
+def continuation(c: Completion, fmt: ThinkingFormat) -> Continuation | None:
+    """How to continue a sample cut at the thinking budget, or None when it was not cut. Thinking
+    still open gets the closing tag; a separate reasoning field goes back between the model's tags
+    (the stored sample keeps it in its own field); a sample cut in its answer, after the thinking
+    closed, is continued as it stands."""
     if c.finish != "length":
         return None
     open_thinking = split(c.text, c.finish, c.thinking, fmt).unfinished
     if c.thinking is not None:
-        return ("" if fmt.starts_open else fmt.open) + c.thinking + fmt.close + c.text, c.text
+        return Continuation(("" if fmt.starts_open else fmt.open) + c.thinking + fmt.close + c.text, c.text,
+                            open_thinking)
     text = c.text + (fmt.close if open_thinking else "")
-    return text, text
+    return Continuation(text, text, open_thinking)
 
 
-def join_forced(c: Completion, kept: str, cont: Completion) -> Completion:
-    """A forced sample: the first part's kept text and the continuation's, tokens, prompt tokens and
-    latency of both, the first part's thinking, the continuation's finish reason."""
+def join_forced(c: Completion, how: Continuation, cont: Completion) -> Completion:
+    """A continued sample: the first part's kept text and the continuation's, tokens, prompt tokens
+    and latency of both, the first part's thinking, the continuation's finish reason; `forced` when
+    the thinking was closed for it."""
     def add(x: int | None, y: int | None) -> int | None:
         return None if x is None or y is None else x + y
 
     more = (cont.thinking or "") + cont.text  # a reasoning parser may take an answer without tags for thinking
-    return Completion(text=kept + more, finish=cont.finish, tokens=add(c.tokens, cont.tokens),
+    return Completion(text=how.kept + more, finish=cont.finish, tokens=add(c.tokens, cont.tokens),
                       prompt_tokens=add(c.prompt_tokens, cont.prompt_tokens),
                       latency_s=(c.latency_s or 0.0) + (cont.latency_s or 0.0), thinking=c.thinking,
-                      thinking_tokens=c.thinking_tokens)
+                      thinking_tokens=c.thinking_tokens, forced=how.closes)

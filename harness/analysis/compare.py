@@ -58,6 +58,7 @@ class ItemOutcome:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None  # generated: thinking + answer
     thinking_tokens: int | None = None
+    n_forced: int | None = None  # samples whose thinking budget forcing closed
 
     def value(self, metric: Metric) -> float:
         if metric == "maj@k":
@@ -118,6 +119,7 @@ class Budget:
     completion_tokens: int | None
     thinking_tokens: int | None
     cost: float | None
+    n_forced: int = 0  # samples whose thinking was closed at the budget (budget forcing)
 
     @property
     def n_wrong(self) -> int:
@@ -158,7 +160,7 @@ class Budget:
             n_correct=sum(o.n_correct for o in outcomes),  # type: ignore[misc]
             n_unfinished=sum(o.n_unfinished or 0 for o in outcomes),
             prompt_tokens=prompt, completion_tokens=gen, thinking_tokens=total("thinking_tokens"),
-            cost=cost(price, prompt, gen),
+            cost=cost(price, prompt, gen), n_forced=sum(o.n_forced or 0 for o in outcomes),
         )
 
 

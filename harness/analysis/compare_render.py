@@ -83,7 +83,7 @@ def _budget_json(b: Budget | None) -> dict[str, Any] | None:
     if b is None:
         return None
     return {"n_samples": b.n_samples, "n_correct": b.n_correct, "n_wrong": b.n_wrong,
-            "n_unfinished": b.n_unfinished, "unfinished_rate": b.unfinished_rate,
+            "n_unfinished": b.n_unfinished, "unfinished_rate": b.unfinished_rate, "n_forced": b.n_forced,
             "prompt_tokens": b.prompt_tokens, "completion_tokens": b.completion_tokens,
             "thinking_tokens": b.thinking_tokens, "mean_tokens": b.mean_tokens,
             "tokens_per_correct": b.tokens_per_correct, "cost": b.cost, "cost_per_correct": b.cost_per_correct}
@@ -157,11 +157,24 @@ def _num(x: float | None, fmt: str = ",.0f") -> str:
     return "—" if x is None else format(x, fmt)
 
 
+def _budget_forced(c: Comparison) -> bool:
+    """Whether the budget table shows a `forced` column: some sample's thinking was closed at its budget."""
+    return any(b is not None and b.n_forced for t in _shown(c) for b in (t.a_budget, t.b_budget))
+
+
+def _budget_headers(c: Comparison) -> list[str]:
+    h = list(BUDGET_HEADERS)
+    if _budget_forced(c):
+        h.insert(h.index("unfinished") + 1, "forced")
+    return h
+
+
 def _budget_rows(c: Comparison) -> list[list[str]]:
     """Per task and model: right, wrong and unfinished samples (thinking that never closed is not a
-    wrong answer), generated tokens per sample, the thinking's share of them, tokens per right
-    answer, cost."""
+    wrong answer), those whose thinking budget forcing closed (when any was), generated tokens per
+    sample, the thinking's share of them, tokens per right answer, cost."""
     rows = []
+    forced = _budget_forced(c)
     for t in _shown(c):
         for name, b in ((c.a_name, t.a_budget), (c.b_name, t.b_budget)):
             if b is None:
@@ -169,13 +182,19 @@ def _budget_rows(c: Comparison) -> list[list[str]]:
             think = (_pct(b.thinking_tokens / b.completion_tokens)
                      if b.thinking_tokens is not None and b.completion_tokens else "—")
             rows.append([t.task, name, str(b.n_samples), str(b.n_correct), str(b.n_wrong),
-                         f"{b.n_unfinished} ({_pct(b.unfinished_rate or 0.0)}%)", _num(b.mean_tokens), think,
-                         _num(b.tokens_per_correct),
+                         f"{b.n_unfinished} ({_pct(b.unfinished_rate or 0.0)}%)",
+                         *([f"{b.n_forced} ({_pct(b.n_forced / b.n_samples if b.n_samples else 0.0)}%)"]
+                           if forced else []),
+                         _num(b.mean_tokens), think, _num(b.tokens_per_correct),
                          _num(b.cost, ".4g"), _num(b.cost_per_correct, ".4g")])
     return rows
 
 
 BUDGET_TITLE = "Samples and tokens on the compared items (unfinished: thinking never closed, no answer)"
+
+
+def _budget_title(c: Comparison) -> str:
+    return BUDGET_TITLE[:-1] + ("; forced: thinking closed at its budget)" if _budget_forced(c) else ")")
 
 
 def _item_headers(c: Comparison) -> list[str]:
@@ -227,7 +246,7 @@ def render_markdown(c: Comparison, include_items: bool = False, item_limit: int 
     lines += table(_headers(c), _rows(c)) if c.tasks else ["No task could be compared."]
     lines += [""] + [f"- {x}" for x in _footer(c)]
     if budget := _budget_rows(c):
-        lines += ["", f"### {BUDGET_TITLE}", ""] + table(BUDGET_HEADERS, budget)
+        lines += ["", f"### {_budget_title(c)}", ""] + table(_budget_headers(c), budget)
     if include_items:
         lines += ["", f"### {_items_title(c, item_limit)}", ""]
         lines += table(_item_headers(c), _item_rows(c, item_limit))
@@ -258,8 +277,8 @@ def render_table(c: Comparison, include_items: bool = False, item_limit: int | N
     parts.append(t if c.tasks else Text("No task could be compared."))
     parts += [Text(x, style="dim" if i == 0 else "") for i, x in enumerate(_footer(c))]
     if budget := _budget_rows(c):
-        bt = Table(title=BUDGET_TITLE, title_justify="left")
-        for i, h in enumerate(BUDGET_HEADERS):
+        bt = Table(title=_budget_title(c), title_justify="left")
+        for i, h in enumerate(_budget_headers(c)):
             bt.add_column(h, justify="left" if i < 2 else "right")
         for row in budget:
             bt.add_row(*(Text(x) for x in row))

@@ -77,10 +77,10 @@ class HFBackend:
         comps = self._generate_flat(flat, params if budget is None else replace(params, max_tokens=budget))
         if budget is not None:
             cut = [(i, how) for i, c in enumerate(comps) if (how := continuation(c, self.fmt)) is not None]
-            more = self._generate_flat([(*flat[i][:2], flat[i][2] + how[0], *flat[i][3:]) for i, how in cut],
+            more = self._generate_flat([(*flat[i][:2], flat[i][2] + how.so_far, *flat[i][3:]) for i, how in cut],
                                        replace(params, max_tokens=params.max_tokens - budget))
             for (i, how), cont in zip(cut, more):
-                comps[i] = join_forced(comps[i], how[1], cont)
+                comps[i] = join_forced(comps[i], how, cont)
         out: list[list[Completion | None]] = [[None] * len(req.indices) for req in requests]
         for (r, j, *_), comp in zip(flat, comps):
             out[r][j] = comp

@@ -4,7 +4,9 @@
 A reasoning model's thinking (the server's separate field and any inline section, split with the
 model's delimiters as grading split it) is folded to its length in the list, after which the final
 answer is printed (`--thinking` prints the thinking in full); JSONL carries it whole in `thinking`,
-with `thinking_tokens`, beside `text`, the completion as generated."""
+with `thinking_tokens`, beside `text`, the completion as generated. A sample whose thinking budget
+forcing closed (the closing tag is the harness's, not the model's) says so in its heading; JSONL has
+`forced`."""
 
 from __future__ import annotations
 
@@ -67,13 +69,15 @@ def samples(
                 f"answer {escape(str(answer))}  gold {escape(str(r['gold']))}")
         if r["finish"] not in (None, "stop"):
             head += f"  (finish: {escape(str(r['finish']))})"
+        if r["forced"]:
+            head += "  (forced: thinking closed at its budget)"
         out.rule(style="dim")
         out.print(head, highlight=False)
         if p is None or p.thinking is None:
             out.print(r["text"] if r["text"] is not None else "(text not stored)", markup=False, highlight=False)
             continue
         tokens = "" if r["thinking_tokens"] is None else f", {r['thinking_tokens']:,} tokens"
-        closed = "never closed" if p.unfinished else "closed"
+        closed = "never closed" if p.unfinished else ("closed at the budget" if r["forced"] else "closed")
         out.print(f"thinking: {len(p.thinking):,} chars{tokens}, {closed}", style="dim", highlight=False)
         if thinking:
             out.print(p.thinking, markup=False, highlight=False, style="dim")

@@ -254,6 +254,12 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE task_results ADD COLUMN latency_s DOUBLE;
         """,
     ),
+    (
+        "budget forcing: samples whose thinking was closed at the budget",
+        """
+        ALTER TABLE generations ADD COLUMN forced BOOLEAN;  -- the closing tag is ours; NULL: stored before
+        """,
+    ),
 ]
 
 

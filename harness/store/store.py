@@ -224,14 +224,14 @@ class Store:
             con.register("wanted", pa.table({"prompt_hash": sorted(set(prompt_hashes))}))
             rows = con.execute(
                 """SELECT g.prompt_hash, g.sample_index, g.gen_key, g.text, g.finish, g.tokens, g.prompt_tokens, g.latency_s,
-                          g.thinking, g.thinking_tokens
+                          g.thinking, g.thinking_tokens, coalesce(g.forced, false)
                    FROM generations g JOIN wanted w USING (prompt_hash)
                    WHERE g.model_id = ? AND g.sampling_key = ? AND g.sample_index < ?""",
                 [model_id, sampling_key, k],
             ).fetchall()
         return {
-            (ph, idx): CachedSample(key, Completion(text, finish, tokens, ptoks, lat, thinking, ttoks))
-            for ph, idx, key, text, finish, tokens, ptoks, lat, thinking, ttoks in rows
+            (ph, idx): CachedSample(key, Completion(text, finish, tokens, ptoks, lat, thinking, ttoks, forced))
+            for ph, idx, key, text, finish, tokens, ptoks, lat, thinking, ttoks, forced in rows
         }
 
     def put_generations(self, run_id: str, model_id: str, sampling_key: str,
@@ -258,6 +258,7 @@ class Store:
             "created_at": pa.array([ts] * len(rows), pa.timestamp("us")),
             "thinking": pa.array([r[3].thinking for r in rows], pa.string()),
             "thinking_tokens": pa.array([r[3].thinking_tokens for r in rows], pa.int32()),
+            "forced": pa.array([r[3].forced for r in rows], pa.bool_()),
         })
         with self.connect() as con:
             con.register("new_gens", tab)
@@ -345,7 +346,8 @@ class Store:
     def run_samples(self, run_id: str, task: str | None = None, item_id: str | None = None) -> list[dict[str, Any]]:
         """Every scored sample of a run (of one task, one item): its text, extracted and canonical
         answer, verdict, and the item's gold and majority answer, by task, item and sample; `thinking`
-        is the server's separate reasoning field (inline thinking stays in `text`)."""
+        is the server's separate reasoning field (inline thinking stays in `text`); `forced`: budget
+        forcing closed the thinking (None for samples stored before that was recorded)."""
         where, params = ["s.run_id = ?"], [run_id]
         if task is not None:
             where.append("s.task = ?")
@@ -356,7 +358,7 @@ class Store:
         return self.query(
             """SELECT s.task, s.item_id, s.sample_index AS sample, s.verdict, s.extracted, s.canonical, s.detail,
                       i.gold, i.maj_answer, i.maj_correct, g.text, g.finish, g.tokens, g.thinking,
-                      g.thinking_tokens
+                      g.thinking_tokens, g.forced
                FROM scores s
                LEFT JOIN item_results i USING (run_id, task, item_id)
                LEFT JOIN generations g ON g.gen_key = s.gen_key
@@ -365,11 +367,12 @@ class Store:
 
     def item_usage(self, run_id: str, task: str) -> dict[str, dict[str, int | None]]:
         """Token totals of each item's scored samples in a run: prompt, completion (thinking +
-        answer) and thinking tokens; a total is None when a sample did not report its count."""
+        answer) and thinking tokens (a total is None when a sample did not report its count), and
+        `n_forced`, the samples whose thinking budget forcing closed."""
         parts = ", ".join(
             f"CASE WHEN count(g.{col}) = count(*) THEN CAST(sum(g.{col}) AS BIGINT) END AS {name}"
             for col, name in (("prompt_tokens", "prompt_tokens"), ("tokens", "completion_tokens"),
-                              ("thinking_tokens", "thinking_tokens")))
+                              ("thinking_tokens", "thinking_tokens"))) + ", CAST(count_if(g.forced) AS INTEGER) AS n_forced"
         rows = self.query(
             f"""SELECT s.item_id, {parts} FROM scores s LEFT JOIN generations g ON g.gen_key = s.gen_key
                 WHERE s.run_id = ? AND s.task = ? GROUP BY s.item_id""", [run_id, task])

@@ -1,7 +1,7 @@
 """Training queue: the items `harness teach` queued for a model to learn (by model, task and the
 reason each was queued), the edge they sit on (the model's pass rate on them), the SFT files
 `harness export-sft` wrote from them, and each item linked to its samples. `queue?model=M` opens
-on one model."""
+on one model (`queue?models=A,B` on several), and the URL follows the models picked."""
 
 from __future__ import annotations
 
@@ -41,9 +41,16 @@ if q.empty:
 c1, c2, c3, c4 = st.columns(4)
 queued = set(q["model"])
 all_models = [m for m in models if m in queued] + sorted(queued - set(models))  # smallest first
-wanted = st.query_params.get("model")
-model_pick = c1.multiselect("Models", all_models, default=[wanted] if wanted in all_models else all_models,
+q_models = [m for m in all_models if m in st.query_params.get("models", "").split(",")]
+wanted = [st.query_params["model"]] if st.query_params.get("model") in all_models else q_models
+model_pick = c1.multiselect("Models", all_models, default=wanted or all_models,
                             key="queue_models", help="whose queue: the model that should learn the items")
+# The URL follows the picker (all models: no parameter), so a link opens exactly this queue.
+picked = [m for m in all_models if m in model_pick]
+url = {"model": picked[0]} if len(picked) == 1 else (
+    {} if len(picked) in (0, len(all_models)) else {"models": ",".join(picked)})
+if st.query_params.to_dict() != url:
+    st.query_params.from_dict(url)
 tasks = sorted(q["task"].unique())
 task_pick = c2.multiselect("Tasks", tasks, default=tasks, key="queue_tasks")
 reason_pick = c3.multiselect("Reason", sorted(q["reason"].unique()), default=sorted(q["reason"].unique()),

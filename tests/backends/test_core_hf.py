@@ -77,5 +77,8 @@ def test_budget_forcing_closes_cut_thinking_and_continues(tiny_model, backend):
         s = split(c.text, c.finish, None, spec.thinking_format())
         assert not s.unfinished and s.thinking  # closed by the budget, then answered
         assert 4 <= c.tokens <= 10 and c.thinking_tokens <= 4
+        assert c.forced  # the closing tag is the harness's
+    assert not any(c.forced for comps in forced for c in comps if "</think>" not in c.text)
+    assert not any(c.forced for comps in unforced for c in comps)
     assert all(split(c.text, c.finish, None, spec.thinking_format()).unfinished
                for comps in unforced for c in comps if c.finish == "length")

@@ -5,66 +5,27 @@ per-sample seeds on single requests, and a whole `harness run` with its cache.""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from harness.backends.openai import OpenAIBackend
 from harness.models import ModelSpec
 from harness.records import Message, Prompt, Request, Sampling, sample_seed
 from harness.tiny import build_tiny_model
-from vllm_util import cpu_env, needs_vllm
+from vllm_util import needs_vllm, serve
 
 pytestmark = [pytest.mark.slow, needs_vllm]
-READY_S = 900  # start-up is about 35 s on an idle 2-core machine; much more when it is shared
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("vllm_server")
     model = build_tiny_model(root / "tiny")
-    port = free_port()
-    log = (root / "server.log").open("w")
-    cmd = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(model),
-           "--dtype", "float32", "--max-model-len", "512", "--enforce-eager",
-           "--host", "127.0.0.1", "--port", str(port)]
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=cpu_env())
-    base = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + READY_S
-    try:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"vLLM server exited ({proc.returncode}): {(root / 'server.log').read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{base}/models", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"vLLM server not ready after {READY_S} s")
-            time.sleep(2)
-        # the first request after start is slow: warm up before anything is measured or timed out
-        httpx.post(f"{base}/completions", json={"model": str(model), "prompt": "hi", "max_tokens": 4}, timeout=300)
+    with serve(model, root / "server.log") as base:
         yield {"base": base, "model": str(model)}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def backend(server, **options) -> OpenAIBackend:

@@ -170,6 +170,28 @@ def test_queue_page_shows_the_queue_the_edge_and_the_exports(queued, monkeypatch
     assert at.dataframe[-1].value["item_id"].tolist() == ["18"]
 
 
+def test_queue_page_writes_the_models_picked_into_the_url(queued, tmp_path, monkeypatch):
+    db = tmp_path / "two.duckdb"
+    db.write_bytes(queued[0].read_bytes())
+    store = Store(db)
+    run_id, _ = store.latest_item_results("70b", "arith")
+    store.queue_items([{"model_name": "70b", "task": "arith", "task_version": 1, "item_id": "9",
+                        "reason": "own_samples", "pass_rate": 0.25, "teacher": None, "teacher_pass_rate": None,
+                        "run_id": run_id, "teacher_run_id": None}])
+    at = app(db, monkeypatch, "queue", model="phi")
+    assert at.multiselect(key="queue_models").value == ["phi"] and dict(at.query_params) == {"model": "phi"}
+    at.multiselect(key="queue_models").set_value(["phi", "70b"]).run()
+    assert dict(at.query_params) == {}  # every model: the page's default, no parameter
+    assert at.metric[0].value == "5"
+    at.multiselect(key="queue_models").set_value(["70b"]).run()
+    assert dict(at.query_params) == {"model": "70b"} and at.metric[0].value == "1"
+    again = app(db, monkeypatch, "queue", **dict(at.query_params))  # the copied URL opens the same queue
+    assert again.multiselect(key="queue_models").value == ["70b"]
+    assert again.dataframe[-1].value["item_id"].tolist() == ["9"]
+    both = app(db, monkeypatch, "queue", models="70b,phi")
+    assert both.multiselect(key="queue_models").value == ["phi", "70b"]  # smallest first
+
+
 def test_pass_rate_histogram_bins():
     q = pd.DataFrame({"model": ["m"] * 4, "reason": ["own_samples"] * 4, "pass_rate": [0.0, 0.1, 0.95, 1.0]})
     h = metrics.pass_rate_histogram(q)

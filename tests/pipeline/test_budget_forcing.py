@@ -1,12 +1,16 @@
 """Budget forcing on the openai backend, through a loopback server answering like a reasoning model,
-the runner and a real store: thinking cut at the budget is closed and continued for the answer."""
+the runner and a real store: thinking cut at the budget is closed and continued for the answer, and
+such a sample is flagged `forced` in the store, `harness samples` and compare's budget table."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
+from typer.testing import CliRunner
 
+from harness.cli.app import app
 from harness.data import Source
 from harness.errors import BackendError
 from harness.models import ModelSpec
@@ -55,8 +59,8 @@ def reasoning_model(req, i):
     ][i]
 
 
-def spec(url, endpoint, budget=BUDGET):
-    return ModelSpec("r", "openai", "loopback-model", base_url=url, options={**FAST, "endpoint": endpoint},
+def spec(url, endpoint, budget=BUDGET, name="r"):
+    return ModelSpec(name, "openai", "loopback-model", base_url=url, options={**FAST, "endpoint": endpoint},
                      sampling={"max_tokens": MAX}, thinking={} if budget is None else {"budget": budget})
 
 
@@ -93,6 +97,42 @@ def test_thinking_cut_at_the_budget_is_closed_and_answered(tmp_path, endpoint):
     ])
     if endpoint == "chat":
         assert all(r["continue_final_message"] is True and r["add_generation_prompt"] is False for r in conts)
+    # forced: the thinking was closed for the sample (1: inline, 3: the separate field), not for 2
+    # (its thinking closed within the budget; only its answer was continued) nor 0
+    forced = store.query("SELECT s.sample_index, g.forced FROM scores s JOIN generations g USING (gen_key) "
+                         "WHERE s.item_id = '0' ORDER BY s.sample_index")
+    assert [r["forced"] for r in forced] == [False, True, False, True]
+
+
+def test_forced_samples_are_shown_by_samples_and_counted_by_compare(tmp_path):
+    db = tmp_path / "r.duckdb"
+    store = Store(db)
+    with LoopbackServer(Behaviour(answer=reasoning_model)) as srv:
+        forced_run = run(spec(srv.url, "completions"), [get_task("arith")], 4, store, Source(limit=2),
+                         progress=False).run_id
+        srv.behaviour.answer = lambda req, i: reasoning_model({**req, "max_tokens": BUDGET}, i)
+        run(spec(srv.url, "completions", None, name="free"), [get_task("arith")], 4, store, Source(limit=2),
+            progress=False)
+        again = run(spec(srv.url, "completions"), [get_task("arith")], 4, store, Source(limit=2), progress=False)
+    assert again.tasks[0].reused == 8  # the flag comes back with the cache: a rerun's samples are still forced
+    assert store.item_usage(again.run_id, "arith")["0"]["n_forced"] == 2
+
+    cli = CliRunner(env={"COLUMNS": "200"})
+    rows = [json.loads(x) for x in cli.invoke(app, ["samples", "--run", forced_run, "--db", str(db), "--json"]
+                                              ).stdout.splitlines()]
+    assert [r["forced"] for r in rows] == [False, True, False, True] * 2
+    table = cli.invoke(app, ["samples", "--run", forced_run, "--db", str(db)]).stdout
+    assert table.count("(forced: thinking closed at its budget)") == 4
+    assert "closed at the budget" in table
+
+    out = cli.invoke(app, ["compare", "r", "vs", "free", "--db", str(db), "--format", "json"])
+    assert out.exit_code == 0, out.output
+    budget = json.loads(out.stdout)["tasks"][0]["budget"]
+    assert (budget["a"]["n_forced"], budget["b"]["n_forced"]) == (4, 0)
+    md = cli.invoke(app, ["compare", "r", "vs", "free", "--db", str(db), "--format", "markdown"]).stdout
+    head = next(x for x in md.splitlines() if x.startswith("| task | model | samples"))
+    assert "| unfinished | forced |" in head
+    assert "| arith | r | 8 | 8 | 0 | 0 (0.0%) | 4 (50.0%) |" in md
 
 
 def test_without_a_budget_the_cut_thinking_stays_unfinished(tmp_path):

@@ -98,3 +98,24 @@ def test_reasoning_server_end_to_end(tmp_path):
     assert (task["n_unfinished"], task["completion_tokens"]) == (6, 420)
     item = store.item_results(task["run_id"])[0]
     assert (item["n"], item["n_correct"], item["n_unfinished"]) == (5, 3, 2)
+
+
+def test_a_zero_reasoning_count_beside_a_thinking_text_is_estimated(tmp_path):
+    """vLLM 0.32 with a template that opens the thinking in the prompt reports `reasoning_tokens: 0`
+    beside a whole reasoning field (tests/backends/test_vllm_reasoning.py): not taken as 0."""
+    def model(req, i):
+        g = gold_of(req)
+        return [{"content": f"The answer is \\boxed{{{g}}}.", "reasoning": "Multiply, then subtract the gift.",
+                 "completion_tokens": 30, "reasoning_tokens": 0},
+                {"content": f"Plainly \\boxed{{{g}}}.", "completion_tokens": 10, "reasoning_tokens": 0}][i]
+
+    with LoopbackServer(Behaviour(answer=model)) as srv:
+        spec = ModelSpec("r", "openai", "loopback-model", base_url=srv.url, options=FAST)
+        store = Store(tmp_path / "r.duckdb")
+        run(spec, [get_task("arith")], 2, store, Source(limit=1), progress=False)
+    rows = store.query("SELECT s.sample_index, s.verdict, g.thinking_tokens FROM scores s JOIN generations g "
+                       "USING (gen_key) ORDER BY s.sample_index")
+    assert [r["verdict"] for r in rows] == ["correct", "correct"]
+    think = rows[0]["thinking_tokens"]
+    assert 0 < think < 30  # the thinking's share of the 30 tokens, by characters
+    assert rows[1]["thinking_tokens"] == 0  # no thinking: the server's 0 stands
