@@ -72,8 +72,9 @@ def demo(
     items: Annotated[int, typer.Option(help="evaluation items (of wordmath's 300)")] = 240,
     k: Annotated[int, typer.Option("-k", help="samples per item (4 here, not the usual 8: the demo keeps to minutes on 2 cores)")] = 4,
     variants: Annotated[int, typer.Option(help="held-out numeric variants per exported item")] = 3,
-    sft_steps: Annotated[int, typer.Option(help="optimizer steps of each fine-tuning (the same budget for the control)")] = 300,
-    sft_lr: Annotated[float, typer.Option(help="learning rate of each fine-tuning")] = 3e-4,
+    sft_steps: Annotated[int, typer.Option(help="optimizer steps of each fine-tuning (the same budget for the control)")] = 400,
+    sft_lr: Annotated[float, typer.Option(help="learning rate of each fine-tuning")] = 1e-3,
+    augment: Annotated[int, typer.Option(help="verified numeric variants (synth) of each selected item added to its fine-tuning data, never a held-out one (0: the export alone)")] = 8,
     replay: Annotated[int, typer.Option(help="examples of the small model's own training data mixed into each fine-tuning (rehearsal; 0: none)")] = 300,
     seed: Annotated[int, typer.Option(help="seed of the variants, the control's draw and the fine-tuning")] = 0,
     as_json: JsonOpt = False,
@@ -136,7 +137,8 @@ def demo(
     _stage(3, f"queueing {SMALL}'s teachable items, {LARGE} as teacher", quiet)
     (report,) = queue_teachable(store, SMALL, teacher=LARGE, tasks=[TASK])
 
-    _stage(4, "exporting them as SFT data (own correct samples, else the teacher's)", quiet)
+    _stage(4, f"exporting them as SFT data (own correct samples, else the teacher's), with {augment} verified "
+              "numeric variants of each (synth)", quiet)
     export = out_dir / "teachable.jsonl"
     n_exported = export_sft(store, SMALL, export, include_exported=True)
     exported_ids = [json.loads(line)["item_id"] for line in export.read_text().splitlines()]
@@ -146,13 +148,18 @@ def demo(
     by_id = {it.id: it for it in make_items("eval")}
     held, _ = make_variants([by_id[i] for i in exported_ids], variants, seed)
     write_items(data_dir / f"{HELDOUT}.jsonl", held)
+    # More of the same lesson: verified numeric variants of each selected item (synth recomputes every
+    # step), drawn apart from the held-out ones; the control's items get the same treatment.
+    unseen = {it.fields["question"] for it in held} | {it.fields["question"] for it in by_id.values()}
+    train_sft = _augment(export, out_dir / "teachable_train.jsonl", by_id, augment, seed + 1000, unseen)
+    train_ctrl = _augment(control, out_dir / "control_train.jsonl", by_id, augment, seed + 1000, unseen)
 
     mix = _write_replay(out_dir / "replay.jsonl", small.path, replay) if replay else None
-    _stage(5, f"fine-tuning {SMALL} on the export ({n_exported} examples, {replay} of its own training data "
-              f"mixed in, {sft_steps} steps), and the control", quiet)
+    _stage(5, f"fine-tuning {SMALL} on the export and its variants ({n_exported} items, {replay} examples of its "
+              f"own training data mixed in, {sft_steps} steps), and the control", quiet)
     config = SftConfig(max_steps=sft_steps, batch_size=16, learning_rate=sft_lr, seed=seed)
     sft_info = {}
-    for name, data in ((SFT, export), (CONTROL, control)):
+    for name, data in ((SFT, train_sft), (CONTROL, train_ctrl)):
         dest = out_dir / "models" / name
         sft_info[name] = _finetune_once(finetune, small.path, data, dest, config, mix, progress and not quiet)
         models.append(_Model(name, dest, small.params_b, finetuned_from=SMALL))
@@ -181,7 +188,8 @@ def demo(
         "finetune": {"heldout_items": gain.n_items, "before": gain.b.score, "after": gain.a.score,
                      "diff_ci_low": gain.diff_ci_low, "diff_ci_high": gain.diff_ci_high, "p_value": gain.p_value,
                      "control_after": ctrl.a.score, "control_diff": ctrl.diff, "control_p_value": ctrl.p_value,
-                     "control_items": len(control_ids), "steps": sft_steps, "replay": replay,
+                     "control_items": len(control_ids), "steps": sft_steps, "replay": replay, "augment": augment,
+                     "train_examples": {n: i.get("examples") for n, i in sft_info.items()},
                      "sft_seconds": {n: i.get("seconds") for n, i in sft_info.items()},
                      "original_after": on_original.maj_at_k, "original_flagged": on_original.possibly_contaminated},
         "k": k, "generated": generated[0], "reused": generated[1], "store": str(store.path), "models_file": str(models_file),
@@ -192,6 +200,33 @@ def demo(
         print(json.dumps(result, indent=1))
         return
     _story(result, gap, store.path, models_file)
+
+
+def _augment(export: Path, dest: Path, by_id: dict, n: int, seed: int, unseen: set[str]) -> Path:
+    """`export`'s lines, then up to `n` numeric variants of each line's item as SFT examples (the
+    variant's recomputed worked solution in the task's answer format); a variant whose question is
+    an evaluation item or a held-out variant is dropped, so no measured item is ever trained on."""
+    from harness.synth.variants import make_variants
+    from harness.tasks.wordmath import completion_of, render
+
+    rows = [json.loads(line) for line in export.read_text(encoding="utf-8").splitlines() if line.strip()]
+    lines = [json.dumps(r, ensure_ascii=False) + "\n" for r in rows]
+    reason = {r["item_id"]: r.get("reason") for r in rows}
+    unseen = set(unseen)
+    if n:
+        variants, _ = make_variants([by_id[r["item_id"]] for r in rows], n, seed)
+        for v in variants:
+            if v.fields["question"] in unseen:
+                continue
+            unseen.add(v.fields["question"])  # once each, in this file
+            prompt = render(v)
+            lines.append(json.dumps({
+                "messages": [{"role": "user", "content": prompt.messages[0].content},
+                             {"role": "assistant", "content": " " + completion_of(v.fields["answer"])}],
+                "prompt_text": prompt.text, "task": TASK, "item_id": v.id, "gold": v.gold, "parent": v.meta["parent"],
+                "source": "synth", "reason": reason[v.meta["parent"]]}, ensure_ascii=False) + "\n")
+    dest.write_text("".join(lines), encoding="utf-8")
+    return dest
 
 
 def _write_replay(path: Path, model_dir: Path, n: int) -> Path:

@@ -36,6 +36,7 @@ class SftConfig:
     bf16: bool = False
     seed: int = 0
     max_length: int = 512
+    warmup: float = 0.1  # linear warm-up: a share of the steps (< 1) or a number of steps
 
 
 def read_export(path: Path) -> list[dict[str, Any]]:
@@ -108,7 +109,7 @@ def finetune(model_dir: Path, export: Path, out: Path, config: SftConfig = SftCo
     args = TrlConfig(
         output_dir=str(tmp / "trainer"), num_train_epochs=config.epochs, max_steps=config.max_steps or -1,
         per_device_train_batch_size=config.batch_size, learning_rate=config.learning_rate,
-        lr_scheduler_type="cosine", warmup_steps=0, weight_decay=0.0, bf16=config.bf16, seed=config.seed,
+        lr_scheduler_type="cosine", warmup_steps=config.warmup, weight_decay=0.0, bf16=config.bf16, seed=config.seed,
         data_seed=config.seed, max_length=config.max_length, logging_steps=1, save_strategy="no",
         report_to="none", disable_tqdm=not progress, use_cpu=not torch.cuda.is_available(),
         dataloader_num_workers=0,

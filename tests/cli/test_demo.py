@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 pytestmark = pytest.mark.slow
 
-ARGS = ["demo", "--items", "24", "-k", "2", "--variants", "1", "--sft-steps", "3", "--replay", "20", "--json", "--no-progress"]
+ARGS = ["demo", "--items", "24", "-k", "2", "--variants", "1", "--sft-steps", "3", "--replay", "20", "--augment", "2", "--json", "--no-progress"]
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,33 @@ def test_the_store_holds_every_stage(demo_runs):
     assert models["demo-small-sft"]["finetuned_from"] == "demo-small"
     assert (folder / "models" / "demo-small-sft" / "model.safetensors").is_file()
     info = json.loads((folder / "models" / "demo-small-sft" / "sft.json").read_text())
-    assert info["steps"] == 3 and info["examples"] == len(exported)
+    train = [json.loads(line) for line in (folder / "teachable_train.jsonl").read_text().splitlines()]
+    assert info["steps"] == 3 and info["examples"] == len(train) == r["finetune"]["train_examples"]["demo-small-sft"]
+    assert [t["item_id"] for t in train[: len(exported)]] == exported  # the export itself, then its variants
+
+
+def test_training_variants_are_verified_and_never_a_measured_item(demo_runs):
+    from harness.tasks.wordmath import make_items, render
+
+    folder, _, _ = demo_runs
+    exported = {json.loads(line)["item_id"] for line in (folder / "teachable.jsonl").read_text().splitlines()}
+    synth = [json.loads(line) for line in (folder / "teachable_train.jsonl").read_text().splitlines()
+             if json.loads(line)["source"] == "synth"]
+    assert synth and all(t["parent"] in exported for t in synth)
+    assert len(synth) <= 2 * len(exported)
+    held = [json.loads(line) for line in (folder / "data" / "wordmath_variants.jsonl").read_text().splitlines()]
+    measured = {"Question: " + h["question"] + "\nAnswer:" for h in held} | {render(it).text for it in make_items("eval")}
+    assert not measured & {t["prompt_text"] for t in synth}
+    # every step of each variant's worked solution is right, and the last one is synth's gold
+    import operator
+    import re
+
+    ops = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.floordiv}
+    for t in synth:
+        text = t["messages"][-1]["content"]
+        steps = re.findall(r"(\d+) ([-+*/]) (\d+) = (\d+)", text)
+        assert steps and all(ops[op](int(x), int(y)) == int(z) for x, op, y, z in steps), text
+        assert steps[-1][3] == t["gold"] and text.endswith(f"The answer is {t['gold']}.")
 
 
 def test_both_arms_rehearse_the_same_training_data_never_eval_items(demo_runs):
