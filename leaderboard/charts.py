@@ -41,6 +41,20 @@ def score_vs_size(points: pd.DataFrame, metric: str) -> alt.LayerChart:
     return alt.layer(front, bars, dots, labels).properties(height=380)
 
 
+def accuracy_vs_tokens(points: pd.DataFrame) -> alt.LayerChart:
+    """maj@k against mean generated tokens per sample (log axis), one labelled point per model
+    (points: model, mean_tokens, maj_at_k in %, tokens_per_correct, params_b)."""
+    x = alt.X("mean_tokens:Q", title="generated tokens per sample (mean, log scale)", scale=alt.Scale(type="log"))
+    base = alt.Chart(points).encode(x=x, y=alt.Y("maj_at_k:Q", title="maj@k (%)"))
+    dots = base.mark_point(filled=True, size=90).encode(
+        color=alt.Color("model:N", legend=None),
+        tooltip=["model", alt.Tooltip("params_b:Q", title="params (B)"), alt.Tooltip("maj_at_k:Q", format=".1f"),
+                 alt.Tooltip("mean_tokens:Q", format=".1f", title="tokens per sample"),
+                 alt.Tooltip("tokens_per_correct:Q", format=".1f", title="tokens per correct")])
+    labels = base.mark_text(align="left", dx=8, dy=-8).encode(text="model:N")
+    return alt.layer(dots, labels).properties(height=340)
+
+
 def voting_gain(gain: pd.DataFrame) -> alt.Chart:
     """maj@k minus pass@1 per model and task (gain in points)."""
     return alt.Chart(gain).mark_bar().encode(

@@ -14,16 +14,17 @@ Conventions
 
 from __future__ import annotations
 
+import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from harness.analysis import stats
-from harness.analysis.compare import ItemOutcome, Key
+from harness.analysis.compare import Budget, ItemOutcome, Key
 from harness.store.schema import LATEST_RUN_ORDER
 
 from harness.store.queries import METRIC_COLUMNS
@@ -132,6 +133,57 @@ def voting_gain(rows: pd.DataFrame) -> pd.DataFrame:
 def outcomes(items: pd.DataFrame) -> dict[Key, ItemOutcome]:
     """item_outcomes rows of one model as `harness.compare` takes them, keyed by (task, item id)."""
     return {(r["task"], r["item_id"]): ItemOutcome.from_row(r) for r in items.to_dict("records")}
+
+
+COMPUTE_COLUMNS = ["model", "params_b", "maj_at_k", "n_items", "k", "samples", "mean_tokens", "thinking_share",
+                   "tokens_per_correct", "unfinished_rate", "forced", "cost", "cost_per_correct"]
+
+
+def price_of(spec: object) -> dict[str, float] | None:
+    """The price per million tokens in a run's recorded model spec (JSON), None without one."""
+    try:
+        parsed = json.loads(spec) if isinstance(spec, str) else None
+    except ValueError:
+        return None
+    price = parsed.get("price_per_mtok") if isinstance(parsed, dict) else None
+    if not isinstance(price, dict):
+        return None
+    return {str(k): float(v) for k, v in price.items() if isinstance(v, (int, float))} or None
+
+
+def compute(rows: pd.DataFrame, usage: pd.DataFrame) -> pd.DataFrame:
+    """Per model (latest rows of one task) what its answers cost, as `harness compare`'s budget table
+    counts it (`harness.compare.Budget`): generated tokens per sample and per correct sample, the
+    thinking's share of them, the unfinished share of samples and, with a price per million tokens
+    recorded in the run's model spec, the run's cost and the cost per correct sample. `usage`: the
+    item_usage rows of those runs. A model without token counts has NaN there."""
+    out = []
+    for r in rows.to_dict("records"):
+        items = usage[(usage["run_id"] == r["run_id"]) & (usage["task"] == r["task"])]
+        recs = items.to_dict("records")
+        outcomes = [_with_usage(ItemOutcome.from_row(i), i) for i in recs]
+        b = Budget.of(outcomes, price_of(recs[0]["spec"]) if recs else None)
+        share = (b.thinking_tokens / b.completion_tokens
+                 if b and b.thinking_tokens is not None and b.completion_tokens else None)
+        out.append({
+            "model": r["model"], "params_b": r["params_b"], "maj_at_k": r["maj_at_k"], "n_items": r["n_items"],
+            "k": r["k"], "samples": b.n_samples if b else None, "mean_tokens": b.mean_tokens if b else None,
+            "thinking_share": share, "tokens_per_correct": b.tokens_per_correct if b else None,
+            "unfinished_rate": b.unfinished_rate if b else None, "forced": b.n_forced if b else None,
+            "cost": b.cost if b else None, "cost_per_correct": b.cost_per_correct if b else None})
+    df = pd.DataFrame(out, columns=COMPUTE_COLUMNS)
+    num = [c for c in COMPUTE_COLUMNS if c != "model"]
+    df[num] = df[num].astype(float)
+    return df.sort_values(["params_b", "model"], na_position="last").reset_index(drop=True)
+
+
+def _with_usage(o: ItemOutcome, r: Mapping[str, object]) -> ItemOutcome:
+    def count(name: str) -> int | None:
+        v = r.get(name)
+        return None if v is None or (isinstance(v, float) and math.isnan(v)) else int(v)  # type: ignore[call-overload]
+
+    return replace(o, prompt_tokens=count("prompt_tokens"), completion_tokens=count("completion_tokens"),
+                   thinking_tokens=count("thinking_tokens"), n_forced=count("n_forced"))
 
 
 def majority_verdict(items: pd.DataFrame) -> pd.Series:

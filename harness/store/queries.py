@@ -84,6 +84,35 @@ def item_outcomes(con: duckdb.DuckDBPyConnection, run_ids: Sequence[str], tasks:
           USING (run_id, task)""", [list(run_ids), list(tasks)])
 
 
+def item_usage(con: duckdb.DuckDBPyConnection, run_ids: Sequence[str], tasks: Sequence[str]) -> pd.DataFrame:
+    """Per item of the given (run, task) pairs (two parallel lists): its sample counts and the token
+    totals of its scored samples, as `Store.item_usage` gives them to `harness compare` (a total is
+    NULL when a sample did not report its count; `n_forced`: samples whose thinking budget forcing
+    closed), and the model spec recorded with the run (JSON: its price per million tokens)."""
+    if len(run_ids) != len(tasks):
+        raise ValueError("run_ids and tasks must pair up")
+    return _df(con, """
+        WITH wanted AS (SELECT unnest(?::VARCHAR[]) AS run_id, unnest(?::VARCHAR[]) AS task),
+        usage AS (
+            SELECT s.run_id, s.task, s.item_id,
+                   CASE WHEN count(g.prompt_tokens) = count(*) THEN CAST(sum(g.prompt_tokens) AS BIGINT) END
+                     AS prompt_tokens,
+                   CASE WHEN count(g.tokens) = count(*) THEN CAST(sum(g.tokens) AS BIGINT) END AS completion_tokens,
+                   CASE WHEN count(g.thinking_tokens) = count(*) THEN CAST(sum(g.thinking_tokens) AS BIGINT) END
+                     AS thinking_tokens,
+                   CAST(count_if(g.forced) AS INTEGER) AS n_forced
+            FROM scores s JOIN wanted USING (run_id, task) LEFT JOIN generations g ON g.gen_key = s.gen_key
+            GROUP BY s.run_id, s.task, s.item_id)
+        SELECT i.run_id, i.task, i.item_id, i.n, i.n_correct, i.n_unfinished, i.maj_correct, i.pass_at_1,
+               u.prompt_tokens, u.completion_tokens, u.thinking_tokens, coalesce(u.n_forced, 0) AS n_forced,
+               m.spec
+        FROM item_results i JOIN wanted USING (run_id, task)
+        LEFT JOIN usage u USING (run_id, task, item_id)
+        JOIN runs r ON r.run_id = i.run_id
+        LEFT JOIN models m ON m.model_id = r.model_id
+        ORDER BY i.run_id, i.task, i.item_id""", [list(run_ids), list(tasks)])
+
+
 def item(con: duckdb.DuckDBPyConnection, task: str, task_version: int, item_id: str) -> pd.DataFrame:
     """One item as stored: gold answer, fields, meta and its prompts (one row per prompt variant,
     in the item's variant order; `variant` counts from 0)."""

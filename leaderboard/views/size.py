@@ -1,11 +1,13 @@
 """Small vs large: score against parameter count (log axis) per task with the Pareto frontier, and
-each model's gain from majority voting (maj@k minus pass@1)."""
+each model's gain from majority voting (maj@k minus pass@1), and what each model's answers cost on
+the task (Compute: tokens per sample and per correct answer, the thinking's share, unfinished
+samples, and the price where the model's spec has one), as `harness compare`'s budget table."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from harness.leaderboard import charts, common, metrics
+from harness.leaderboard import charts, common, data, metrics
 
 st.title("Small vs large")
 scores = common.scores_or_stop()
@@ -51,3 +53,34 @@ st.dataframe(gain, hide_index=True, width="stretch", column_config={
     "maj_at_k": st.column_config.NumberColumn("maj@k", format="%.1f"),
     "pass_at_1": st.column_config.NumberColumn("pass@1", format="%.1f"),
     "gain": st.column_config.NumberColumn("gain (points)", format="%+.1f")})
+
+st.subheader("Compute")
+st.caption(f"What each model's answers on {task} cost, from its latest run: generated tokens (thinking + "
+           "answer) per sample and per correct sample, the thinking's share of them, the samples whose "
+           "thinking never closed, and with `price_per_mtok` in the model's spec the run's cost and the cost "
+           "per correct sample (the budget table of `harness compare`).")
+latest_task = metrics.latest(scores.df)
+latest_task = latest_task[latest_task["task"] == task]
+usage = data.read("item_usage", tuple(latest_task["run_id"]), tuple(latest_task["task"]))
+common.stale_note(usage)
+spent = metrics.compute(latest_task, usage.df)
+spent["maj_at_k"] = (spent["maj_at_k"] * 100).round(1)
+spent["thinking_share"] = (spent["thinking_share"] * 100).round(1)
+spent["unfinished_rate"] = (spent["unfinished_rate"] * 100).round(1)
+counted = spent[spent["mean_tokens"] > 0]
+if counted.empty:
+    st.info(f"No model's samples on {task} report their token counts.")
+else:
+    st.altair_chart(charts.accuracy_vs_tokens(counted))
+shown = [c for c in metrics.COMPUTE_COLUMNS if c not in ("n_items", "k")
+         and not (c in ("forced", "cost", "cost_per_correct") and not (spent[c] > 0).any())]
+st.dataframe(spent[shown], hide_index=True, width="stretch", column_config={
+    "params_b": st.column_config.NumberColumn("params (B)", format="%.4g"),
+    "maj_at_k": st.column_config.NumberColumn("maj@k", format="%.1f"),
+    "mean_tokens": st.column_config.NumberColumn("tokens / sample", format="%.1f"),
+    "thinking_share": st.column_config.NumberColumn("thinking (%)", format="%.1f"),
+    "tokens_per_correct": st.column_config.NumberColumn("tokens / correct", format="%.1f"),
+    "unfinished_rate": st.column_config.NumberColumn("unfinished (%)", format="%.1f"),
+    "forced": st.column_config.NumberColumn("forced", format="%d", help="samples whose thinking was closed at its budget"),
+    "cost": st.column_config.NumberColumn("cost / run", format="$%.4g"),
+    "cost_per_correct": st.column_config.NumberColumn("cost / correct", format="$%.4g")})

@@ -89,7 +89,7 @@ def test_small_vs_large_frontier_and_voting_gain(seeded, monkeypatch):
     gain = at.dataframe[1].value.set_index(["model", "task"])
     assert gain.loc[("phi", "arith"), "gain"] == -2.5  # maj@k 70 - pass@1 72.5
     assert gain.loc[("70b", "arith"), "gain"] == 0.0
-    assert charts(at) == 2
+    assert charts(at) == 3  # score against size, voting gain, accuracy against tokens
     at.selectbox(key="size_task").select("arith_b").run()
     assert at.dataframe[0].value.set_index("model").loc["phi", "score"] == 80.0
 
