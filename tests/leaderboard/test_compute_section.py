@@ -11,6 +11,7 @@ arith items 0-9, k = 2 (20 samples per run):
   2 of 20 unfinished (10%).
 - "priced" (70B), price_per_mtok input 1.0, output 4.0: every sample right, 50 prompt and 40
   generated tokens: 1,000 * 1 / 1e6 + 800 * 4 / 1e6 = $0.0042 a run, $0.00021 per right sample.
+- "mute" (no parameter count): every sample right, no token counts reported.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ TINY = ModelSpec(name="tiny", backend="hf", model="fake/tiny", params_b=0.5, fam
 THINKER = ModelSpec(name="thinker", backend="hf", model="fake/thinker", params_b=7.0, family="t")
 PRICED = ModelSpec(name="priced", backend="hf", model="fake/priced", params_b=70.0, family="t",
                    price_per_mtok={"input": 1.0, "output": 4.0})
+MUTE = ModelSpec(name="mute", backend="hf", model="fake/mute")
 
 Answer = Callable[[int, int], Completion]  # (item index, gold) -> one sample
 
@@ -78,6 +80,10 @@ def priced(i: int, gold: int) -> Completion:
     return Completion(f"The answer is {gold}", "stop", 40, prompt_tokens=50)
 
 
+def mute(i: int, gold: int) -> Completion:
+    return Completion(f"The answer is {gold}", "stop")
+
+
 def _run(store: Store, spec: ModelSpec, answer: Answer, seed: int = 0) -> None:
     run(spec, [ARITH], K, store, Source(limit=10), sampling={"seed": seed},
         backend_factory=lambda s: Backend(answer), progress=False)
@@ -91,6 +97,7 @@ def store_path(tmp_path_factory) -> Path:
     _run(store, TINY, tiny, seed=1)
     _run(store, THINKER, thinker)
     _run(store, PRICED, priced)
+    _run(store, MUTE, mute)
     return path
 
 
@@ -102,7 +109,7 @@ def test_compute_shows_tokens_thinking_unfinished_and_cost_per_model(store_path,
     at = app(store_path, monkeypatch, "size")
     assert "Compute" in [s.value for s in at.subheader]
     t = compute_table(at)
-    assert t.index.tolist() == ["tiny", "thinker", "priced"]  # smallest first
+    assert t.index.tolist() == ["tiny", "thinker", "priced", "mute"]  # smallest first, unknown size last
     assert t.loc["tiny", ["maj_at_k", "samples", "mean_tokens", "tokens_per_correct", "unfinished_rate"]].tolist() == [
         80.0, 20.0, 10.0, 12.5, 0.0]  # the latest run, not the older 30-token one
     assert t.loc["thinker", ["maj_at_k", "mean_tokens", "thinking_share", "unfinished_rate"]].tolist() == [
@@ -112,6 +119,8 @@ def test_compute_shows_tokens_thinking_unfinished_and_cost_per_model(store_path,
     assert t.loc["priced", "cost"] == pytest.approx(0.0042)
     assert t.loc["priced", "cost_per_correct"] == pytest.approx(0.00021)
     assert t[["cost", "cost_per_correct"]].drop(index="priced").isna().all().all()  # no price, no cost
+    assert t.loc["mute", ["maj_at_k", "samples", "unfinished_rate"]].tolist() == [100.0, 20.0, 0.0]
+    assert t.loc["mute", ["mean_tokens", "tokens_per_correct", "thinking_share"]].isna().all()  # not counted
     assert "forced" not in t.columns  # no sample's thinking was closed at a budget
     # the same budget as `harness compare` reads it through the CLI's store path
     cli = load_results(Store(store_path), "priced")
@@ -125,6 +134,7 @@ def test_accuracy_against_tokens_is_plotted_one_labelled_point_per_model(store_p
     plotted = [d for c in chart_data(at) for d in c if "mean_tokens" in d.columns]
     assert len(plotted) == 1
     points = plotted[0].set_index("model")
+    assert sorted(points.index) == ["priced", "thinker", "tiny"]  # "mute" has no token counts to plot
     assert points.loc[["tiny", "thinker", "priced"], ["mean_tokens", "maj_at_k"]].values.tolist() == [
         [10.0, 80.0], [110.0, 90.0], [40.0, 100.0]]
     spec = at.get("vega_lite_chart")[-1].proto.spec

@@ -79,7 +79,7 @@ def store(tmp_path_factory, tiny_model) -> tuple[Path, Path]:
 
 PAGES = [  # path, heading, texts that must be visible
     ("", "Leaderboard", ["Scores with 95% intervals", "mean over the 1 task(s) every model has"]),
-    ("size", "Small vs large", ["Pareto frontier", "Gain from majority voting"]),
+    ("size", "Small vs large", ["Pareto frontier", "Gain from majority voting", "Compute"]),
     ("compare", "Compare two models", ["tiny maj@k", "big maj@k", "wins"]),
     ("items", "Item explorer", ["Side by side with", "correct samples", "sample 0"]),
     ("queue", "Training queue", ["Nothing is queued for training", "harness teach --model tiny --teacher big"]),
