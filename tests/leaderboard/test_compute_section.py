@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
+from harness.leaderboard import metrics
 from harness.tasks.arith import ARITH
 from leaderboard_seed import ALL_ITEMS, _item_index
 from test_answer_pages import chart_data
@@ -141,3 +142,9 @@ def test_accuracy_against_tokens_is_plotted_one_labelled_point_per_model(store_p
     assert '"type": "log"' in spec or '"type":"log"' in spec
     assert '"text"' in spec  # labelled
     assert "No model's samples" not in texts(at)
+
+
+def test_price_is_read_from_the_recorded_spec_and_nothing_else():
+    assert metrics.price_of('{"price_per_mtok": {"output": 2}}') == {"output": 2.0}
+    for spec in (None, "", "not json", "[1]", '{"price_per_mtok": "cheap"}', '{"name": "x"}'):
+        assert metrics.price_of(spec) is None, spec
