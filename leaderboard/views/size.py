@@ -79,7 +79,8 @@ st.dataframe(spent[shown], hide_index=True, width="stretch", column_config={
     "maj_at_k": st.column_config.NumberColumn("maj@k", format="%.1f"),
     "mean_tokens": st.column_config.NumberColumn("tokens / sample", format="%.1f"),
     "thinking_share": st.column_config.NumberColumn("thinking (%)", format="%.1f"),
-    "tokens_per_correct": st.column_config.NumberColumn("tokens / correct", format="%.1f"),
+    "tokens_per_correct": st.column_config.NumberColumn(
+        "tokens / correct", format="%.1f", help="every sample's generated tokens per correct sample"),
     "unfinished_rate": st.column_config.NumberColumn("unfinished (%)", format="%.1f"),
     "forced": st.column_config.NumberColumn("forced", format="%d", help="samples whose thinking was closed at its budget"),
     "cost": st.column_config.NumberColumn("cost / run", format="$%.4g"),
