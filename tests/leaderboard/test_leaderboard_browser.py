@@ -111,7 +111,7 @@ def test_every_page_in_chromium_while_a_run_writes(store):
                 if path != "queue":  # an empty queue shows what to run, no table
                     page.locator("[data-testid=stDataFrame]").first.wait_for(timeout=90_000)
                 for text in wanted:
-                    page.get_by_text(text).first.wait_for(timeout=30_000)
+                    page.get_by_text(text).filter(visible=True).first.wait_for(timeout=60_000)  # a hidden match (a table header) is not the page showing it
                 page.wait_for_timeout(500)
                 name = (path.split("?")[0] or "leaderboard")
                 page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

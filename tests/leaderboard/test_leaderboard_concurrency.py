@@ -23,6 +23,9 @@ PAGES = ["board", "size", "compare", "items", "history"]
 
 def render_all(at: AppTest) -> None:
     for page in PAGES:
+        # a user who picks another page in the navigation leaves the last page's URL (its ?model=,
+        # ?item=) behind; AppTest keeps query parameters across switch_page, so drop them here
+        at.query_params.clear()
         at.switch_page(f"views/{page}.py").run()
         assert not at.exception, (page, [e.message for e in at.exception])
         assert not at.error, (page, [e.value for e in at.error])
