@@ -274,10 +274,11 @@ def _story(r: dict, gap: Any, db: Path, models_file: Path) -> None:
         f"p = {p(r['compare']['p_value'])}.",
         f"{t['queued']} of the small model's items are teachable ({t['own_samples']} where some of its own samples are right, "
         f"{t['teacher']} that the large one solves reliably); {t['exported']} were exported as SFT data.",
-        f"Fine-tuned on them ({f['steps']} steps, {f['replay']} examples of its own training data mixed in), the small model scores {_pts(f['after'])} on {f['heldout_items']} held-out "
+        f"Fine-tuned on them and {f['augment']} verified numeric variants of each ({f['steps']} steps, {f['replay']} "
+        f"examples of its own training data mixed in), the small model scores {_pts(f['after'])} on {f['heldout_items']} held-out "
         f"variants of those items, against {_pts(f['before'])} before: a gain of {_pts(f['after'] - f['before'])} points, "
         f"95% CI [{_pts(f['diff_ci_low'])}, {_pts(f['diff_ci_high'])}], p = {p(f['p_value'])}.",
-        f"The control (the same budget on {f['control_items']} items drawn at random) scores {_pts(f['control_after'])}: "
+        f"The control (the same recipe on {f['control_items']} items drawn at random and their variants) scores {_pts(f['control_after'])}: "
         f"{_pts(f['control_diff'])} points, p = {p(f['control_p_value'])}.",
         f"On the original set the fine-tuned model scores {_pts(f['original_after'])}; its {f['original_flagged']} exported "
         "items carry the contamination flag.",

@@ -76,6 +76,20 @@ def examples(rows: Sequence[dict[str, Any]], chat: bool) -> list[dict[str, Any]]
     return out
 
 
+def _quiet_progress_class():
+    from transformers.trainer_callback import ProgressCallback
+
+    class QuietProgress(ProgressCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):  # the bar, without a line per step
+            return None
+
+    return QuietProgress
+
+
+def _QuietProgress():  # noqa: N802  (a factory: transformers is imported only when training)
+    return _quiet_progress_class()()
+
+
 def finetune(model_dir: Path, export: Path, out: Path, config: SftConfig = SftConfig(), *,
              mix: Path | None = None, progress: bool = True) -> dict[str, Any]:
     """Fine-tune `model_dir` on `export` into `out` (written whole, then moved into place).
@@ -120,9 +134,14 @@ def finetune(model_dir: Path, export: Path, out: Path, config: SftConfig = SftCo
 
         datasets.disable_progress_bars()
     trainer = SFTTrainer(model=model, args=args, train_dataset=data, processing_class=tok, peft_config=peft_config)
-    from transformers.trainer_callback import PrinterCallback
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
-    trainer.remove_callback(PrinterCallback)  # losses go to sft.json, not to stdout (--json owns it)
+    # losses go to sft.json, not to the terminal: the printer and the progress bar both echo every
+    # logged step (logging_steps=1); the bar stays, its echo goes
+    trainer.remove_callback(PrinterCallback)
+    if progress:
+        trainer.remove_callback(ProgressCallback)
+        trainer.add_callback(_QuietProgress())
     result = trainer.train()
     seconds = time.perf_counter() - t0
     trained = trainer.model
