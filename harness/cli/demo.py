@@ -15,11 +15,11 @@ import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional
 
 import typer
 
-from harness.cli.common import DbOpt, JsonOpt, ProgressOpt, err, out
+from harness.cli.common import JsonOpt, ProgressOpt, err, out
 
 SMALL, LARGE = "demo-small", "demo-large"
 SFT, CONTROL = "demo-small-sft", "demo-small-control"
@@ -68,7 +68,7 @@ def _stage(n: int, text: str, quiet: bool) -> None:
 
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="folder for the store, exports, variants and fine-tuned models")] = Path("harness-demo"),
-    db: DbOpt = None,
+    db: Annotated[Optional[Path], typer.Option("--db", help="DuckDB results file (default: demo.duckdb in --out)")] = None,
     items: Annotated[int, typer.Option(help="evaluation items (of wordmath's 300)")] = 240,
     k: Annotated[int, typer.Option("-k", help="samples per item (4 here, not the usual 8: the demo keeps to minutes on 2 cores)")] = 4,
     variants: Annotated[int, typer.Option(help="held-out numeric variants per exported item")] = 3,
