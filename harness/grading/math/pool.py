@@ -139,7 +139,7 @@ class WorkerPool:
             self.workers.append(self._spawn())
         results: list[Result | None] = [None] * len(jobs)
         queue: deque[int] = deque(range(len(jobs)))
-        done = 0
+        done = failed_rounds = 0
         while done < len(jobs):
             for w in self.workers:  # hand out chunks to idle workers
                 if not w.assigned and queue:
@@ -155,6 +155,12 @@ class WorkerPool:
                     w.assigned.extend(idx)
                     w.deadline = time.monotonic() + self.timeout_s
             busy = [w for w in self.workers if w.assigned]
+            if not busy:  # every idle worker was found dead on send and replaced: hand out again
+                failed_rounds += 1
+                if failed_rounds > 3:
+                    raise RuntimeError("grading workers die as soon as they start; see the worker's stderr")
+                continue
+            failed_rounds = 0
             now = time.monotonic()
             wait_s = max(0.0, min(w.deadline for w in busy) - now)
             ready = set(wait([w.conn for w in busy], timeout=wait_s))

@@ -84,6 +84,21 @@ def test_pool_survives_a_worker_that_dies():
         assert pool.run([("canon", ("num", "6"), _opts())]) == [("ok", "6", (6, 1))]
 
 
+def test_a_worker_found_dead_on_send_is_replaced_and_the_job_runs():
+    """The deterministic half of the test above: the worker is dead (reaped) before the pool sends to
+    it, so the send fails, the worker is replaced, and the job still runs on the new one."""
+    import os
+    import signal
+
+    with WorkerPool(size=1, timeout_s=30, memory_mb=None) as pool:
+        pool.run([("sleep", 0.0)])
+        dead = pool.workers[0].process
+        os.kill(dead.pid, signal.SIGKILL)
+        dead.join(10)
+        assert pool.run([("canon", ("num", "5"), _opts())]) == [("ok", "5", (5, 1))]
+        assert pool.workers[0].process.pid != dead.pid
+
+
 def test_grader_reports_timeout_not_incorrect():
     """With a limit no check can meet, symbolic answers are "timeout" (not "incorrect"), while plain
     numbers, which never leave the process, are still graded."""
