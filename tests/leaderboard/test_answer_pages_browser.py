@@ -6,12 +6,11 @@ test_answer_pages.py.) The screenshot goes to test-artifacts/leaderboard/."""
 
 from __future__ import annotations
 
-import subprocess
 
 import pytest
 
 from leaderboard_seed import LONG_ITEMS, LONG_THINKING, seed_long_store
-from test_leaderboard_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, HARNESS, free_port, wait_healthy
+from test_leaderboard_browser import ARTIFACTS, CHROMIUM, leaderboard_page
 
 pytestmark = [
     pytest.mark.slow,
@@ -27,38 +26,18 @@ def no_error(page, where: str) -> None:
 
 
 def test_a_deep_link_beyond_item_1000_on_a_fresh_server(tmp_path):
-    from playwright.sync_api import sync_playwright
-
     db = seed_long_store(tmp_path / "long.duckdb")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    server = subprocess.Popen([*HARNESS, "leaderboard", "--db", str(db), "--port", str(port)],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        wait_healthy(url, server)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-            page = browser.new_page(viewport={"width": 1400, "height": 1100})
-
-            page.goto(f"{url}/items?task=arith_long&model=phi&item=1200", wait_until="domcontentloaded")
-            page.get_by_role("heading", name="arith_long / item 1200").wait_for(timeout=90_000)
-            gold = LONG_ITEMS[1200].gold
-            page.get_by_text(f"the answer is {gold}").first.wait_for(timeout=30_000)
-            assert page.locator("[data-testid=stMain] .katex").count() >= 1  # $x = gold$ through KaTeX
-            assert page.locator("[data-testid=stMain] .katex-error").count() == 0
-            page.get_by_text("thinking (3 tokens)").first.click()
-            page.get_by_text(LONG_THINKING).first.wait_for(timeout=30_000)
-            nav = page.locator("[data-testid=stSidebarNav]").inner_text()
-            assert "Training queue" in nav and "items.py" not in nav  # the app's navigation, not file names
-            assert "item=1200" in page.url
-            page.screenshot(path=str(ARTIFACTS / "item-1200.png"), full_page=True)
-            no_error(page, "items")
-
-            browser.close()
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+    with leaderboard_page(db, height=1100) as (url, page):
+        page.goto(f"{url}/items?task=arith_long&model=phi&item=1200", wait_until="domcontentloaded")
+        page.get_by_role("heading", name="arith_long / item 1200").wait_for(timeout=90_000)
+        gold = LONG_ITEMS[1200].gold
+        page.get_by_text(f"the answer is {gold}").first.wait_for(timeout=30_000)
+        assert page.locator("[data-testid=stMain] .katex").count() >= 1  # $x = gold$ through KaTeX
+        assert page.locator("[data-testid=stMain] .katex-error").count() == 0
+        page.get_by_text("thinking (3 tokens)").first.click()
+        page.get_by_text(LONG_THINKING).first.wait_for(timeout=30_000)
+        nav = page.locator("[data-testid=stSidebarNav]").inner_text()
+        assert "Training queue" in nav and "items.py" not in nav  # the app's navigation, not file names
+        assert "item=1200" in page.url
+        page.screenshot(path=str(ARTIFACTS / "item-1200.png"), full_page=True)
+        no_error(page, "items")

@@ -8,6 +8,7 @@ Python package; no browser is ever downloaded."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import subprocess
@@ -43,6 +44,38 @@ def free_port() -> int:
 
 def harness(*args: str, **kw) -> subprocess.CompletedProcess:
     return subprocess.run([*HARNESS, *args], capture_output=True, text=True, timeout=300, check=True, **kw)
+
+
+def stop(proc: subprocess.Popen | None) -> None:
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@contextlib.contextmanager
+def leaderboard_page(db: Path, height: int = 1100):
+    """A fresh `harness leaderboard` server on `db` and a headless Chromium page 1400 x `height`:
+    yields (url, page); the browser is closed and the server stopped however the test ends."""
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    server = subprocess.Popen([*HARNESS, "leaderboard", "--db", str(db), "--port", str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_healthy(url, server)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+            try:
+                yield url, browser.new_page(viewport={"width": 1400, "height": height})
+            finally:
+                browser.close()
+    finally:
+        stop(server)
 
 
 def wait_healthy(url: str, proc: subprocess.Popen, seconds: float = 60) -> None:
@@ -88,30 +121,20 @@ PAGES = [  # path, heading, texts that must be visible
 
 
 def test_every_page_in_chromium_while_a_run_writes(store):
-    from playwright.sync_api import sync_playwright
-
     db, models = store
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    server = subprocess.Popen([*HARNESS, "leaderboard", "--db", str(db), "--port", str(port)],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     writer = None
     try:
-        wait_healthy(url, server)
-        writer = subprocess.Popen([*HARNESS, "run", "--model", "tiny", "--models", str(models), "--task", "arith",
-                                   "-k", "4", "--limit", str(ITEMS), "--seed", "1", "--db", str(db), "--no-progress"],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        with leaderboard_page(db) as (url, page):
+            writer = subprocess.Popen([*HARNESS, "run", "--model", "tiny", "--models", str(models), "--task", "arith",
+                                       "-k", "4", "--limit", str(ITEMS), "--seed", "1", "--db", str(db), "--no-progress"],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             for path, heading, wanted in PAGES:
                 page.goto(f"{url}/{path}", wait_until="domcontentloaded")
                 page.get_by_role("heading", name=heading, exact=True).wait_for(timeout=90_000)
                 if path != "queue":  # an empty queue shows what to run, no table
                     page.locator("[data-testid=stDataFrame]").first.wait_for(timeout=90_000)
-                for text in wanted:
-                    page.get_by_text(text).filter(visible=True).first.wait_for(timeout=60_000)  # a hidden match (a table header) is not the page showing it
+                for text in wanted:  # a hidden match (a table header) is not the page showing it
+                    page.get_by_text(text).filter(visible=True).first.wait_for(timeout=60_000)
                 page.wait_for_timeout(500)
                 name = (path.split("?")[0] or "leaderboard")
                 page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
@@ -124,13 +147,6 @@ def test_every_page_in_chromium_while_a_run_writes(store):
             page.get_by_text("big maj@k").first.wait_for(timeout=90_000)
             metrics = page.locator("[data-testid=stMetricValue]").all_inner_texts()
             assert metrics[1] == "83.3"  # big: every sample right but on item 0 of 6
-            browser.close()
         assert writer.wait(timeout=300) == 0, writer.stderr.read() if writer.stderr else ""
     finally:
-        for proc in (writer, server):
-            if proc is not None and proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+        stop(writer)

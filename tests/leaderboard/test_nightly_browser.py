@@ -4,12 +4,11 @@ night's verdicts. The store holds three real nights (tests/nightly_seed.py)."""
 
 from __future__ import annotations
 
-import subprocess
 
 import pytest
 
 from nightly_seed import seed_nights
-from test_leaderboard_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, HARNESS, free_port, wait_healthy
+from test_leaderboard_browser import ARTIFACTS, CHROMIUM, leaderboard_page
 
 pytestmark = [
     pytest.mark.slow,
@@ -19,46 +18,27 @@ pytestmark = [
 
 
 def test_domain_history_with_phases_and_the_nightly_page_in_chromium(tmp_path):
-    from playwright.sync_api import sync_playwright
-
     db = seed_nights(tmp_path / "nights.duckdb")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    server = subprocess.Popen([*HARNESS, "leaderboard", "--db", str(db), "--port", str(port)],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        wait_healthy(url, server)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-            page = browser.new_page(viewport={"width": 1400, "height": 1800})
+    with leaderboard_page(db, height=1800) as (url, page):
+        page.goto(f"{url}/history?model=phi", wait_until="domcontentloaded")
+        page.get_by_role("heading", name="Domains across nights").wait_for(timeout=90_000)
+        page.locator("[data-testid=stTable]").first.wait_for(timeout=60_000)
+        table = page.locator("[data-testid=stTable]").first.inner_text()
+        for label in ("baseline", "math SFT round 2", "code round 1", "phi-night-3"):
+            assert label in table, table
+        flag = page.get_by_text("fell -50.0 points on night phi-night-2 while math was being tuned")
+        flag.wait_for(timeout=30_000)
+        assert "domain logic" in flag.inner_text()
+        assert page.locator("[data-testid=stVegaLiteChart]").count() >= 2  # the task chart and the domains'
+        page.screenshot(path=str(ARTIFACTS / "history-domains.png"), full_page=True)
+        main = page.locator("[data-testid=stMain]").inner_text()
+        assert page.locator("[data-testid=stException]").count() == 0, main
+        assert "fell" not in main.split("phi-night-2 while math")[1], "only one domain fell while another was tuned"
 
-            page.goto(f"{url}/history?model=phi", wait_until="domcontentloaded")
-            page.get_by_role("heading", name="Domains across nights").wait_for(timeout=90_000)
-            page.locator("[data-testid=stTable]").first.wait_for(timeout=60_000)
-            table = page.locator("[data-testid=stTable]").first.inner_text()
-            for label in ("baseline", "math SFT round 2", "code round 1", "phi-night-3"):
-                assert label in table, table
-            flag = page.get_by_text("fell -50.0 points on night phi-night-2 while math was being tuned")
-            flag.wait_for(timeout=30_000)
-            assert "domain logic" in flag.inner_text()
-            assert page.locator("[data-testid=stVegaLiteChart]").count() >= 2  # the task chart and the domains'
-            page.screenshot(path=str(ARTIFACTS / "history-domains.png"), full_page=True)
-            main = page.locator("[data-testid=stMain]").inner_text()
-            assert page.locator("[data-testid=stException]").count() == 0, main
-            assert "fell" not in main.split("phi-night-2 while math")[1], "only one domain fell while another was tuned"
-
-            page.goto(f"{url}/nightly?night=phi-night-2", wait_until="domcontentloaded")
-            page.get_by_role("heading", name="Night phi-night-2: regressed").wait_for(timeout=90_000)
-            verdicts = page.locator("[data-testid=stTable]").first.inner_text()
-            assert "logic" in verdicts and "regressed" in verdicts and "-50" in verdicts
-            assert "phase: math SFT round 2 · tuning math" in page.locator("[data-testid=stMain]").inner_text()
-            page.screenshot(path=str(ARTIFACTS / "nightly.png"), full_page=True)
-            assert page.locator("[data-testid=stException]").count() == 0
-            browser.close()
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        page.goto(f"{url}/nightly?night=phi-night-2", wait_until="domcontentloaded")
+        page.get_by_role("heading", name="Night phi-night-2: regressed").wait_for(timeout=90_000)
+        verdicts = page.locator("[data-testid=stTable]").first.inner_text()
+        assert "logic" in verdicts and "regressed" in verdicts and "-50" in verdicts
+        assert "phase: math SFT round 2 · tuning math" in page.locator("[data-testid=stMain]").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "nightly.png"), full_page=True)
+        assert page.locator("[data-testid=stException]").count() == 0
