@@ -6,7 +6,6 @@ test_answer_pages.py.) The screenshot goes to test-artifacts/leaderboard/."""
 
 from __future__ import annotations
 
-
 import pytest
 
 from leaderboard_seed import LONG_ITEMS, LONG_THINKING, seed_long_store

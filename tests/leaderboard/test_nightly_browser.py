@@ -4,7 +4,6 @@ night's verdicts. The store holds three real nights (tests/nightly_seed.py)."""
 
 from __future__ import annotations
 
-
 import pytest
 
 from nightly_seed import seed_nights
