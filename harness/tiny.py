@@ -25,6 +25,20 @@ _CORPUS = [
 ]
 
 
+def save_tokenizer(tok, dest: Path) -> None:
+    """`tok.save_pretrained(dest)`, loadable by transformers 4 (and vLLM's pin) as well as 5: 5 records
+    its own backend class, which 4.x cannot load, so the portable class is named, and the chat
+    template (when there is one) is written into the config, where 4.x looks for it."""
+    tok.save_pretrained(dest)
+    cfg_path = Path(dest) / "tokenizer_config.json"
+    cfg = json.loads(cfg_path.read_text())
+    cfg["tokenizer_class"] = "PreTrainedTokenizerFast"
+    cfg.pop("extra_special_tokens", None)
+    if getattr(tok, "chat_template", None):
+        cfg["chat_template"] = tok.chat_template
+    cfg_path.write_text(json.dumps(cfg, indent=1))
+
+
 def default_dir() -> Path:
     base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
     return base / "harness" / "tiny-llama-v1"
@@ -52,14 +66,7 @@ def build_tiny_model(dest: str | Path | None = None, *, seed: int = 0, vocab_siz
     tok = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token="<|bos|>", eos_token="<|eos|>",
                                   pad_token="<|pad|>")
     tok.chat_template = CHAT_TEMPLATE
-    tok.save_pretrained(tmp)
-    # transformers 5 records its own backend class, which 4.x cannot load; name the portable one.
-    cfg_path = tmp / "tokenizer_config.json"
-    cfg = json.loads(cfg_path.read_text())
-    cfg["tokenizer_class"] = "PreTrainedTokenizerFast"
-    cfg.pop("extra_special_tokens", None)
-    cfg["chat_template"] = CHAT_TEMPLATE
-    cfg_path.write_text(json.dumps(cfg, indent=1))
+    save_tokenizer(tok, tmp)
 
     torch.manual_seed(seed)
     config = LlamaConfig(

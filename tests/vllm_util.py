@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import json
 import os
 import subprocess
 import sys
@@ -125,7 +124,7 @@ def build_thinking_model(dest: Path, answers: dict[str, str], *, steps: int = 40
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-    from harness.tiny import _CORPUS, SPECIALS
+    from harness.tiny import _CORPUS, SPECIALS, save_tokenizer
 
     bpe = Tokenizer(models.BPE(unk_token=None))
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -136,13 +135,7 @@ def build_thinking_model(dest: Path, answers: dict[str, str], *, steps: int = 40
     tok = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token="<|bos|>", eos_token="<|eos|>", pad_token="<|pad|>")
     tok.add_tokens(["<think>", "</think>"])
     tok.chat_template = THINK_TEMPLATE
-    tok.save_pretrained(dest)
-    cfg_path = dest / "tokenizer_config.json"  # portable across transformers 4 and 5 (see harness.tiny)
-    cfg = json.loads(cfg_path.read_text())
-    cfg["tokenizer_class"] = "PreTrainedTokenizerFast"
-    cfg.pop("extra_special_tokens", None)
-    cfg["chat_template"] = THINK_TEMPLATE
-    cfg_path.write_text(json.dumps(cfg, indent=1))
+    save_tokenizer(tok, dest)  # portable across transformers 4 and 5
 
     torch.manual_seed(seed)
     model = LlamaForCausalLM(LlamaConfig(

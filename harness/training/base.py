@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from harness.tiny import save_tokenizer
+
 SPECIALS = ["<|pad|>", "<|bos|>", "<|eos|>"]
 DRILLS = 0.3  # the curriculum's share of bare-arithmetic drills
 
@@ -81,16 +83,6 @@ def build_tokenizer(texts: Sequence[str], vocab_size: int = 512):
     bpe.train_from_iterator(texts, trainer=trainer)
     return PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token="<|bos|>", eos_token="<|eos|>",
                                    pad_token="<|pad|>")
-
-
-def save_tokenizer(tok, dest: Path) -> None:
-    tok.save_pretrained(dest)
-    # transformers 5 records its own backend class, which 4.x (and vLLM's pin) cannot load.
-    cfg_path = dest / "tokenizer_config.json"
-    cfg = json.loads(cfg_path.read_text())
-    cfg["tokenizer_class"] = "PreTrainedTokenizerFast"
-    cfg.pop("extra_special_tokens", None)
-    cfg_path.write_text(json.dumps(cfg, indent=1))
 
 
 def encode(tok, pairs: Sequence[tuple[str, str]]) -> list[tuple[list[int], int]]:

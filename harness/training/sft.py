@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from harness.errors import HarnessError
-from harness.training.base import save_tokenizer
+from harness.tiny import save_tokenizer
 
 
 @dataclass(frozen=True)
