@@ -202,6 +202,12 @@ def demo(
     _story(result, gap, store.path, models_file)
 
 
+def _sft_line(user: str, prompt_text: str, answer: str, **fields: Any) -> str:
+    """One line in the export's format (`harness export-sft`): the turns, the plain-text prompt, fields."""
+    return json.dumps({"messages": [{"role": "user", "content": user}, {"role": "assistant", "content": answer}],
+                       "prompt_text": prompt_text, **fields}, ensure_ascii=False) + "\n"
+
+
 def _augment(export: Path, dest: Path, by_id: dict, n: int, seed: int, unseen: set[str]) -> Path:
     """`export`'s lines, then up to `n` numeric variants of each line's item as SFT examples (the
     variant's recomputed worked solution in the task's answer format); a variant whose question is
@@ -220,11 +226,9 @@ def _augment(export: Path, dest: Path, by_id: dict, n: int, seed: int, unseen: s
                 continue
             unseen.add(v.fields["question"])  # once each, in this file
             prompt = render(v)
-            lines.append(json.dumps({
-                "messages": [{"role": "user", "content": prompt.messages[0].content},
-                             {"role": "assistant", "content": " " + completion_of(v.fields["answer"])}],
-                "prompt_text": prompt.text, "task": TASK, "item_id": v.id, "gold": v.gold, "parent": v.meta["parent"],
-                "source": "synth", "reason": reason[v.meta["parent"]]}, ensure_ascii=False) + "\n")
+            lines.append(_sft_line(prompt.messages[0].content, prompt.text, " " + completion_of(v.fields["answer"]),
+                                   task=TASK, item_id=v.id, gold=v.gold, parent=v.meta["parent"], source="synth",
+                                   reason=reason[v.meta["parent"]]))
     dest.write_text("".join(lines), encoding="utf-8")
     return dest
 
@@ -235,10 +239,7 @@ def _write_replay(path: Path, model_dir: Path, n: int) -> Path:
     from harness.training.base import examples
 
     skip = tuple(json.loads((model_dir / "training.json").read_text()).get("skipped_templates", ()))
-    lines = [json.dumps({"messages": [{"role": "user", "content": p.removesuffix("\nAnswer:")},
-                                      {"role": "assistant", "content": c}],
-                         "prompt_text": p, "source": "replay"}) + "\n"
-             for p, c in examples(2 * n + 50, skip=skip)[:n]]
+    lines = [_sft_line(p.removesuffix("\nAnswer:"), p, c, source="replay") for p, c in examples(2 * n + 50, skip=skip)[:n]]
     path.write_text("".join(lines), encoding="utf-8")
     return path
 

@@ -76,20 +76,6 @@ def examples(rows: Sequence[dict[str, Any]], chat: bool) -> list[dict[str, Any]]
     return out
 
 
-def _quiet_progress_class():
-    from transformers.trainer_callback import ProgressCallback
-
-    class QuietProgress(ProgressCallback):
-        def on_log(self, args, state, control, logs=None, **kwargs):  # the bar, without a line per step
-            return None
-
-    return QuietProgress
-
-
-def _QuietProgress():  # noqa: N802  (a factory: transformers is imported only when training)
-    return _quiet_progress_class()()
-
-
 def finetune(model_dir: Path, export: Path, out: Path, config: SftConfig = SftConfig(), *,
              mix: Path | None = None, progress: bool = True) -> dict[str, Any]:
     """Fine-tune `model_dir` on `export` into `out` (written whole, then moved into place).
@@ -140,8 +126,12 @@ def finetune(model_dir: Path, export: Path, out: Path, config: SftConfig = SftCo
     # logged step (logging_steps=1); the bar stays, its echo goes
     trainer.remove_callback(PrinterCallback)
     if progress:
+        class QuietProgress(ProgressCallback):
+            def on_log(self, args, state, control, logs=None, **kwargs):  # the bar, without a line per step
+                return None
+
         trainer.remove_callback(ProgressCallback)
-        trainer.add_callback(_QuietProgress())
+        trainer.add_callback(QuietProgress())
     result = trainer.train()
     seconds = time.perf_counter() - t0
     trained = trainer.model
