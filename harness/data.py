@@ -24,6 +24,19 @@ class Source:
 
     data_dir: Path | None = None
     limit: int | None = None
+    # only these items of a task (by id), in the task's order: a pool of a loop, say
+    items: frozenset[str] | None = None
+
+    def select(self, loaded: list[Any], task: str) -> list[Any]:
+        """`loaded` items (records with an `id`) restricted to `items`; an id the task lacks is an error."""
+        if self.items is None:
+            return loaded
+        have = {it.id for it in loaded}
+        missing = sorted(self.items - have)
+        if missing:
+            raise DataError(f"task {task} has no item(s) {', '.join(missing[:5])}"
+                            + (f" and {len(missing) - 5} more" if len(missing) > 5 else ""))
+        return [it for it in loaded if it.id in self.items]
 
     @staticmethod
     def resolve(data_dir: str | Path | None = None, limit: int | None = None) -> "Source":

@@ -38,6 +38,10 @@ class HFBackend:
         opts = dict(spec.options)
         self.batch_size = int(opts.get("batch_size", 16))
         device = opts.get("device") or ("cuda" if torch.cuda.is_available() else "cpu")
+        if device == "cpu":  # a thread count chosen on purpose (harness.cpu): busy cores make torch crawl
+            from harness.cpu import set_torch_threads
+
+            set_torch_threads(int(opts["threads"]) if opts.get("threads") else None)
         dtype = opts.get("dtype", "auto")
         try:
             self.tok = AutoTokenizer.from_pretrained(spec.model, revision=spec.revision)

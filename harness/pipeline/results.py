@@ -115,7 +115,7 @@ def record_results(store: Store, run_id: str, task: str, version: int, items: Se
     item_rows = [
         ItemResultRow(run_id, task, version, it.id, it.gold, v.n, v.n_correct, v.n_unparseable, v.n_timeout,
                       v.answer, v.correct, v.share, v.margin, v.n_classes, v.pass_at_1, item_pass_at_k(v, k), m,
-                      v.n_unfinished)
+                      v.n_unfinished, it.id in contaminated)
         for it, v, m in zip(items, votes, maj)
     ]
     task_row = TaskResultRow(run_id, task, version, n, k, generated, reused, summary.maj_at_k, summary.pass_at_1,
@@ -125,3 +125,17 @@ def record_results(store: Store, run_id: str, task: str, version: int, items: Se
     report_rows = [TaskReportRow(run_id, task, r.name, json.dumps(r.data, default=str), r.text) for r in made]
     store.put_results(score_rows, item_rows, task_row, report_rows)
     return summary
+
+
+def stored_summary(store: Store, run_id: str, model: str, model_id: str) -> RunSummary:
+    """A finished run's summary as it was stored (its reports are left out)."""
+    tasks = []
+    for r in store.task_results(run_id):
+        tasks.append(TaskSummary(
+            task=r["task"], version=r["task_version"], n_items=r["n_items"], k=r["k"], generated=0,
+            reused=r["generated"] + r["reused"], maj_at_k=r["maj_at_k"], pass_at_1=r["pass_at_1"],
+            pass_at_k=r["pass_at_k"], n_timeout=r["n_timeout"], n_unparseable=r["n_unparseable"],
+            possibly_contaminated=r.get("possibly_contaminated") or 0, n=r.get("n"),
+            n_unfinished=r.get("n_unfinished") or 0,
+            usage=Usage(r.get("prompt_tokens"), r.get("completion_tokens"), r.get("thinking_tokens"), r.get("latency_s"))))
+    return RunSummary(run_id, model, model_id, tuple(tasks))

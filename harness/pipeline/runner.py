@@ -19,13 +19,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from harness.backends import Backend, make_backend
 from harness.data import Source
+from harness import __version__
 from harness.errors import HarnessError
+from harness.lineage import read_lineage
 from harness.models import ModelSpec
-from harness.records import Grade, Item, Prompt, Sampling
+from harness.records import Grade, Item, Prompt, Sampling, stable_hash
 from harness.pipeline.answers import Usage, grade_answers
 from harness.pipeline.generate import complete
 from harness.pipeline.lifecycle import ModelRecord, run_lifecycle
-from harness.pipeline.results import RunSummary, TaskSummary, record_results
+from harness.pipeline.results import RunSummary, TaskSummary, record_results, stored_summary
 from harness.store import Store
 from harness.task import Task
 from harness.thinking import ThinkingFormat
@@ -41,6 +43,14 @@ def resolve_sampling(spec: ModelSpec, task: Task, overrides: Mapping[str, Any]) 
     if "stop" in merged:
         merged["stop"] = tuple(merged["stop"])
     return replace(Sampling(), **merged)
+
+
+def run_key(model_id: str, k: int, n: int, tasks: Sequence[tuple[Task, Sequence[Item], Sampling]]) -> str:
+    """What makes two runs the same run: the weights, k and n, and per task its name, version, bound
+    options, sampling and item ids, under one harness version (a new grader may grade differently)."""
+    return stable_hash({"model_id": model_id, "k": k, "n": n, "version": __version__, "tasks": [
+        {"task": t.name, "version": t.version, "args": {a: str(v) for a, v in sorted(t.args.items())},
+         "sampling": s.to_json(), "items": stable_hash([it.id for it in items], 20)} for t, items, s in tasks]}, 24)
 
 
 def _variants(task: Task, item: Item) -> tuple[Prompt, ...]:
@@ -88,7 +98,12 @@ def run(
     backend_factory: Callable[[ModelSpec], Backend] = make_backend,
     progress: bool = True,
     command: str | None = None,
+    reuse: bool = False,
 ) -> RunSummary:
+    """Run `spec` on `tasks`: k samples per item (n >= k drawn), generated where the store lacks them,
+    graded, voted and stored as one run. `reuse`: when a finished run already holds exactly this
+    (same weights, sampling, k, n, task versions, items and harness version), return it and add no
+    run row (the loop and the demo rerun without duplicating runs)."""
     if k < 1:
         raise HarnessError(f"k must be at least 1, got {k}")
     n = k if n is None else n
@@ -96,12 +111,20 @@ def run(
         raise HarnessError(f"-n (samples per item, {n}) must be at least -k ({k})")
     overrides = dict(sampling or {})
     # Every task's data is read before anything is written or loaded: a bad file fails fast.
-    loaded = [(task, task.load_items(source)) for task in tasks]
+    loaded = [(task, source.select(task.load_items(source), task.name)) for task in tasks]
     for task, items in loaded:
         if not items:
             raise HarnessError(f"task {task.name} loaded no items")
     model = ModelRecord.of(spec)
     run_sampling = resolve_sampling(spec, tasks[0], overrides) if tasks else Sampling()
+    key = run_key(model.model_id, k, n, [(t, items, resolve_sampling(spec, t, overrides)) for t, items in loaded])
+    if reuse:
+        done = store.finished_run_with_key(key)
+        if done is not None:
+            return stored_summary(store, done, spec.name, model.model_id)
+    lineage = read_lineage(spec.model) if spec.backend in ("hf", "vllm", "ray") and not spec.base_url else None
+    if lineage is not None:
+        store.put_lineage(model.model_id, lineage.to_json(), lineage.items)
     backend: Backend | None = None
 
     def get_backend() -> Backend:
@@ -114,11 +137,13 @@ def run(
     try:
         with run_lifecycle(store, model, k=k, sampling=run_sampling.to_json(), tasks=[t.name for t in tasks],
                            command=command) as run_id, _Progress(progress) as bars:
+            store.set_run_key(run_id, key)
             try:
                 for task, items in loaded:
                     summaries.append(_run_task(task, items, spec.name, model.model_id, run_id, k, n, store,
                                                resolve_sampling(spec, task, overrides), get_backend, bars,
-                                               finetuned_from=spec.finetuned_from, fmt=spec.thinking_format()))
+                                               finetuned_from=None if lineage else spec.finetuned_from,
+                                               fmt=spec.thinking_format()))
             finally:
                 report = getattr(backend, "report", None)
                 if report is not None:  # e.g. requests served and failed per replica
@@ -155,7 +180,11 @@ def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run
 
     samples = [[(i, have[(p.hash, i)].gen_key) for p, i in item_slots] for item_slots in slots]
     usage = Usage.of((have[(p.hash, i)].completion for item_slots in slots for p, i in item_slots), fmt)
-    contaminated = store.exported_item_ids(model_name, task.name)
+    # Flagged: the items these weights were trained on (their lineage, recorded by fingerprint), or,
+    # for a model with no lineage beside its weights (a served fine-tune), the items exported from the
+    # training queue of the model it declares it was tuned from. A model is never flagged for items
+    # exported from its own queue: exporting does not change its weights.
+    contaminated = store.trained_item_ids(model_id, task.name)
     if finetuned_from:
         contaminated |= store.exported_item_ids(finetuned_from, task.name)
     return record_results(store, run_id, task.name, task.version, items, samples, grades, k,

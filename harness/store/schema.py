@@ -260,6 +260,59 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE generations ADD COLUMN forced BOOLEAN;  -- the closing tag is ours; NULL: stored before
         """,
     ),
+    (
+        "lineage: what a fine-tuned model's weights were trained on; run keys; loops",
+        """
+        CREATE TABLE lineage (
+            model_id      TEXT PRIMARY KEY,  -- the fine-tuned weights (their fingerprint)
+            base          TEXT,              -- the folder (or id) it was trained from
+            base_model_id TEXT,              -- the base's fingerprint, where it is a local folder
+            method        TEXT NOT NULL,     -- sft | dpo
+            data_sha256   TEXT,              -- the training file's digest
+            recipe        JSON,              -- the training configuration
+            seed          INTEGER,
+            recorded_at   TIMESTAMP NOT NULL
+        );
+        CREATE TABLE lineage_items (          -- items these weights saw in training, ancestors' included
+            model_id TEXT NOT NULL,
+            task     TEXT NOT NULL,
+            item_id  TEXT NOT NULL,
+            PRIMARY KEY (model_id, task, item_id)
+        );
+        ALTER TABLE item_results ADD COLUMN possibly_contaminated BOOLEAN DEFAULT false;
+        ALTER TABLE runs ADD COLUMN run_key TEXT;  -- model, sampling, k, tasks, items, harness version
+        CREATE TABLE loop_arms (
+            loop_id      TEXT NOT NULL,      -- the loop's name and its config's digest
+            phase        INTEGER NOT NULL,
+            arm          TEXT NOT NULL,      -- base | teachable | random | all-failed | easy
+            seed         INTEGER NOT NULL,
+            model_name   TEXT NOT NULL,
+            model_id     TEXT,
+            task         TEXT NOT NULL,      -- a test pool's task
+            run_id       TEXT NOT NULL,      -- the arm's run on that test pool
+            base_run_id  TEXT,               -- the base's run on it (what the arm is paired with)
+            n_items      INTEGER NOT NULL,
+            n_train      INTEGER,            -- items selected for training
+            score        DOUBLE NOT NULL,
+            base_score   DOUBLE,
+            diff         DOUBLE,
+            diff_low     DOUBLE,
+            diff_high    DOUBLE,
+            p_value      DOUBLE,
+            export_path  TEXT,
+            recorded_at  TIMESTAMP NOT NULL,
+            PRIMARY KEY (loop_id, phase, arm, seed, task)
+        );
+        CREATE TABLE loops (
+            loop_id      TEXT PRIMARY KEY,
+            name         TEXT NOT NULL,
+            config       JSON NOT NULL,
+            summary      JSON,               -- arm against arm, pooled over seeds, per phase and task
+            started_at   TIMESTAMP NOT NULL,
+            finished_at  TIMESTAMP
+        );
+        """,
+    ),
 ]
 
 
@@ -303,6 +356,7 @@ class ItemResultRow:
     pass_at_k: float
     maj_at_k: float | None = None
     n_unfinished: int = 0
+    possibly_contaminated: bool = False  # these weights were trained on the item (their lineage says)
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,9 +462,34 @@ class NightlyCheckRow:
     rose: int | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoopArmRow:
+    """One arm of a loop, at one seed and phase, measured on one test pool (`loop_arms`)."""
+
+    loop_id: str
+    phase: int
+    arm: str
+    seed: int
+    model_name: str
+    model_id: str | None
+    task: str
+    run_id: str
+    base_run_id: str | None
+    n_items: int
+    n_train: int | None
+    score: float
+    base_score: float | None
+    diff: float | None
+    diff_low: float | None
+    diff_high: float | None
+    p_value: float | None
+    export_path: str | None
+    recorded_at: datetime
+
+
 ROW_TABLES: dict[type, str] = {
     ScoreRow: "scores", ItemResultRow: "item_results", TaskResultRow: "task_results", TaskReportRow: "task_reports",
-    NightRow: "nights", NightRunRow: "night_runs", NightlyCheckRow: "nightly_checks",
+    NightRow: "nights", NightRunRow: "night_runs", NightlyCheckRow: "nightly_checks", LoopArmRow: "loop_arms",
 }
 
 _SCALARS: dict[Any, pa.DataType] = {str: pa.string(), int: pa.int32(), float: pa.float64(), bool: pa.bool_(),

@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from harness.errors import HarnessError, StoreLocked
 from harness.records import Completion, Prompt, stable_hash
-from harness.store.schema import (LATEST_RUN_ORDER, MIGRATIONS, ROW_TABLES, ItemResultRow, NightlyCheckRow, NightRow,
+from harness.store.schema import (LATEST_RUN_ORDER, MIGRATIONS, ROW_TABLES, ItemResultRow, LoopArmRow, NightlyCheckRow, NightRow,
                                    NightRunRow, ScoreRow, TaskReportRow, TaskResultRow, rows_table)
 
 DEFAULT_DB = "harness.duckdb"
@@ -454,6 +454,77 @@ class Store:
         rows = self.query("""SELECT item_id FROM train_queue WHERE model_name = ? AND task = ?
                              AND exported_at IS NOT NULL""", [model_name, task])
         return {r["item_id"] for r in rows}
+
+    # -- lineage: what a model's weights were trained on -------------------------------------
+
+    def put_lineage(self, model_id: str, lineage: Mapping[str, Any], items: Sequence[tuple[str, str]]) -> None:
+        """Record a fine-tuned model's lineage and the (task, item id) pairs its weights saw in
+        training (its ancestors' included). Idempotent: the same weights record the same lineage."""
+        tab = pa.table({"model_id": [model_id] * len(items), "task": [t for t, _ in items],
+                        "item_id": [i for _, i in items]})
+        with self.connect() as con:
+            con.execute(
+                """INSERT INTO lineage VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (model_id) DO UPDATE SET
+                   base = excluded.base, base_model_id = excluded.base_model_id, method = excluded.method,
+                   data_sha256 = excluded.data_sha256, recipe = excluded.recipe, seed = excluded.seed""",
+                [model_id, lineage.get("base"), lineage.get("base_model_id"), lineage.get("method") or "sft",
+                 lineage.get("data_sha256"), json.dumps(lineage.get("recipe")), lineage.get("seed"), now()])
+            con.execute("DELETE FROM lineage_items WHERE model_id = ?", [model_id])
+            if items:
+                con.register("trained", tab)
+                con.execute("INSERT INTO lineage_items SELECT DISTINCT model_id, task, item_id FROM trained "
+                            "ON CONFLICT DO NOTHING")
+
+    def lineage(self, model_id: str) -> dict[str, Any] | None:
+        rows = self.query("""SELECT l.*, (SELECT count(*) FROM lineage_items i WHERE i.model_id = l.model_id) AS n_items
+                             FROM lineage l WHERE l.model_id = ?""", [model_id])
+        return rows[0] if rows else None
+
+    def trained_item_ids(self, model_id: str, task: str) -> set[str]:
+        """Items of `task` that these weights were trained on, through their lineage."""
+        rows = self.query("SELECT item_id FROM lineage_items WHERE model_id = ? AND task = ?", [model_id, task])
+        return {r["item_id"] for r in rows}
+
+    def contaminated_items(self, run_id: str, task: str) -> set[str]:
+        """Items of a run's task flagged as possibly contaminated (its model's weights saw them)."""
+        rows = self.query("""SELECT item_id FROM item_results WHERE run_id = ? AND task = ?
+                             AND coalesce(possibly_contaminated, false)""", [run_id, task])
+        return {r["item_id"] for r in rows}
+
+    # -- run keys: a run that would repeat a finished one is not made again ------------------
+
+    def set_run_key(self, run_id: str, key: str) -> None:
+        with self.connect() as con:
+            con.execute("UPDATE runs SET run_key = ? WHERE run_id = ?", [key, run_id])
+
+    def finished_run_with_key(self, key: str) -> str | None:
+        """The newest finished run recorded under `key` (same model, sampling, k, tasks, items and
+        harness version), if any."""
+        rows = self.query("""SELECT run_id FROM runs WHERE run_key = ? AND status = 'done'
+                             ORDER BY started_at DESC, run_id DESC LIMIT 1""", [key])
+        return rows[0]["run_id"] if rows else None
+
+    # -- loops -------------------------------------------------------------------------------
+
+    def put_loop(self, loop_id: str, name: str, config: Mapping[str, Any]) -> None:
+        with self.connect() as con:
+            con.execute("""INSERT INTO loops VALUES (?, ?, ?, NULL, ?, NULL)
+                           ON CONFLICT (loop_id) DO UPDATE SET config = excluded.config""",
+                        [loop_id, name, json.dumps(config), now()])
+
+    def finish_loop(self, loop_id: str, summary: Mapping[str, Any]) -> None:
+        with self.connect() as con:
+            con.execute("UPDATE loops SET summary = ?, finished_at = ? WHERE loop_id = ?",
+                        [json.dumps(summary), now(), loop_id])
+
+    def put_loop_arms(self, rows: Sequence[LoopArmRow]) -> None:
+        self._upsert(LoopArmRow, rows, ("loop_id", "phase", "arm", "seed", "task"))
+
+    def loops(self) -> list[dict[str, Any]]:
+        return self.query("SELECT * FROM loops ORDER BY started_at DESC, loop_id")
+
+    def loop_arms(self, loop_id: str) -> list[dict[str, Any]]:
+        return self.query("SELECT * FROM loop_arms WHERE loop_id = ? ORDER BY phase, task, arm, seed", [loop_id])
 
     # -- nights ------------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from harness.errors import HarnessError
+from harness.lineage import Lineage, read_lineage, trained_items, write_lineage
 from harness.tiny import save_tokenizer
 
 
@@ -76,8 +77,24 @@ def examples(rows: Sequence[dict[str, Any]], chat: bool) -> list[dict[str, Any]]
     return out
 
 
+def lineage_of(base: Path, method: str, files: Sequence[Path], rows: Sequence[dict[str, Any]],
+               recipe: dict[str, Any], seed: int | None) -> Lineage:
+    """The lineage of a model trained from `base` on `rows` (read from `files`): the items the rows
+    name, and every item the base's own weights saw."""
+    from harness.models import ModelSpec
+
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f.read_bytes())
+    inherited = read_lineage(base)
+    items = trained_items(rows) | set(inherited.items if inherited else ())
+    return Lineage(base=str(Path(base).resolve()), method=method, data_sha256=h.hexdigest(), recipe=recipe, seed=seed,
+                   items=tuple(sorted(items)),
+                   base_model_id=ModelSpec(name="base", backend="hf", model=str(base)).fingerprint())
+
+
 def finetune(model_dir: Path, export: Path, out: Path, config: SftConfig = SftConfig(), *,
-             mix: Path | None = None, progress: bool = True) -> dict[str, Any]:
+             mix: Path | None = None, progress: bool = True, threads: int | None = None) -> dict[str, Any]:
     """Fine-tune `model_dir` on `export` into `out` (written whole, then moved into place).
 
     `mix`: general examples (the same line format) shuffled in beside the export: rehearsal of what
@@ -93,6 +110,10 @@ def finetune(model_dir: Path, export: Path, out: Path, config: SftConfig = SftCo
     mixed = read_export(mix) if mix is not None else []
     if not (model_dir / "config.json").is_file():
         raise HarnessError(f"{model_dir} is not a model folder (no config.json)")
+    if not torch.cuda.is_available():
+        from harness.cpu import set_torch_threads
+
+        set_torch_threads(threads)
     tok = AutoTokenizer.from_pretrained(model_dir)
     chat = bool(getattr(tok, "chat_template", None))
     data = Dataset.from_list(examples(rows + mixed, chat))
@@ -150,6 +171,8 @@ def finetune(model_dir: Path, export: Path, out: Path, config: SftConfig = SftCo
         "last_loss": losses[-1] if losses else None, "seconds": round(seconds, 1), "config": asdict(config),
     }
     (tmp / "sft.json").write_text(json.dumps(info, indent=1) + "\n")
+    write_lineage(tmp, lineage_of(model_dir, "sft", [export] + ([mix] if mix is not None else []), rows + mixed,
+                                  asdict(config), config.seed))
     import shutil
 
     shutil.rmtree(tmp / "trainer", ignore_errors=True)

@@ -85,9 +85,16 @@ def test_queue_export_and_contamination_flag(tmp_path):
                           str(tmp_path / "all.jsonl"), "--db", str(tmp_path / "r.duckdb")], capture_output=True, text=True)
     assert cli.returncode == 0 and "wrote 4 SFT examples" in cli.stderr
 
+    # Exporting changes no weights: phi's own later runs carry no flag.
     s = run(spec_phi, [get_task("arith")], 16, store, Source(limit=6), backend_factory=lambda s: phi, progress=False)
+    assert s.tasks[0].possibly_contaminated == 0
+    assert store.contaminated_items(s.run_id, "arith") == set()
+    # A served fine-tune with no lineage beside its weights declares its base: the base's exported items.
+    spec_tuned = ModelSpec("phi-sft", "openai", "phi-sft", base_url="http://127.0.0.1:9/v1", finetuned_from="phi")
+    s = run(spec_tuned, [get_task("arith")], 4, store, Source(limit=6), backend_factory=lambda s: phi, progress=False)
     assert s.tasks[0].possibly_contaminated == 4
     assert store.task_results(s.run_id)[0]["possibly_contaminated"] == 4
+    assert store.contaminated_items(s.run_id, "arith") == {"0", "1", "2", "3"}
 
 
 def test_teach_without_runs_says_what_to_do(tmp_path):

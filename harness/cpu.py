@@ -1,0 +1,48 @@
+"""How many threads the project's own CPU work (torch generation and training) takes.
+
+torch's OpenMP threads spin while they wait for each other: with two of them on two cores and
+another CPU-bound process beside them, every parallel region waits for a core the other process
+holds. Measured here (FACTS.md): a demo 8x slower, a 60-step fine-tune 265 s with 2 threads against
+23 s with 1. So a thread count is chosen on purpose, never left to torch's default:
+
+- `HARNESS_THREADS` (or `OMP_NUM_THREADS`) when set;
+- else the cores this process may use, less those other processes keep busy (the one-minute load
+  average, less this process's own share), at least 1.
+"""
+
+from __future__ import annotations
+
+import os
+
+THREADS_ENV = "HARNESS_THREADS"
+
+
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def threads(own_load: float = 0.0) -> int:
+    """Threads for one torch process. `own_load`: how much of the load average is this process's
+    own work (a caller that has been computing knows; 0 at the start)."""
+    for name in (THREADS_ENV, "OMP_NUM_THREADS"):
+        value = os.environ.get(name, "").strip()
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    n = cores()
+    try:
+        busy = max(0.0, os.getloadavg()[0] - own_load)
+    except OSError:  # pragma: no cover - no load average
+        busy = 0.0
+    return max(1, min(n, round(n - busy)))
+
+
+def set_torch_threads(n: int | None = None) -> int:
+    """Set torch's intra-op threads (the count above unless `n` is given); returns it."""
+    import torch
+
+    n = threads() if n is None else n
+    torch.set_num_threads(n)
+    return n
