@@ -280,3 +280,32 @@ def resolve(name: str, path: str | Path | None = None) -> ModelSpec:
 
 def to_json(spec: ModelSpec) -> str:
     return json.dumps(spec.describe(), sort_keys=True)
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, Mapping):
+        return "{" + ", ".join(f"{json.dumps(str(k))} = {_toml_value(x)}" for k, x in v.items()) + "}"
+    return json.dumps(str(v), ensure_ascii=False)  # a TOML basic string is a JSON string
+
+
+def to_toml(spec: ModelSpec) -> str:
+    """The models-file entry of `spec` (the form `load_models` reads back): paths as written in the
+    spec, so write absolute ones where the file may be read from another folder."""
+    lines = [f"[models.{json.dumps(spec.name)}]", f"backend = {_toml_value(spec.backend)}",
+             f"model = {_toml_value(spec.model)}"]
+    for key in ("params_b", "family", "base_url", "revision", "api_key_env", "finetuned_from"):
+        v = getattr(spec, key)
+        if v is not None:
+            lines.append(f"{key} = {_toml_value(v)}")
+    for table in ("sampling", "options", "thinking", "price_per_mtok"):
+        values = dict(getattr(spec, table))
+        if values:
+            lines.append(f"[models.{json.dumps(spec.name)}.{table}]")
+            lines += [f"{k} = {_toml_value(v)}" for k, v in values.items()]
+    return "\n".join(lines) + "\n"

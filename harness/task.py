@@ -65,6 +65,9 @@ class Task:
     # Options the loader takes as keyword arguments, and the values bound by `configure`.
     options: tuple[TaskOption, ...] = ()
     args: Mapping[str, Any] = field(default_factory=dict)
+    # The item's reference solution as the answer the prompt asks for (an SFT target where no model
+    # solved the item, and the answer of a synthesized variant); None where the task has none.
+    reference: Callable[[Item], str | None] | None = None
 
     def configure(self, values: Mapping[str, Any]) -> "Task":
         """This task with option values bound (validated and converted); unknown names are an error."""

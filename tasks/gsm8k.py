@@ -11,6 +11,7 @@ Wei et al., 2022, for base models, stopping at the next "Question:").
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 from harness.data import Source, load_rows
@@ -53,8 +54,25 @@ def load(source: Source) -> list[Item]:
             raise DataError(f"gsm8k row {i} (line {i + 1}): answer has {exc}") from None
         if not _is_number(gold):
             raise DataError(f"gsm8k row {i} (line {i + 1}): final answer {gold!r} is not a number")
-        items.append(Item(id=str(i), gold=gold, fields={"question": row["question"]}))
+        items.append(Item(id=str(i), gold=gold, fields={"question": row["question"], "answer": row["answer"]}))
     return items
+
+
+_CALC = re.compile(r"<<[^>]*>>")
+
+
+def completion_of(solution: str) -> str:
+    """A GSM8K-style worked solution in the answer format the prompt asks for: calculator
+    annotations dropped, lines joined, the `#### N` line written as `The answer is N.`"""
+    body, _, gold = solution.rpartition("####")
+    body = _CALC.sub("", body).strip().replace("\n", " ")
+    return f"{body} The answer is {gold.strip()}."
+
+
+def reference(item: Item) -> str | None:
+    """The item's own worked solution as an answer (None for an item loaded without one)."""
+    solution = item.fields.get("answer")
+    return " " + completion_of(solution) if isinstance(solution, str) and "####" in solution else None
 
 
 def render(item: Item) -> Prompt:
@@ -108,6 +126,7 @@ GSM8K = Task(
     render=render,
     grader=MathGrader,
     description="GSM8K test (1,319 grade-school word problems), chat prompt, numeric answer",
+    reference=reference,
 )
 
 GSM8K_FEWSHOT = Task(
@@ -119,4 +138,5 @@ GSM8K_FEWSHOT = Task(
     grader=MathGrader,
     description="GSM8K test, the standard 8-shot chain-of-thought prompt for base models",
     sampling={"stop": FEWSHOT_STOP},
+    reference=reference,
 )

@@ -28,6 +28,8 @@ from harness.grading.math import MathGrader
 from harness.records import Item, Message, Prompt
 from harness.task import Task
 
+from harness.task import TaskOption
+from harness.tasks.gsm8k import completion_of
 from harness.tasks.synth_local import load_synth
 
 NAMES = ["Ana", "Ben", "Chen", "Dara", "Eli", "Fatima", "Goran", "Hiro", "Ines", "Jon", "Kai", "Lena"]
@@ -147,15 +149,9 @@ def make_items(split: str = "eval", n: int = N_EVAL, seed: int | None = None) ->
     raise ValueError(f"split must be 'train' or 'eval', not {split!r}")
 
 
-_CALC = re.compile(r"<<[^>]*>>")
-
-
-def completion_of(solution: str) -> str:
-    """The worked solution in the answer format GSM8K's prompt asks for: annotations dropped, the
-    `#### N` line written as `The answer is N.`"""
-    body, _, gold = solution.rpartition("####")
-    body = _CALC.sub("", body).strip().replace("\n", " ")
-    return f"{body} The answer is {gold.strip()}."
+def reference(item: Item) -> str:
+    """The item's worked solution as the demo models answer: " ... The answer is N." """
+    return " " + completion_of(item.fields["answer"])
 
 
 _STEP = re.compile(r"<<(-?\d+)([-+*/])(-?\d+)=(-?\d+)>>")
@@ -178,8 +174,8 @@ def render(item: Item) -> Prompt:
     return Prompt(text=content + "\nAnswer:", messages=(Message("user", content),))
 
 
-def load(source: Source) -> list[Item]:
-    items = make_items("eval")
+def load(source: Source, n: int = N_EVAL) -> list[Item]:
+    items = make_items("eval", n)
     return items if source.limit is None else items[: source.limit]
 
 
@@ -192,6 +188,9 @@ WORDMATH = Task(
     grader=MathGrader,
     description="300 generated arithmetic word problems, 1-3 steps, one held-out template (the demo's eval set; embedded)",
     sampling={"max_tokens": 64},
+    options=(TaskOption("n", int, N_EVAL, "items to generate: the first 300 are the default set, more extend it "
+                        "(the loop's demo splits 600 into a selection and a test pool)"),),
+    reference=reference,
 )
 
 
@@ -204,4 +203,5 @@ WORDMATH_VARIANTS = Task(
     grader=MathGrader,
     description="numeric variants of wordmath items (wordmath_variants.jsonl, made by synth; the demo's held-out set)",
     sampling={"max_tokens": 64},
+    reference=reference,
 )

@@ -54,9 +54,14 @@ def solved(r: Mapping[str, Any]) -> bool:
 
 
 def teachable(own: Sequence[Mapping[str, Any]], teacher: Sequence[Mapping[str, Any]] | None = None,
-              min_teacher_rate: float = MIN_TEACHER_RATE) -> list[Teachable]:
+              min_teacher_rate: float = MIN_TEACHER_RATE, band: tuple[float, float] = (0.0, 1.0)) -> list[Teachable]:
     """The rule above, over per-item result rows (`item_results`) of one task. Pass rates count
-    correct samples only (an unfinished one is not correct)."""
+    correct samples only (an unfinished one is not correct). `band`: the open interval of the
+    model's own pass rate that makes an item teachable on its own samples (0.2-0.8, say, as Phi-4's
+    pivotal-token search used; the default is any rate strictly between 0 and 1)."""
+    lo, hi = band
+    if not 0.0 <= lo < hi <= 1.0:
+        raise HarnessError(f"a pass-rate band is 0 <= low < high <= 1, got {band}")
     by_id = {r["item_id"]: r for r in (teacher or [])}
     out = []
     for r in own:
@@ -65,7 +70,7 @@ def teachable(own: Sequence[Mapping[str, Any]], teacher: Sequence[Mapping[str, A
         rate = r["pass_at_1"]
         t = by_id.get(r["item_id"])
         t_rate = t["pass_at_1"] if t is not None else None
-        if 0.0 < rate < 1.0:
+        if lo < rate < hi:
             reason = "own_samples"
         elif t_rate is not None and t_rate >= min_teacher_rate:
             reason = "teacher"
@@ -155,6 +160,13 @@ def _example(best: Mapping[str, Any], **fields: Any) -> str:
                        "prompt_text": json.loads(best["prompt"]).get("text"), **fields}, ensure_ascii=False) + "\n"
 
 
+def write_sft_line(prompt: Any, answer: str, **fields: Any) -> str:
+    """One line of the SFT export format for a rendered prompt (`records.Prompt`) and an answer: the
+    prompt's turns then the assistant's, `prompt_text` (the prompt a plain-text model sees), and
+    `fields` (task, item_id, gold, source, reason, ...)."""
+    return _example({"prompt": json.dumps(prompt.to_json(), ensure_ascii=False), "response": answer}, **fields)
+
+
 def _write_atomic(out: Path, lines: Sequence[str]) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
@@ -215,3 +227,30 @@ def export_random(store: Store, model: str, task: str, n: int, out: Path, *, tea
             picked.append(item_id)
     _write_atomic(out, lines)
     return picked
+
+
+def export_items(store: Store, run_id: str, task: str, picks: Sequence[tuple[str, str]], out: Path, *,
+                 teacher_run_id: str | None = None, teacher: str | None = None,
+                 reference: Callable[[str], tuple[Any, str] | None] | None = None, model: str | None = None,
+                 thinking: ThinkingMode = "keep") -> list[tuple[str, str]]:
+    """One SFT example per picked (item id, reason), written to `out`: the model's own shortest
+    correct sample in `run_id`, else the teacher's in `teacher_run_id`, else the task's reference
+    solution (`reference(item_id)` gives the item's prompt and the answer text). Items with none of
+    the three are passed over. Nothing is queued or marked exported (the loop's arms are not a
+    queue). Returns (item id, source) for every example written, in order."""
+    correct = _correct_samples(store, thinking)
+    lines, written = [], []
+    for item_id, reason in picks:
+        source, rows = "own", correct(run_id, task).get(item_id, [])
+        if not rows and teacher_run_id:
+            source, rows = f"teacher:{teacher}", correct(teacher_run_id, task).get(item_id, [])
+        if not rows and reference is not None:
+            ref = reference(item_id)
+            if ref is not None:
+                prompt, answer = ref
+                source, rows = "reference", [{"prompt": json.dumps(prompt.to_json(), ensure_ascii=False), "response": answer}]
+        if rows:
+            lines.append(_example(rows[0], task=task, item_id=item_id, source=source, reason=reason, model=model))
+            written.append((item_id, source))
+    _write_atomic(out, lines)
+    return written

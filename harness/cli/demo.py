@@ -1,11 +1,12 @@
-"""`harness demo`: the whole data-first loop on the two committed demo models, on the CPU.
+"""`harness demo`: `harness loop` on the embedded config, with the two committed demo models, on the CPU.
 
-Evaluate a small and a large model (k samples per item), compare them, queue the small one's
-teachable items with the large one as teacher, export them as SFT data, fine-tune the small model on
-the export, and measure the gain on held-out numeric variants of the exported items (made by synth,
-never the exported items themselves), next to a control fine-tuned with the same budget on as many
-items drawn at random. Everything goes through the same code as the commands (`run`, `compare`,
-`teach`, `export-sft`, `sft`, `synth variants`) and lands in one store; a second run reuses it all.
+The loop (`harness.loop.engine`) splits 600 wordmath items into a selection pool and a test pool
+that no arm chooses from; evaluates demo-small and demo-large on the selection pool (k samples per
+item) and compares them; the `teachable` arm takes the small model's teachable items (the large one
+as teacher), the `random` arm as many items drawn at random from the same pool; each arm's export
+gets synth-verified numeric variants and the small model's own training data mixed in, and is
+fine-tuned at three seeds with one recipe; the base and all six fine-tuned models are scored on the
+test pool, item by item. A second run reuses every sample and every fine-tune and adds no run rows.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ import typer
 from harness.cli.common import JsonOpt, ProgressOpt, err, out
 
 SMALL, LARGE = "demo-small", "demo-large"
-SFT, CONTROL = "demo-small-sft", "demo-small-control"
-TASK, HELDOUT = "wordmath", "wordmath_variants"
+TASK = "wordmath"
+LOOP = "sft"  # the loop's name: its models are demo-small-sft-teachable-s0, ...
 SAMPLING = {"temperature": 0.8, "max_tokens": 64}
 
 
@@ -51,186 +52,156 @@ class _Model:
                          family="demo", sampling=SAMPLING, options={"batch_size": 128},
                          finetuned_from=self.finetuned_from)
 
-    def toml(self) -> str:
-        lines = [f"[models.{self.name}]", 'backend = "hf"', f"model = {json.dumps(str(self.path))}",
-                 f"params_b = {self.params_b}", 'family = "demo"']
-        if self.finetuned_from:
-            lines.append(f'finetuned_from = "{self.finetuned_from}"')
-        lines += [f"[models.{self.name}.sampling]", *(f"{k} = {v}" for k, v in SAMPLING.items()),
-                  f"[models.{self.name}.options]", "batch_size = 128", ""]
-        return "\n".join(lines)
+
 
 
 def _stage(n: int, text: str, quiet: bool) -> None:
     if not quiet:
-        err.print(f"[bold cyan][{n}/8][/] {text}")
+        err.print(f"[bold cyan][{n}][/] {text}", highlight=False)
 
 
 def demo(
-    out_dir: Annotated[Path, typer.Option("--out", help="folder for the store, exports, variants and fine-tuned models")] = Path("harness-demo"),
+    out_dir: Annotated[Path, typer.Option("--out", help="folder for the store, exports, fine-tuned models and a models file")] = Path("harness-demo"),
     db: Annotated[Optional[Path], typer.Option("--db", help="DuckDB results file (default: demo.duckdb in --out)")] = None,
-    items: Annotated[int, typer.Option(help="evaluation items (of wordmath's 300)")] = 240,
+    pool: Annotated[int, typer.Option(help="wordmath items generated and split into the selection and the test pool")] = 600,
+    test_items: Annotated[int, typer.Option("--test-items", help="items of the test pool (no arm ever chooses, trains on or varies them)")] = 240,
     k: Annotated[int, typer.Option("-k", help="samples per item (4 here, not the usual 8: the demo keeps to minutes on 2 cores)")] = 4,
-    variants: Annotated[int, typer.Option(help="held-out numeric variants per exported item")] = 3,
-    sft_steps: Annotated[int, typer.Option(help="optimizer steps of each fine-tuning (the same budget for the control)")] = 400,
+    seeds: Annotated[int, typer.Option(help="fine-tuning seeds per arm (0, 1, ...)")] = 3,
+    sft_steps: Annotated[int, typer.Option(help="optimizer steps of each fine-tuning (the same budget for every arm)")] = 200,
     sft_lr: Annotated[float, typer.Option(help="learning rate of each fine-tuning")] = 1e-3,
-    augment: Annotated[int, typer.Option(help="verified numeric variants (synth) of each selected item added to its fine-tuning data, never a held-out one (0: the export alone)")] = 8,
+    augment: Annotated[int, typer.Option(help="verified numeric variants (synth) of each selected item added to its training data (0: the export alone)")] = 8,
     replay: Annotated[int, typer.Option(help="examples of the small model's own training data mixed into each fine-tuning (rehearsal; 0: none)")] = 300,
-    seed: Annotated[int, typer.Option(help="seed of the variants, the control's draw and the fine-tuning")] = 0,
+    seed: Annotated[int, typer.Option(help="seed of the pool split")] = 0,
     as_json: JsonOpt = False,
     progress: ProgressOpt = True,
 ) -> None:
-    """The main job on the embedded default: the data-first loop, end to end, offline, on the CPU.
+    """The main job on the embedded default: `harness loop` on two small models, offline, on the CPU.
 
     Two small Llama models trained by the project (`python -m harness.training.base`) on its own
     arithmetic curriculum: demo-small (2 layers, 0.6M parameters; its data drills every calculation but
-    leaves out the word problems of two templates) and demo-large (4 layers, 1.1M). The story is printed
-    at the end; --json prints one object (models, compare, teachable, finetune, seconds). Open the
-    leaderboard on the result with `harness leaderboard --db harness-demo/demo.duckdb`.
+    leaves out the word problems of two templates) and demo-large (4 layers, 1.1M). The loop selects the
+    small model's teachable items (the large one teaches) and, as the control, as many random items from
+    the same pool, fine-tunes both arms at several seeds and scores them on a test pool neither chose.
+    The story is printed at the end; --json prints one object. Open the leaderboard on the result with
+    `harness leaderboard --db harness-demo/demo.duckdb`; the config it runs is `harness loop --example demo`.
     """
-    from harness.analysis.compare import compare
-    from harness.analysis.teach import export_random, export_sft, queue_teachable
-    from harness.cli.compare import load_results
-    from harness.data import Source
-    from harness.items_io import write_items
-    from harness.pipeline.runner import run as do_run
+    from harness.analysis.compare import ItemOutcome, compare
+    from harness.loop.config import LoopConfig, Phase, Recipe
+    from harness.loop.engine import run_loop
     from harness.store import Store
-    from harness.synth.variants import make_variants
-    from harness.tasks import get_task
-    from harness.tasks.wordmath import make_items
-    from harness.training.sft import SftConfig, finetune
 
     t0 = time.perf_counter()
     quiet = as_json
+    out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     store = Store(db or out_dir / "demo.duckdb")
-    data_dir = out_dir / "data"
     small = _Model(SMALL, demo_model_dir("small"), _params_b(demo_model_dir("small")))
     large = _Model(LARGE, demo_model_dir("large"), _params_b(demo_model_dir("large")))
-    models = [small, large]
-    models_file = out_dir / "models.toml"
-
-    def write_models() -> None:
-        models_file.write_text("\n".join(m.toml() for m in models))
-
-    generated = [0, 0]  # completions generated now, reused from the store
-
-    def evaluate(model: _Model, task: str, source: Source) -> Any:
-        summary = do_run(model.spec(), [get_task(task)], k, store, source, progress=progress and not quiet,
-                         command="harness demo")
-        (ts,) = summary.tasks
-        generated[0] += ts.generated
-        generated[1] += ts.reused
-        return ts
-
-    write_models()
-    original = Source.resolve(None, items)
-    _stage(1, f"evaluating {SMALL} and {LARGE} on {items} wordmath items, k={k}", quiet)
-    evaluate(small, TASK, original)
-    evaluate(large, TASK, original)
-
-    _stage(2, "comparing them item by item (paired bootstrap, McNemar)", quiet)
-    a, b = load_results(store, LARGE, tasks=[TASK]), load_results(store, SMALL, tasks=[TASK])
-    gap = compare(a.outcomes, b.outcomes, a_name=LARGE, b_name=SMALL, seed=seed).overall  # large - small
-    assert gap is not None
-
-    _stage(3, f"queueing {SMALL}'s teachable items, {LARGE} as teacher", quiet)
-    (report,) = queue_teachable(store, SMALL, teacher=LARGE, tasks=[TASK])
-
-    _stage(4, f"exporting them as SFT data (own correct samples, else the teacher's), with {augment} verified "
-              "numeric variants of each (synth)", quiet)
-    export = out_dir / "teachable.jsonl"
-    n_exported = export_sft(store, SMALL, export, include_exported=True)
-    exported_ids = [json.loads(line)["item_id"] for line in export.read_text().splitlines()]
-    control = out_dir / "control.jsonl"
-    control_ids = export_random(store, SMALL, TASK, n_exported, control, teacher=LARGE, seed=seed)
-
-    by_id = {it.id: it for it in make_items("eval")}
-    held, _ = make_variants([by_id[i] for i in exported_ids], variants, seed)
-    write_items(data_dir / f"{HELDOUT}.jsonl", held)
-    # More of the same lesson: verified numeric variants of each selected item (synth recomputes every
-    # step), drawn apart from the held-out ones; the control's items get the same treatment.
-    unseen = {it.fields["question"] for it in held} | {it.fields["question"] for it in by_id.values()}
-    train_sft = _augment(export, out_dir / "teachable_train.jsonl", by_id, augment, seed + 1000, unseen)
-    train_ctrl = _augment(control, out_dir / "control_train.jsonl", by_id, augment, seed + 1000, unseen)
-
     mix = _write_replay(out_dir / "replay.jsonl", small.path, replay) if replay else None
-    _stage(5, f"fine-tuning {SMALL} on the export and its variants ({n_exported} items, {replay} examples of its "
-              f"own training data mixed in, {sft_steps} steps), and the control", quiet)
-    config = SftConfig(max_steps=sft_steps, batch_size=16, learning_rate=sft_lr, seed=seed)
-    sft_info = {}
-    for name, data in ((SFT, train_sft), (CONTROL, train_ctrl)):
-        dest = out_dir / "models" / name
-        sft_info[name] = _finetune_once(finetune, small.path, data, dest, config, mix, progress and not quiet)
-        models.append(_Model(name, dest, small.params_b, finetuned_from=SMALL))
-    write_models()
-    sft_model, control_model = models[2], models[3]
+    cfg = LoopConfig(
+        name=LOOP, student=SMALL, teacher=LARGE, out=out_dir, db=store.path, k=k, seeds=tuple(range(seeds)),
+        arms=("teachable", "random"),
+        phases=(Phase(task=TASK, task_args={"n": pool}, test_size=test_items, split_seed=seed, augment=augment),),
+        recipe=Recipe(steps=sft_steps, learning_rate=sft_lr, batch_size=16, mix=mix))
+    _stage(1, f"harness loop on {pool} wordmath items: {test_items} in a test pool no arm chooses, the rest to select "
+              f"from; {SMALL} (student) and {LARGE} (teacher), k={k}; arms teachable and random x {seeds} seeds, "
+              f"{sft_steps} steps each, {augment} synth variants per item, {replay} rehearsal examples", quiet)
+    step = [1]
 
-    _stage(6, f"evaluating on {len(held)} held-out variants of the exported items, and {SFT} on the original set", quiet)
-    heldout = Source.resolve(data_dir, None)
-    for m in (small, sft_model, control_model):
-        evaluate(m, HELDOUT, heldout)
-    on_original = evaluate(sft_model, TASK, original)  # maj@k as a fraction, and the flagged items
+    def say(text: str) -> None:
+        step[0] += 1
+        _stage(step[0], text, quiet)
 
-    _stage(7, "measuring the gain, and the control's", quiet)
-    before = load_results(store, SMALL, tasks=[HELDOUT])
-    gain = compare(load_results(store, SFT, tasks=[HELDOUT]).outcomes, before.outcomes, a_name=SFT, b_name=SMALL, seed=seed).overall
-    ctrl = compare(load_results(store, CONTROL, tasks=[HELDOUT]).outcomes, before.outcomes, a_name=CONTROL, b_name=SMALL, seed=seed).overall
-    assert gain is not None and ctrl is not None
+    result = run_loop(cfg, store=store, student=small.spec(), teacher=large.spec(), progress=progress and not quiet,
+                      say=say)
+    (phase,) = result["phases"]
+    (test,) = phase["test_pools"]
+    sel = phase["selection"]
 
-    result = {
+    # The large against the small model, on the selection pool both were evaluated on.
+    def outcomes(run_id: str) -> dict:
+        return {(r["task"], str(r["item_id"])): ItemOutcome.from_row(r) for r in store.item_results(run_id, [TASK])}
+    gap = compare(outcomes(sel["teacher_run"]), outcomes(sel["runs"][SMALL]), a_name=LARGE, b_name=SMALL,
+                  seed=seed).overall
+    assert gap is not None
+    pooled = {g["arm"]: g for g in phase["pooled"]}
+    versus = phase["teachable_vs_random"][TASK]
+    arms = test["arms"]
+    first = {a["name"]: a for a in arms if a["seed"] == 0}
+    teach_export = Path(first["teachable"]["export"])
+    reasons = [json.loads(line).get("reason") for line in teach_export.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+    # The teachable arm's first model on the selection pool: its training items carry the flag there.
+    from harness.loop.engine import Loop  # noqa: F401  (the same evaluation path as the loop's)
+    from harness.pipeline.runner import run as do_run
+    from harness.data import Source
+    from harness.models import ModelSpec
+    from harness.tasks import get_task
+    from dataclasses import replace as _replace
+
+    t_model = ModelSpec(name=first["teachable"]["model"], backend="hf",
+                        model=str(out_dir / "models" / first["teachable"]["model"]), params_b=small.params_b,
+                        family="demo", sampling=SAMPLING, options={"batch_size": 128}, finetuned_from=SMALL)
+    sel_ids = frozenset(str(r["item_id"]) for r in store.item_results(sel["runs"][SMALL], [TASK]))
+    on_sel = do_run(t_model, [get_task(TASK).configure({"n": pool})], k, store,
+                    _replace(Source.resolve(None, None), items=sel_ids), progress=progress and not quiet,
+                    command="harness demo", reuse=True)
+    (on_original,) = on_sel.tasks
+    flagged = store.contaminated_items(on_sel.run_id, TASK)
+    trained = {i for t, i in (read_lineage_items(t_model.model)) if t == TASK}
+
+    r = {
         "models": [{"name": SMALL, "params": round(small.params_b * 1e9), "maj_at_k": gap.b.score},
                    {"name": LARGE, "params": round(large.params_b * 1e9), "maj_at_k": gap.a.score}],
         "compare": {"diff": gap.diff, "ci_low": gap.diff_ci_low, "ci_high": gap.diff_ci_high,
                     "p_value": gap.p_value, "items": gap.n_items},
-        "teachable": {"queued": report.own_samples + report.teacher,
-                      "own_samples": report.own_samples, "teacher": report.teacher, "exported": n_exported},
-        "finetune": {"heldout_items": gain.n_items, "before": gain.b.score, "after": gain.a.score,
-                     "diff_ci_low": gain.diff_ci_low, "diff_ci_high": gain.diff_ci_high, "p_value": gain.p_value,
-                     "control_after": ctrl.a.score, "control_diff": ctrl.diff, "control_p_value": ctrl.p_value,
-                     "control_items": len(control_ids), "steps": sft_steps, "replay": replay, "augment": augment,
-                     "train_examples": {n: i.get("examples") for n, i in sft_info.items()},
-                     "sft_seconds": {n: i.get("seconds") for n, i in sft_info.items()},
-                     "original_after": on_original.maj_at_k, "original_flagged": on_original.possibly_contaminated},
-        "k": k, "generated": generated[0], "reused": generated[1], "store": str(store.path), "models_file": str(models_file),
+        "teachable": {"queued": sel["teachable"], "own_samples": reasons.count("own_samples"),
+                      "teacher": reasons.count("teacher"), "exported": len(reasons)},
+        "finetune": {"heldout_items": test["items"], "before": test["base"], "after": pooled["teachable"]["after"],
+                     "diff_ci_low": pooled["teachable"]["ci_low"], "diff_ci_high": pooled["teachable"]["ci_high"],
+                     "p_value": pooled["teachable"]["p_value"], "control_after": pooled["random"]["after"],
+                     "control_diff": pooled["random"]["diff"], "control_p_value": pooled["random"]["p_value"],
+                     "control_items": first["random"]["n_train"], "steps": sft_steps, "replay": replay,
+                     "augment": augment, "train_examples": {a["model"]: a["examples"] for a in arms},
+                     "sft_seconds": {a["model"]: a["sft_seconds"] for a in arms},
+                     "original_after": on_original.maj_at_k, "original_flagged": len(flagged),
+                     "original_flagged_are_trained": flagged == (trained & sel_ids)},
+        "test_pool": {"task": TASK, "items": test["items"], "disjoint": test["disjoint"],
+                      "selection_items": sel["items"]},
+        "arms": [{"name": a["name"], "seed": a["seed"], "model": a["model"], "items": a["n_train"],
+                  "examples": a["examples"], "flagged_on_test_pool": a["flagged"],
+                  "test_pool": {"before": a["test_pool"]["before"], "after": a["test_pool"]["after"],
+                                "diff": a["test_pool"]["diff"], "ci_low": a["test_pool"]["ci_low"],
+                                "ci_high": a["test_pool"]["ci_high"], "p_value": a["test_pool"]["p_value"]}}
+                 for a in arms],
+        "pooled": [{k_: v for k_, v in g.items()} for g in phase["pooled"]],
+        "teachable_vs_random": {"diff": versus["diff"], "ci_low": versus["ci_low"], "ci_high": versus["ci_high"],
+                                "p_value": versus["p_value"], "seeds": versus["seeds"],
+                                "per_seed": [s["diff"] for s in versus["per_seed"]]},
+        "k": k, "generated": result["generated"] + on_original.generated,
+        "reused": result["reused"] + on_original.reused, "store": str(store.path),
+        "models_file": result["models_file"], "loop_id": result["loop_id"],
         "seconds": round(time.perf_counter() - t0, 1),
     }
-    _stage(8, "the story", quiet)
     if as_json:
-        print(json.dumps(result, indent=1))
+        print(json.dumps(r, indent=1))
         return
-    _story(result, gap, store.path, models_file)
+    _story(r, store.path, Path(result["models_file"]))
+
+
+def read_lineage_items(folder: str) -> tuple[tuple[str, str], ...]:
+    from harness.lineage import read_lineage
+
+    lin = read_lineage(folder)
+    return lin.items if lin else ()
 
 
 def _sft_line(user: str, prompt_text: str, answer: str, **fields: Any) -> str:
-    """One line in the export's format (`harness export-sft`): the turns, the plain-text prompt, fields."""
-    return json.dumps({"messages": [{"role": "user", "content": user}, {"role": "assistant", "content": answer}],
-                       "prompt_text": prompt_text, **fields}, ensure_ascii=False) + "\n"
+    """One line in the export's format for a plain prompt and its one user turn."""
+    from harness.analysis.teach import write_sft_line
+    from harness.records import Message, Prompt
 
-
-def _augment(export: Path, dest: Path, by_id: dict, n: int, seed: int, unseen: set[str]) -> Path:
-    """`export`'s lines, then up to `n` numeric variants of each line's item as SFT examples (the
-    variant's recomputed worked solution in the task's answer format); a variant whose question is
-    an evaluation item or a held-out variant is dropped, so no measured item is ever trained on."""
-    from harness.synth.variants import make_variants
-    from harness.tasks.wordmath import completion_of, render
-
-    rows = [json.loads(line) for line in export.read_text(encoding="utf-8").splitlines() if line.strip()]
-    lines = [json.dumps(r, ensure_ascii=False) + "\n" for r in rows]
-    reason = {r["item_id"]: r.get("reason") for r in rows}
-    unseen = set(unseen)
-    if n:
-        variants, _ = make_variants([by_id[r["item_id"]] for r in rows], n, seed)
-        for v in variants:
-            if v.fields["question"] in unseen:
-                continue
-            unseen.add(v.fields["question"])  # once each, in this file
-            prompt = render(v)
-            lines.append(_sft_line(prompt.messages[0].content, prompt.text, " " + completion_of(v.fields["answer"]),
-                                   task=TASK, item_id=v.id, gold=v.gold, parent=v.meta["parent"], source="synth",
-                                   reason=reason[v.meta["parent"]]))
-    dest.write_text("".join(lines), encoding="utf-8")
-    return dest
+    return write_sft_line(Prompt(text=prompt_text, messages=(Message("user", user),)), answer, **fields)
 
 
 def _write_replay(path: Path, model_dir: Path, n: int) -> Path:
@@ -244,50 +215,40 @@ def _write_replay(path: Path, model_dir: Path, n: int) -> Path:
     return path
 
 
-def _finetune_once(finetune: Any, base: Path, data: Path, dest: Path, config: Any, mix: Path | None,
-                   progress: bool) -> dict:
-    """Fine-tune unless `dest` already holds this base, this export, this mix and this recipe."""
-    import hashlib
-    from dataclasses import asdict
-
-    info_path = dest / "sft.json"
-    digest = lambda p: hashlib.sha256(p.read_bytes()).hexdigest() if p is not None else None  # noqa: E731
-    if info_path.is_file():
-        info = json.loads(info_path.read_text())
-        if (info.get("export_sha256") == digest(data) and info.get("mix_sha256") == digest(mix)
-                and info.get("config") == asdict(config) and info.get("base") == str(base)):
-            return {**info, "seconds": 0.0, "reused": True}
-    return finetune(base, data, dest, config, mix=mix, progress=progress)
-
-
 def _pts(x: float) -> str:
     return f"{100 * x:.1f}"
 
 
-def _story(r: dict, gap: Any, db: Path, models_file: Path) -> None:
+def _story(r: dict, db: Path, models_file: Path) -> None:
     s, l = r["models"]
-    f, t = r["finetune"], r["teachable"]
-    p = lambda v: f"{v:.2g}" if v >= 1e-3 else f"{v:.1e}"  # noqa: E731
+    f, t, v, tp = r["finetune"], r["teachable"], r["teachable_vs_random"], r["test_pool"]
+    p = lambda x: f"{x:.2g}" if x >= 1e-3 else f"{x:.1e}"  # noqa: E731
+    won = v["ci_low"] > 0
     lines = [
         f"[bold]{s['name']}[/] ({s['params'] / 1e6:.2f}M parameters) scores maj@{r['k']} {_pts(s['maj_at_k'])}; "
-        f"[bold]{l['name']}[/] ({l['params'] / 1e6:.2f}M) scores {_pts(l['maj_at_k'])} on {r['compare']['items']} wordmath items.",
-        f"The large model leads by {_pts(r['compare']['diff'])} points, 95% CI [{_pts(r['compare']['ci_low'])}, {_pts(r['compare']['ci_high'])}], "
-        f"p = {p(r['compare']['p_value'])}.",
-        f"{t['queued']} of the small model's items are teachable ({t['own_samples']} where some of its own samples are right, "
-        f"{t['teacher']} that the large one solves reliably); {t['exported']} were exported as SFT data.",
-        f"Fine-tuned on them and {f['augment']} verified numeric variants of each ({f['steps']} steps, {f['replay']} "
-        f"examples of its own training data mixed in), the small model scores {_pts(f['after'])} on {f['heldout_items']} held-out "
-        f"variants of those items, against {_pts(f['before'])} before: a gain of {_pts(f['after'] - f['before'])} points, "
-        f"95% CI [{_pts(f['diff_ci_low'])}, {_pts(f['diff_ci_high'])}], p = {p(f['p_value'])}.",
-        f"The control (the same recipe on {f['control_items']} items drawn at random and their variants) scores {_pts(f['control_after'])}: "
-        f"{_pts(f['control_diff'])} points, p = {p(f['control_p_value'])}.",
-        f"On the original set the fine-tuned model scores {_pts(f['original_after'])}; its {f['original_flagged']} exported "
-        "items carry the contamination flag.",
+        f"[bold]{l['name']}[/] ({l['params'] / 1e6:.2f}M) scores {_pts(l['maj_at_k'])} on the {r['compare']['items']} "
+        "items of the selection pool.",
+        f"The large model leads by {_pts(r['compare']['diff'])} points, 95% CI [{_pts(r['compare']['ci_low'])}, "
+        f"{_pts(r['compare']['ci_high'])}], p = {p(r['compare']['p_value'])}.",
+        f"{t['queued']} of the small model's items there are teachable ({t['own_samples']} where some of its own samples "
+        f"are right, {t['teacher']} that the large one solves reliably); the random arm draws {f['control_items']} items "
+        "from the same pool.",
+        f"Each arm: its items, {f['augment']} verified numeric variants of each, {f['replay']} examples of the small "
+        f"model's own training data; {f['steps']} steps; {v['seeds']} seeds.",
+        f"On the test pool ({tp['items']} items no arm chose, checked disjoint from all training data) the base scores "
+        f"{_pts(f['before'])}; teachable {_pts(f['after'])} ({_pts(f['after'] - f['before'])} points, 95% CI "
+        f"[{_pts(f['diff_ci_low'])}, {_pts(f['diff_ci_high'])}], p = {p(f['p_value'])}); random {_pts(f['control_after'])} "
+        f"({_pts(f['control_diff'])} points, p = {p(f['control_p_value'])}).",
+        f"[bold]{'Teachable beat random' if won else 'Teachable did not beat random with confidence'}[/]: "
+        f"{_pts(v['diff'])} points, 95% CI [{_pts(v['ci_low'])}, {_pts(v['ci_high'])}], p = {p(v['p_value'])}, "
+        f"pooled over {v['seeds']} seeds (per seed: {', '.join(_pts(x) for x in v['per_seed'])}).",
+        f"On the selection pool the first teachable model scores {_pts(f['original_after'])}; its "
+        f"{f['original_flagged']} training items there carry the contamination flag (the base carries none).",
         f"Took {r['seconds']:.0f} s. Look closer: harness leaderboard --db {db}   ·   "
         f"harness compare {s['name']} vs {l['name']} --db {db} --models {models_file}",
     ]
     for line in lines:
-        out.print(line)
+        out.print(line, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

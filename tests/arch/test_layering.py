@@ -34,8 +34,10 @@ ALLOWED: dict[str, set[str]] = {
     "leaderboard": {"core", "store", "analysis", "leaderboard"},
     # training reads files (curricula, SFT exports) and writes model folders; it never opens the store
     "training": {"core", "tasks", "training"},
+    # the loop sequences evaluation, selection, synth augmentation and training: everything below cli
+    "loop": {"core", "grading", "backends", "store", "tasks", "synth", "pipeline", "analysis", "training", "loop"},
     "cli": {"core", "sandbox", "grading", "backends", "store", "tasks", "synth", "pipeline", "analysis",
-            "leaderboard", "training", "cli"},
+            "leaderboard", "training", "loop", "cli"},
 }
 
 
