@@ -1,0 +1,73 @@
+"""The loop's TOML config: every example parses; bad input is named, never guessed."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import pytest
+import tomllib
+
+from harness.errors import HarnessError
+from harness.loop.config import LoopConfig, Phase, load_config, parse
+
+BASE = {"name": "r1", "student": "hf:/m", "task": "wordmath", "test_size": 50}
+
+
+@pytest.mark.parametrize("example", ["loop.example.toml", "loop.gpu.example.toml", "loop.smollm2.example.toml"])
+def test_every_example_parses(example, tmp_path):
+    text = resources.files("harness").joinpath(example).read_text()
+    path = tmp_path / "loop.toml"
+    path.write_text(text)
+    cfg = load_config(path)
+    assert isinstance(cfg, LoopConfig) and cfg.phases and "teachable" in cfg.arms and len(cfg.seeds) >= 3
+    assert cfg.out.is_absolute()  # relative to the file's folder
+
+
+def test_flat_file_is_one_phase_and_paths_are_relative_to_the_file(tmp_path):
+    cfg = parse({**BASE, "task_args": {"n": 100}, "recipe": {"mix": "mix.jsonl", "steps": 5}}, base=tmp_path)
+    assert cfg.phases == (Phase(task="wordmath", task_args={"n": 100}, test_size=50),)
+    assert cfg.recipe.mix == tmp_path / "mix.jsonl" and cfg.recipe.steps == 5
+    assert cfg.seeds == (0, 1, 2) and cfg.arms == ("teachable", "random")
+
+
+def test_phases_as_tables():
+    cfg = parse({"name": "x", "student": "s", "phases": [
+        {"task": "gsm8k", "test_size": 10}, {"selection_task": "gsm8k", "test_task": "gsm8k_variants"}]})
+    assert [p.label for p in cfg.phases] == ["gsm8k", "gsm8k->gsm8k_variants"]
+
+
+BAD = [
+    ({**BASE, "arm": ["teachable"]}, "unknown key"),
+    ({**BASE, "arms": ["teachable", "clever"]}, "arms are distinct names"),
+    ({**BASE, "arms": ["random", "random"]}, "arms are distinct names"),
+    ({**BASE, "seeds": [0, 0]}, "seeds are distinct"),
+    ({**BASE, "seeds": []}, "seeds are distinct"),
+    ({**BASE, "band": [0.8, 0.2]}, "band is"),
+    ({**BASE, "k": 0}, "k must be"),
+    ({**BASE, "k": True}, "k must be int"),
+    ({**BASE, "size": -3}, "size must be"),
+    ({k: v for k, v in BASE.items() if k != "test_size"}, "test_size"),
+    ({k: v for k, v in BASE.items() if k != "student"}, "`student` is required"),
+    ({**BASE, "name": "my loop"}, "no spaces"),
+    ({**BASE, "selection_task": "gsm8k"}, "either `task`"),
+    ({"name": "x", "student": "s", "selection_task": "gsm8k"}, "go together"),
+    ({**BASE, "phases": [{"task": "gsm8k", "test_size": 3}]}, "inside \\[\\[phases\\]\\]"),
+    ({**BASE, "recipe": {"stepz": 3}}, "unknown key"),
+    ({**BASE, "augment": -1}, "augment is"),
+]
+
+
+@pytest.mark.parametrize("table,message", BAD)
+def test_bad_configs_are_named(table, message):
+    with pytest.raises(HarnessError, match=message):
+        parse(table)
+
+
+def test_missing_and_malformed_files(tmp_path):
+    with pytest.raises(HarnessError, match="no loop config"):
+        load_config(tmp_path / "nope.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("name = \n")
+    with pytest.raises(HarnessError, match="not valid TOML"):
+        load_config(bad)
