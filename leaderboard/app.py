@@ -31,6 +31,7 @@ PAGES = [
     st.Page("views/history.py", title="History", icon=":material/timeline:", url_path="history"),
     st.Page("views/nightly.py", title="Nightly", icon=":material/nightlight:", url_path="nightly"),
     st.Page("views/queue.py", title="Training queue", icon=":material/school:", url_path="queue"),
+    st.Page("views/loop.py", title="Loop", icon=":material/model_training:", url_path="loop"),
 ]
 
 page = st.navigation(PAGES)

@@ -54,6 +54,8 @@ QUERIES: dict[str, Callable[..., pd.DataFrame]] = {
     "item_runs": queries.item_runs,
     "samples": queries.samples,
     "train_queue": queries.train_queue,
+    "loops": queries.loops,
+    "loop_arms": queries.loop_arms,
     "nights": queries.nights,
     "night": queries.night,
     "night_runs": queries.night_runs,

@@ -103,7 +103,9 @@ def augment(export: Path, dest: Path, task: Task, items: dict[str, Item], n: int
         variants, _ = make_variants(parents, n, seed) if parents else ([], [])
         for v in variants:
             q = v.fields["question"].strip()
-            answer = task.reference(v)
+            # a variant whose prose synth could not keep has a bare calculation for a solution: not the
+            # answer format the task teaches
+            answer = task.reference(v) if v.meta.get("prose_kept", True) else None
             if q in seen or answer is None:
                 continue
             seen.add(q)

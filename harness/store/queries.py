@@ -199,3 +199,20 @@ def night_checks(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                c.baseline_night_id, n.suite, n.label, n.tuned_domain, n.started_at AS night_started
         FROM nightly_checks c JOIN nights n USING (night_id)
         ORDER BY n.started_at, n.night_id, c.model_name, c.scope, c.domain, c.task""")
+
+
+def loops(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every loop, newest first, with its config and result (JSON text)."""
+    return _df(con, """SELECT loop_id, name, config, summary, started_at, finished_at FROM loops
+                       ORDER BY started_at DESC, loop_id""")
+
+
+def loop_arms(con: duckdb.DuckDBPyConnection, loop_id: str) -> pd.DataFrame:
+    """A loop's arms per phase, seed and test pool, each with its model's lineage (base, the training
+    file's digest, recipe, seed, how many items its weights saw)."""
+    return _df(con, """SELECT a.loop_id, a.phase, a.arm, a.seed, a.model_name AS model, a.model_id, a.task, a.run_id,
+                              a.base_run_id, a.n_items, a.n_train, a.score, a.base_score, a.diff, a.diff_low,
+                              a.diff_high, a.p_value, a.export_path, l.base, l.method, l.data_sha256, l.recipe,
+                              (SELECT count(*) FROM lineage_items i WHERE i.model_id = a.model_id) AS n_trained
+                       FROM loop_arms a LEFT JOIN lineage l USING (model_id)
+                       WHERE a.loop_id = ? ORDER BY a.phase, a.task, a.arm, a.seed""", [loop_id])

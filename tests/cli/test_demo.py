@@ -130,3 +130,25 @@ def test_a_second_run_generates_trains_and_records_nothing_new(demo_runs):
     assert all(s == 0.0 for s in b["finetune"]["sft_seconds"].values())
     assert b["teachable_vs_random"] == a["teachable_vs_random"]
     assert len(Store(folder / "demo.duckdb", read_only=True).runs()) == runs_after_first
+
+
+def test_the_loop_page_shows_arms_seeds_and_lineage(demo_runs, monkeypatch):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "leaderboard"))
+    from test_leaderboard_pages import app, charts, texts
+
+    folder, first, _, _ = demo_runs
+    r = json.loads(first.stdout)
+    at = app(folder / "demo.duckdb", monkeypatch, "loop")
+    assert at.selectbox(key="loop_pick").value == r["loop_id"] and dict(at.query_params) == {"loop": r["loop_id"]}
+    assert "Test pool: 24 wordmath items no arm chose" in texts(at) or any(
+        "Test pool: 24 wordmath items" in h.value for h in at.subheader)
+    assert "Teachable against random" in texts(at) + "".join(s.value for s in at.success)
+    assert charts(at) == 1
+    pooled, per_seed = at.dataframe[0].value, at.dataframe[1].value
+    assert pooled["arm"].tolist() == ["base", "teachable", "random"]  # in the config's order of arms
+    assert sorted(zip(per_seed["arm"], per_seed["seed"])) == [("random", 0), ("random", 1), ("teachable", 0), ("teachable", 1)]
+    assert (per_seed["n_trained"] >= per_seed["n_train"]).all()  # items picked, and their variants' parents
+    assert all(link.startswith("items?task=wordmath&models=") for link in per_seed["items"])
