@@ -89,8 +89,8 @@ def demo(
     leaderboard on the result with `harness leaderboard --db harness-demo/demo.duckdb`.
     """
     from harness.analysis.compare import compare
+    from harness.analysis.results import load_results
     from harness.analysis.teach import export_random, export_sft, queue_teachable
-    from harness.cli.compare import load_results
     from harness.data import Source
     from harness.items_io import write_items
     from harness.pipeline.runner import run as do_run

@@ -17,8 +17,8 @@ import pyarrow as pa
 
 RUN_STATUSES = ("running", "done", "failed", "interrupted")
 # "A model's latest run of a task": its newest `done` run with results for the task, newest by these
-# `runs` columns (start time, then run id to break ties). `Store.latest_run` and the leaderboard's
-# in-memory `metrics.latest` both sort by exactly this.
+# `runs` columns (start time, then run id to break ties). Ranked once, in SQL: `queries.RANKED_RUNS`,
+# which `Store.latest_run`, `queries.latest_results` and the leaderboard's `task_scores` all read.
 LATEST_RUN_ORDER = ("started_at", "run_id")
 
 MIGRATIONS: list[tuple[str, str]] = [

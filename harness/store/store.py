@@ -29,7 +29,8 @@ import pyarrow as pa
 
 from harness.errors import HarnessError, StoreLocked
 from harness.records import Completion, Prompt, stable_hash
-from harness.store.schema import (LATEST_RUN_ORDER, MIGRATIONS, ROW_TABLES, ItemResultRow, NightlyCheckRow, NightRow,
+import harness.store.queries as queries
+from harness.store.schema import (MIGRATIONS, ROW_TABLES, ItemResultRow, NightlyCheckRow, NightRow,
                                    NightRunRow, ScoreRow, TaskReportRow, TaskResultRow, rows_table)
 
 DEFAULT_DB = "harness.duckdb"
@@ -327,13 +328,17 @@ class Store:
 
     def latest_run(self, model_name: str, task: str, *, back: int = 0) -> str | None:
         """The newest finished (`done`) run of `model_name` that has results for `task` (`back=1`: the one
-        before it). Ties on start time break on run id, so every reader picks the same run."""
-        rows = self.query(
-            """SELECT r.run_id FROM runs r JOIN task_results t USING (run_id)
-               WHERE r.model_name = ? AND t.task = ? AND r.status = 'done'
-               ORDER BY """ + ", ".join(f"r.{c} DESC" for c in LATEST_RUN_ORDER) + " LIMIT 1 OFFSET ?",
-            [model_name, task, back])
+        before it), as `queries.RANKED_RUNS` ranks them for every reader."""
+        rows = self.query(f"WITH {queries.RANKED_RUNS} SELECT run_id FROM ranked "
+                          "WHERE model_name = ? AND task = ? AND recency = ?", [model_name, task, back])
         return rows[0]["run_id"] if rows else None
+
+    def latest_results(self, models: Sequence[str] | None = None, tasks: Sequence[str] | None = None,
+                       back: int = 0) -> list[dict[str, Any]]:
+        """`queries.latest_results` as dicts: per item, each model's results from its latest run of each
+        task, with token totals and the run's model record (read them through
+        `harness.analysis.results`)."""
+        return self.query(*queries.latest_results_sql(models, tasks, back))
 
     def latest_item_results(self, model_name: str, task: str, *, back: int = 0) -> tuple[str | None, list[dict[str, Any]]]:
         """Per-item results of `latest_run(model_name, task, back=back)`."""
@@ -365,19 +370,6 @@ class Store:
                WHERE """ + " AND ".join(where) + """
                ORDER BY s.task, TRY_CAST(s.item_id AS BIGINT) NULLS LAST, s.item_id, s.sample_index""", params)
 
-    def item_usage(self, run_id: str, task: str) -> dict[str, dict[str, int | None]]:
-        """Token totals of each item's scored samples in a run: prompt, completion (thinking +
-        answer) and thinking tokens (a total is None when a sample did not report its count), and
-        `n_forced`, the samples whose thinking budget forcing closed."""
-        parts = ", ".join(
-            f"CASE WHEN count(g.{col}) = count(*) THEN CAST(sum(g.{col}) AS BIGINT) END AS {name}"
-            for col, name in (("prompt_tokens", "prompt_tokens"), ("tokens", "completion_tokens"),
-                              ("thinking_tokens", "thinking_tokens"))) + ", CAST(count_if(g.forced) AS INTEGER) AS n_forced"
-        rows = self.query(
-            f"""SELECT s.item_id, {parts} FROM scores s LEFT JOIN generations g ON g.gen_key = s.gen_key
-                WHERE s.run_id = ? AND s.task = ? GROUP BY s.item_id""", [run_id, task])
-        return {str(r.pop("item_id")): r for r in rows}
-
     def runs_with_sampling_key(self, sampling_key: str) -> list[str]:
         """Finished runs holding generations stored under `sampling_key` (an ingested file's key)."""
         rows = self.query("""SELECT DISTINCT r.run_id FROM runs r
@@ -385,13 +377,6 @@ class Store:
                                (SELECT run_id FROM generations WHERE sampling_key = ?)
                              ORDER BY r.run_id""", [sampling_key])
         return [r["run_id"] for r in rows]
-
-    def model_params_b(self, model_name: str) -> float | None:
-        """Parameter count (billions) recorded for the newest run of `model_name`, if any."""
-        rows = self.query("""SELECT m.params_b FROM runs r JOIN models m USING (model_id)
-                             WHERE r.model_name = ? AND m.params_b IS NOT NULL
-                             ORDER BY r.started_at DESC LIMIT 1""", [model_name])
-        return rows[0]["params_b"] if rows else None
 
     def run_model_spec(self, run_id: str) -> dict[str, Any]:
         """The spec recorded for the model of a run (its models-file entry as `ModelSpec.describe`
