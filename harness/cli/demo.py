@@ -20,6 +20,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from harness.cli.common import JsonOpt, ProgressOpt, err, out
+from harness.sft_example import SftExample, read_examples
 
 SMALL, LARGE = "demo-small", "demo-large"
 SFT, CONTROL = "demo-small-sft", "demo-small-control"
@@ -141,7 +142,7 @@ def demo(
               "numeric variants of each (synth)", quiet)
     export = out_dir / "teachable.jsonl"
     n_exported = export_sft(store, SMALL, export, include_exported=True)
-    exported_ids = [json.loads(line)["item_id"] for line in export.read_text().splitlines()]
+    exported_ids = [e.item_id for e in read_examples(export)]
     control = out_dir / "control.jsonl"
     control_ids = export_random(store, SMALL, TASK, n_exported, control, teacher=LARGE, seed=seed)
 
@@ -202,12 +203,6 @@ def demo(
     _story(result, gap, store.path, models_file)
 
 
-def _sft_line(user: str, prompt_text: str, answer: str, **fields: Any) -> str:
-    """One line in the export's format (`harness export-sft`): the turns, the plain-text prompt, fields."""
-    return json.dumps({"messages": [{"role": "user", "content": user}, {"role": "assistant", "content": answer}],
-                       "prompt_text": prompt_text, **fields}, ensure_ascii=False) + "\n"
-
-
 def _augment(export: Path, dest: Path, by_id: dict, n: int, seed: int, unseen: set[str]) -> Path:
     """`export`'s lines, then up to `n` numeric variants of each line's item as SFT examples (the
     variant's recomputed worked solution in the task's answer format); a variant whose question is
@@ -215,20 +210,20 @@ def _augment(export: Path, dest: Path, by_id: dict, n: int, seed: int, unseen: s
     from harness.synth.variants import make_variants
     from harness.tasks.wordmath import completion_of, render
 
-    rows = [json.loads(line) for line in export.read_text(encoding="utf-8").splitlines() if line.strip()]
-    lines = [json.dumps(r, ensure_ascii=False) + "\n" for r in rows]
-    reason = {r["item_id"]: r.get("reason") for r in rows}
+    rows = read_examples(export)
+    lines = [r.line() for r in rows]
+    reason = {r.item_id: r.reason for r in rows}
     unseen = set(unseen)
     if n:
-        variants, _ = make_variants([by_id[r["item_id"]] for r in rows], n, seed)
+        variants, _ = make_variants([by_id[r.item_id] for r in rows], n, seed)
         for v in variants:
             if v.fields["question"] in unseen:
                 continue
             unseen.add(v.fields["question"])  # once each, in this file
             prompt = render(v)
-            lines.append(_sft_line(prompt.messages[0].content, prompt.text, " " + completion_of(v.fields["answer"]),
-                                   task=TASK, item_id=v.id, gold=v.gold, parent=v.meta["parent"], source="synth",
-                                   reason=reason[v.meta["parent"]]))
+            lines.append(SftExample.of(prompt.messages[0].content, prompt.text, " " + completion_of(v.fields["answer"]),
+                                       task=TASK, item_id=v.id, gold=v.gold, parent=v.meta["parent"], source="synth",
+                                       reason=reason[v.meta["parent"]]).line())
     dest.write_text("".join(lines), encoding="utf-8")
     return dest
 
@@ -239,7 +234,8 @@ def _write_replay(path: Path, model_dir: Path, n: int) -> Path:
     from harness.training.base import examples
 
     skip = tuple(json.loads((model_dir / "training.json").read_text()).get("skipped_templates", ()))
-    lines = [_sft_line(p.removesuffix("\nAnswer:"), p, c, source="replay") for p, c in examples(2 * n + 50, skip=skip)[:n]]
+    lines = [SftExample.of(p.removesuffix("\nAnswer:"), p, c, source="replay").line()
+             for p, c in examples(2 * n + 50, skip=skip)[:n]]
     path.write_text("".join(lines), encoding="utf-8")
     return path
 

@@ -340,14 +340,6 @@ class Store:
         `harness.analysis.results`)."""
         return self.query(*queries.latest_results_sql(models, tasks, back))
 
-    def latest_item_results(self, model_name: str, task: str, *, back: int = 0) -> tuple[str | None, list[dict[str, Any]]]:
-        """Per-item results of `latest_run(model_name, task, back=back)`."""
-        run_id = self.latest_run(model_name, task, back=back)
-        if run_id is None:
-            return None, []
-        return run_id, self.query("SELECT * FROM item_results WHERE run_id = ? AND task = ? ORDER BY item_id",
-                                  [run_id, task])
-
     def run_samples(self, run_id: str, task: str | None = None, item_id: str | None = None) -> list[dict[str, Any]]:
         """Every scored sample of a run (of one task, one item): its text, extracted and canonical
         answer, verdict, and the item's gold and majority answer, by task, item and sample; `thinking`

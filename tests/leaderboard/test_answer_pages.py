@@ -174,7 +174,7 @@ def test_queue_page_writes_the_models_picked_into_the_url(queued, tmp_path, monk
     db = tmp_path / "two.duckdb"
     db.write_bytes(queued[0].read_bytes())
     store = Store(db)
-    run_id, _ = store.latest_item_results("70b", "arith")
+    run_id = store.latest_run("70b", "arith")
     store.queue_items([{"model_name": "70b", "task": "arith", "task_version": 1, "item_id": "9",
                         "reason": "own_samples", "pass_rate": 0.25, "teacher": None, "teacher_pass_rate": None,
                         "run_id": run_id, "teacher_run_id": None}])
