@@ -25,7 +25,7 @@ from typing import Any, Callable, Literal, Mapping, Sequence
 
 from harness.errors import HarnessError
 from harness.sft_example import SftExample
-from harness.store import Store
+from harness.store import QueueRow, Store, now
 from harness.thinking import DEFAULT, Split, ThinkingFormat, recorded_format, split
 
 ThinkingMode = Literal["keep", "drop"]
@@ -101,12 +101,12 @@ def queue_teachable(store: Store, model: str, *, teacher: str | None = None, tas
         if teacher and t_run is None:
             raise HarnessError(f"teacher {teacher!r} has no finished run of task {task!r} in {store.path}")
         found = teachable(own, t_rows, min_teacher_rate)
-        store.queue_items([{
-            "model_name": model, "task": x.task, "task_version": x.task_version, "item_id": x.item_id,
-            "reason": x.reason, "pass_rate": x.pass_rate, "teacher": teacher if x.reason == "teacher" else None,
-            "teacher_pass_rate": x.teacher_pass_rate, "run_id": run_id,
-            "teacher_run_id": t_run if x.reason == "teacher" else None,
-        } for x in found])
+        queued_at = now()
+        store.queue_items([QueueRow(
+            model_name=model, task=x.task, task_version=x.task_version, item_id=x.item_id, reason=x.reason,
+            pass_rate=x.pass_rate, teacher=teacher if x.reason == "teacher" else None,
+            teacher_pass_rate=x.teacher_pass_rate, run_id=run_id,
+            teacher_run_id=t_run if x.reason == "teacher" else None, queued_at=queued_at) for x in found])
         reports.append(QueueReport(task, len(own), sum(x.reason == "own_samples" for x in found),
                                    sum(x.reason == "teacher" for x in found), run_id, t_run))
     return reports

@@ -24,7 +24,7 @@ from harness.models import ModelSpec
 from harness.records import Grade, Item, Prompt, Sampling
 from harness.pipeline.answers import Usage, grade_answers
 from harness.pipeline.generate import complete
-from harness.pipeline.lifecycle import ModelRecord, run_lifecycle
+from harness.pipeline.lifecycle import model_row, run_lifecycle
 from harness.pipeline.results import RunSummary, TaskSummary, record_results
 from harness.store import Store
 from harness.task import Task
@@ -100,7 +100,7 @@ def run(
     for task, items in loaded:
         if not items:
             raise HarnessError(f"task {task.name} loaded no items")
-    model = ModelRecord.of(spec)
+    model = model_row(spec)
     run_sampling = resolve_sampling(spec, tasks[0], overrides) if tasks else Sampling()
     backend: Backend | None = None
 
@@ -144,17 +144,20 @@ def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run
     grader = task.grader()
     advance = bars.add(f"{task.name}: scoring", len(items))
     grades: list[list[Grade]] = []
+    usages: list[Usage] = []
     try:
         for start in range(0, len(items), GRADE_CHUNK):
             chunk = range(start, min(start + GRADE_CHUNK, len(items)))
             batch = [(items[j], [have[(p.hash, i)].completion for p, i in slots[j]]) for j in chunk]
-            grades += grade_answers(grader, batch, fmt)
+            answered = grade_answers(grader, batch, fmt)
+            grades += answered.grades
+            usages.append(answered.usage)
             advance(len(chunk))
     finally:
         grader.close()
 
     samples = [[(i, have[(p.hash, i)].gen_key) for p, i in item_slots] for item_slots in slots]
-    usage = Usage.of((have[(p.hash, i)].completion for item_slots in slots for p, i in item_slots), fmt)
+    usage = Usage.sum(usages)
     contaminated = store.exported_item_ids(model_name, task.name)
     if finetuned_from:
         contaminated |= store.exported_item_ids(finetuned_from, task.name)

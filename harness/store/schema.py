@@ -264,8 +264,110 @@ MIGRATIONS: list[tuple[str, str]] = [
 
 
 # -- typed rows -----------------------------------------------------------------------------------
+# One class per table, built by keyword (so the fields follow the table's column order whatever their
+# defaults); JSON columns are JSON text here. The store inserts them `BY NAME`.
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelRow:
+    """What the store records of a model (`models`): its identity (`model_id`: same weights or
+    endpoint, same id) and what users call it; `spec` is its models-file entry as JSON.
+    `first_seen` None: the store sets it the first time it sees the model."""
+
+    model_id: str
+    name: str
+    backend: str
+    path: str | None = None
+    params_b: float | None = None
+    family: str | None = None
+    spec: str | None = None
+    first_seen: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunRow:
+    """One run (`runs`); `sampling`, `tasks` and `backend_report` are JSON."""
+
+    run_id: str
+    model_id: str
+    model_name: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    status: str = "running"  # one of RUN_STATUSES
+    k: int
+    sampling: str | None = None
+    tasks: str | None = None
+    command: str | None = None
+    harness_version: str | None = None
+    source: str = "harness"
+    backend_report: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PromptRow:
+    """One rendered prompt (`prompts`), by its hash; `prompt` is JSON."""
+
+    prompt_hash: str
+    prompt: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ItemRow:
+    """One item of a task version (`items`); `prompt_hashes` (one per prompt variant), `fields` and
+    `meta` are JSON."""
+
+    task: str
+    task_version: int
+    item_id: str
+    gold: str | None = None
+    prompt_hashes: str | None = None
+    fields: str | None = None
+    meta: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GenerationRow:
+    """One completion (`generations`), the cache: keyed by model, prompt, sampling and sample index.
+    Its completion fields are `harness.records.Completion`'s, by name."""
+
+    gen_key: str
+    model_id: str
+    prompt_hash: str
+    sampling_key: str
+    sample_index: int
+    seed: int | None = dataclasses.field(default=None, metadata={"arrow": pa.int64()})
+    text: str
+    finish: str
+    tokens: int | None = None
+    prompt_tokens: int | None = None
+    latency_s: float | None = None
+    run_id: str | None = None
+    created_at: datetime
+    thinking: str | None = None
+    thinking_tokens: int | None = None
+    forced: bool | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueRow:
+    """One item in a model's training queue (`train_queue`, `harness teach`): why it was queued and
+    the evidence; `exported_at` / `export_path` once it went into SFT data."""
+
+    model_name: str
+    task: str
+    task_version: int
+    item_id: str
+    reason: str  # own_samples | teacher
+    pass_rate: float
+    teacher: str | None = None
+    teacher_pass_rate: float | None = None
+    run_id: str
+    teacher_run_id: str | None = None
+    queued_at: datetime
+    exported_at: datetime | None = None
+    export_path: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ScoreRow:
     """One graded sample (`scores`)."""
 
@@ -281,7 +383,7 @@ class ScoreRow:
     detail: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ItemResultRow:
     """One item's vote and estimates (`item_results`)."""
 
@@ -305,7 +407,7 @@ class ItemResultRow:
     n_unfinished: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TaskResultRow:
     """One task of a run (`task_results`)."""
 
@@ -331,7 +433,7 @@ class TaskResultRow:
     latency_s: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TaskReportRow:
     """A task-specific analysis of a graded run, e.g. position bias (`task_reports`); `data` is JSON."""
 
@@ -342,7 +444,7 @@ class TaskReportRow:
     text: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class NightRow:
     """One nightly (`nights`); `config` and `report_json` are JSON."""
 
@@ -364,7 +466,7 @@ class NightRow:
     report_json: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class NightRunRow:
     """One model's run at one seed in a night (`night_runs`); `identity` is JSON."""
 
@@ -383,8 +485,7 @@ class NightRunRow:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NightlyCheckRow:
-    """One verdict (`nightly_checks`): a task (scope "task") or a domain's tasks pooled ("domain").
-    Keyword-only, so the fields can follow the table's column order (the first ones predate nights)."""
+    """One verdict (`nightly_checks`): a task (scope "task") or a domain's tasks pooled ("domain")."""
 
     checked_at: datetime
     model_name: str
@@ -409,7 +510,8 @@ class NightlyCheckRow:
 
 
 ROW_TABLES: dict[type, str] = {
-    ScoreRow: "scores", ItemResultRow: "item_results", TaskResultRow: "task_results", TaskReportRow: "task_reports",
+    ModelRow: "models", RunRow: "runs", PromptRow: "prompts", ItemRow: "items", GenerationRow: "generations",
+    QueueRow: "train_queue", ScoreRow: "scores", ItemResultRow: "item_results", TaskResultRow: "task_results", TaskReportRow: "task_reports",
     NightRow: "nights", NightRunRow: "night_runs", NightlyCheckRow: "nightly_checks",
 }
 

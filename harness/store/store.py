@@ -19,7 +19,7 @@ import re
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
@@ -30,8 +30,9 @@ import pyarrow as pa
 from harness.errors import HarnessError, StoreLocked
 from harness.records import Completion, Prompt, stable_hash
 import harness.store.queries as queries
-from harness.store.schema import (MIGRATIONS, ROW_TABLES, ItemResultRow, NightlyCheckRow, NightRow,
-                                   NightRunRow, ScoreRow, TaskReportRow, TaskResultRow, rows_table)
+from harness.store.schema import (MIGRATIONS, ROW_TABLES, GenerationRow, ItemResultRow, ItemRow, ModelRow,
+                                   NightlyCheckRow, NightRow, NightRunRow, PromptRow, QueueRow, RunRow, ScoreRow,
+                                   TaskReportRow, TaskResultRow, rows_table)
 
 DEFAULT_DB = "harness.duckdb"
 DB_ENV = "HARNESS_DB"
@@ -46,6 +47,20 @@ def now() -> datetime:
 
 def generation_key(model_id: str, prompt_hash: str, sampling_key: str, index: int) -> str:
     return stable_hash([model_id, prompt_hash, sampling_key, index], 32)
+
+
+def new_run_id() -> str:
+    """A fresh run id: its start time (so ids sort by it), then random hex."""
+    return now().strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+
+
+# A completion is stored as these columns of `generations`, by the same names as its fields.
+COMPLETION_FIELDS = tuple(f.name for f in fields(Completion))
+
+
+def _completion(row: Mapping[str, Any]) -> Completion:
+    values = {f: row[f] for f in COMPLETION_FIELDS}
+    return Completion(**{**values, "forced": bool(values["forced"])})  # NULL: stored before it was recorded
 
 
 def resolve_db_path(db: str | Path | None) -> Path:
@@ -152,27 +167,26 @@ class Store:
 
     # -- models and runs ---------------------------------------------------------------------
 
-    def upsert_model(self, model_id: str, name: str, backend: str, path: str | None,
-                     params_b: float | None, family: str | None, spec: Mapping[str, Any]) -> None:
-        with self.connect() as con:
-            con.execute(
-                """INSERT INTO models VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (model_id) DO UPDATE SET name = excluded.name, params_b = excluded.params_b,
-                   family = excluded.family, spec = excluded.spec""",
-                [model_id, name, backend, path, params_b, family, json.dumps(spec), now()],
-            )
+    def _insert(self, con: duckdb.DuckDBPyConnection, cls: type, rows: Sequence[Any], conflict: str = "") -> None:
+        """Insert typed rows of one class into its table, by name (`conflict`: an ON CONFLICT clause)."""
+        if rows:
+            con.register("new_rows", rows_table(cls, rows))
+            con.execute(f"INSERT INTO {ROW_TABLES[cls]} BY NAME SELECT * FROM new_rows {conflict}")
+            con.unregister("new_rows")
 
-    def start_run(self, model_id: str, model_name: str, k: int, sampling: Mapping[str, Any],
-                  tasks: Sequence[str], command: str | None, version: str, source: str = "harness") -> str:
-        run_id = now().strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+    def upsert_model(self, row: ModelRow) -> None:
+        """Record a model; one seen before keeps its first sighting and gets the newer name, size,
+        family and spec (its id already says the weights are the same)."""
         with self.connect() as con:
-            con.execute(
-                "INSERT INTO runs (run_id, model_id, model_name, started_at, finished_at, status, k, sampling, tasks, "
-                "command, harness_version, source) VALUES (?, ?, ?, ?, NULL, 'running', ?, ?, ?, ?, ?, ?)",
-                [run_id, model_id, model_name, now(), k, json.dumps(sampling), json.dumps(list(tasks)),
-                 command, version, source],
-            )
-        return run_id
+            self._insert(con, ModelRow, [row if row.first_seen is not None else replace(row, first_seen=now())],
+                         """ON CONFLICT (model_id) DO UPDATE SET name = excluded.name, params_b = excluded.params_b,
+                            family = excluded.family, spec = excluded.spec""")
+
+    def start_run(self, row: RunRow) -> str:
+        """Record a run (`new_run_id()` names one); returns its id."""
+        with self.connect() as con:
+            self._insert(con, RunRow, [row])
+        return row.run_id
 
     def set_backend_report(self, run_id: str, report: Mapping[str, Any]) -> None:
         """What the backend says about its work in a run (e.g. requests per replica), as JSON."""
@@ -194,26 +208,18 @@ class Store:
         """rows: (Item, prompt variants). Items and prompts are immutable per task version."""
         if not rows:
             return
-        prompts: dict[str, str] = {}
+        prompts: dict[str, PromptRow] = {}
         for _, variants in rows:
             for p in variants:
-                prompts.setdefault(p.hash, json.dumps(p.to_json(), ensure_ascii=False))
-        items = pa.table({
-            "task": [task] * len(rows),
-            "task_version": [version] * len(rows),
-            "item_id": [it.id for it, _ in rows],
-            "gold": [it.gold for it, _ in rows],
-            "prompt_hashes": [json.dumps([p.hash for p in v]) for _, v in rows],
-            "fields": [json.dumps(dict(it.fields), ensure_ascii=False, default=str) for it, _ in rows],
-            "meta": [json.dumps(dict(it.meta), ensure_ascii=False, default=str) for it, _ in rows],
-        })
-        ptab = pa.table({"prompt_hash": list(prompts), "prompt": list(prompts.values())})
+                prompts.setdefault(p.hash, PromptRow(prompt_hash=p.hash,
+                                                     prompt=json.dumps(p.to_json(), ensure_ascii=False)))
+        items = [ItemRow(task=task, task_version=version, item_id=it.id, gold=it.gold,
+                         prompt_hashes=json.dumps([p.hash for p in v]),
+                         fields=json.dumps(dict(it.fields), ensure_ascii=False, default=str),
+                         meta=json.dumps(dict(it.meta), ensure_ascii=False, default=str)) for it, v in rows]
         with self.connect() as con:
-            con.register("new_items", items)
-            con.register("new_prompts", ptab)
-            con.execute("INSERT INTO prompts SELECT prompt_hash, prompt FROM new_prompts ON CONFLICT DO NOTHING")
-            con.execute("""INSERT INTO items SELECT task, task_version, item_id, gold, prompt_hashes, fields, meta
-                           FROM new_items ON CONFLICT DO NOTHING""")
+            self._insert(con, PromptRow, list(prompts.values()), "ON CONFLICT DO NOTHING")
+            self._insert(con, ItemRow, items, "ON CONFLICT DO NOTHING")
 
     # -- generations (the cache) -------------------------------------------------------------
 
@@ -223,47 +229,26 @@ class Store:
             return {}
         with self.connect() as con:
             con.register("wanted", pa.table({"prompt_hash": sorted(set(prompt_hashes))}))
-            rows = con.execute(
-                """SELECT g.prompt_hash, g.sample_index, g.gen_key, g.text, g.finish, g.tokens, g.prompt_tokens, g.latency_s,
-                          g.thinking, g.thinking_tokens, coalesce(g.forced, false)
-                   FROM generations g JOIN wanted w USING (prompt_hash)
+            cur = con.execute(
+                """SELECT g.* FROM generations g JOIN wanted w USING (prompt_hash)
                    WHERE g.model_id = ? AND g.sampling_key = ? AND g.sample_index < ?""",
-                [model_id, sampling_key, k],
-            ).fetchall()
-        return {
-            (ph, idx): CachedSample(key, Completion(text, finish, tokens, ptoks, lat, thinking, ttoks, forced))
-            for ph, idx, key, text, finish, tokens, ptoks, lat, thinking, ttoks, forced in rows
-        }
+                [model_id, sampling_key, k])
+            cols = [d[0] for d in cur.description]
+            rows = [dict(zip(cols, r)) for r in cur.fetchall()]
+        return {(r["prompt_hash"], r["sample_index"]): CachedSample(r["gen_key"], _completion(r)) for r in rows}
 
     def put_generations(self, run_id: str, model_id: str, sampling_key: str,
                         rows: Sequence[tuple[str, int, int, Completion]]) -> list[str]:
         """rows: (prompt_hash, sample_index, seed, completion). Idempotent: a key already stored is
         kept as it was. Returns the generation keys, in order."""
         keys = [generation_key(model_id, ph, sampling_key, i) for ph, i, _, _ in rows]
-        if not rows:
-            return keys
         ts = now()
-        tab = pa.table({
-            "gen_key": keys,
-            "model_id": [model_id] * len(rows),
-            "prompt_hash": [r[0] for r in rows],
-            "sampling_key": [sampling_key] * len(rows),
-            "sample_index": pa.array([r[1] for r in rows], pa.int32()),
-            "seed": pa.array([r[2] for r in rows], pa.int64()),
-            "text": [r[3].text for r in rows],
-            "finish": [r[3].finish for r in rows],
-            "tokens": pa.array([r[3].tokens for r in rows], pa.int32()),
-            "prompt_tokens": pa.array([r[3].prompt_tokens for r in rows], pa.int32()),
-            "latency_s": pa.array([r[3].latency_s for r in rows], pa.float64()),
-            "run_id": [run_id] * len(rows),
-            "created_at": pa.array([ts] * len(rows), pa.timestamp("us")),
-            "thinking": pa.array([r[3].thinking for r in rows], pa.string()),
-            "thinking_tokens": pa.array([r[3].thinking_tokens for r in rows], pa.int32()),
-            "forced": pa.array([r[3].forced for r in rows], pa.bool_()),
-        })
+        gens = [GenerationRow(gen_key=key, model_id=model_id, prompt_hash=ph, sampling_key=sampling_key,
+                              sample_index=i, seed=seed, run_id=run_id, created_at=ts,
+                              **{f: getattr(c, f) for f in COMPLETION_FIELDS})
+                for key, (ph, i, seed, c) in zip(keys, rows)]
         with self.connect() as con:
-            con.register("new_gens", tab)
-            con.execute("INSERT INTO generations BY NAME SELECT * FROM new_gens ON CONFLICT DO NOTHING")
+            self._insert(con, GenerationRow, gens, "ON CONFLICT DO NOTHING")
         return keys
 
     # -- scores and results ------------------------------------------------------------------
@@ -281,10 +266,7 @@ class Store:
                               (TaskReportRow, reports)):
                 table = ROW_TABLES[cls]
                 con.execute(f"DELETE FROM {table} WHERE run_id = ? AND task = ?", [run_id, task])
-                if rows:
-                    con.register("new_rows", rows_table(cls, rows))
-                    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM new_rows")
-                    con.unregister("new_rows")
+                self._insert(con, cls, rows)
 
     def task_reports(self, run_id: str, task: str | None = None) -> list[dict[str, Any]]:
         sql = "SELECT * FROM task_reports WHERE run_id = ?"
@@ -382,23 +364,14 @@ class Store:
                              WHERE r.model_name = ? AND r.status = 'done' ORDER BY t.task""", [model_name])
         return [r["task"] for r in rows]
 
-    def queue_items(self, rows: Sequence[Mapping[str, Any]]) -> int:
+    def queue_items(self, rows: Sequence[QueueRow]) -> int:
         """Add teachable items to the training queue; an item already queued keeps its export mark
         but gets the newer evidence. Returns how many rows were written."""
-        if not rows:
-            return 0
-        ts = now()
         with self.connect() as con:
-            for r in rows:
-                con.execute(
-                    """INSERT INTO train_queue VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)
-                       ON CONFLICT (model_name, task, item_id) DO UPDATE SET reason = excluded.reason,
-                       pass_rate = excluded.pass_rate, teacher = excluded.teacher,
-                       teacher_pass_rate = excluded.teacher_pass_rate, run_id = excluded.run_id,
-                       teacher_run_id = excluded.teacher_run_id, task_version = excluded.task_version""",
-                    [r["model_name"], r["task"], r["task_version"], r["item_id"], r["reason"], r["pass_rate"],
-                     r.get("teacher"), r.get("teacher_pass_rate"), r["run_id"], r.get("teacher_run_id"), ts],
-                )
+            self._insert(con, QueueRow, rows, """ON CONFLICT (model_name, task, item_id) DO UPDATE SET
+                reason = excluded.reason, pass_rate = excluded.pass_rate, teacher = excluded.teacher,
+                teacher_pass_rate = excluded.teacher_pass_rate, run_id = excluded.run_id,
+                teacher_run_id = excluded.teacher_run_id, task_version = excluded.task_version""")
         return len(rows)
 
     def queue(self, model_name: str, *, pending_only: bool = False) -> list[dict[str, Any]]:
@@ -443,9 +416,7 @@ class Store:
         with self.connect() as con:
             for r in rows:
                 con.execute(f"DELETE FROM {table} WHERE {where}", [getattr(r, c) for c in key])
-            con.register("new_rows", rows_table(cls, rows))
-            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM new_rows")
-            con.unregister("new_rows")
+            self._insert(con, cls, rows)
 
     def put_night(self, row: NightRow) -> None:
         self._upsert(NightRow, [row], ("night_id",))
@@ -461,9 +432,7 @@ class Store:
         with self.connect() as con:
             for night in nights:
                 con.execute("DELETE FROM nightly_checks WHERE night_id = ?", [night])
-            con.register("new_rows", rows_table(NightlyCheckRow, rows))
-            con.execute("INSERT INTO nightly_checks BY NAME SELECT * FROM new_rows")
-            con.unregister("new_rows")
+            self._insert(con, NightlyCheckRow, rows)
 
     def night(self, night_id: str) -> dict[str, Any] | None:
         rows = self.query("SELECT * FROM nights WHERE night_id = ?", [night_id])

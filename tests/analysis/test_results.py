@@ -12,16 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from factories import item_result, task_result
+from factories import item_result, start_run, task_result
 from harness.analysis.results import from_rows, load_results, params_b, price_per_mtok
 from harness.leaderboard import metrics
 from harness.store import Store, queries
 
 
 def _run(store: Store, model: str, tasks: dict[str, list[bool]], status: str | None = "done") -> str:
-    store.upsert_model(f"id-{model}", model, "hf", None, 70.0 if model == "70b" else None, "f",
-                       {"price_per_mtok": {"output": 2.0}} if model == "phi" else {})
-    run_id = store.start_run(f"id-{model}", model, 2, {}, list(tasks), None, "test")
+    run_id = start_run(store, model, k=2, tasks=list(tasks), params_b=70.0 if model == "70b" else None,
+                       spec='{"price_per_mtok": {"output": 2.0}}' if model == "phi" else None)
     for task, correct in tasks.items():
         items = [item_result(run_id, task, str(i), correct=c, k=2) for i, c in enumerate(correct)]
         store.put_results([], items, task_result(items, k=2))
