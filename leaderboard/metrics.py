@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -36,13 +36,6 @@ METRICS: tuple[str, ...] = tuple(METRIC_COLUMNS)
 BOARD_RESAMPLES = 2_000
 
 
-@dataclass(frozen=True, slots=True)
-class Interval:
-    score: float
-    low: float
-    high: float
-
-
 def latest(scores: pd.DataFrame) -> pd.DataFrame:
     """One row per (model, task) of `task_scores`: its latest done run (`recency` 0, see the module doc)."""
     last = scores[scores["recency"] == 0]
@@ -50,22 +43,23 @@ def latest(scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def interval(row: Mapping[str, object], metric: str, hist: pd.DataFrame | None,
-             confidence: float = stats.DEFAULT_CONFIDENCE, n_resamples: int = BOARD_RESAMPLES) -> Interval:
-    """The metric of one (run, task) row with its interval. `hist` holds value_histograms rows of
-    that run, task and metric (maj@k needs none when every item's value is 0 or 1)."""
+             confidence: float = stats.DEFAULT_CONFIDENCE, n_resamples: int = BOARD_RESAMPLES) -> stats.Interval:
+    """The metric of one (run, task) row with its interval (the stored score as the estimate; NaN
+    bounds where there is none). `hist` holds value_histograms rows of that run, task and metric
+    (maj@k needs none when every item's value is 0 or 1)."""
     n = int(row["n_items"])
     score = float(row[METRIC_COLUMNS[metric]])
+    none = stats.Interval(score, math.nan, math.nan, confidence, "none")
     if n <= 0:
-        return Interval(score, math.nan, math.nan)
+        return none
     binary = hist is None or hist.empty or bool(hist["value"].isin([0.0, 1.0]).all())
     if metric == "maj@k" and binary:
         ci = stats.wilson_interval(int(round(score * n)), n, confidence)
-        return Interval(score, ci.low, ci.high)
+        return replace(ci, estimate=score)
     if hist is None or hist.empty:
-        return Interval(score, math.nan, math.nan)
+        return none
     values = np.repeat(hist["value"].to_numpy(float), hist["items"].to_numpy(int))
-    ci = stats.mean_interval(values, confidence, n_resamples, seed=stats.DEFAULT_SEED)
-    return Interval(score, ci.low, ci.high)
+    return replace(stats.mean_interval(values, confidence, n_resamples, seed=stats.DEFAULT_SEED), estimate=score)
 
 
 def with_intervals(rows: pd.DataFrame, hist: pd.DataFrame, metric: str,
@@ -78,7 +72,7 @@ def with_intervals(rows: pd.DataFrame, hist: pd.DataFrame, metric: str,
         if not hist.empty else {}
     cis = [interval(r, metric, groups.get((r["run_id"], r["task"])), n_resamples=n_resamples)
            for r in out.to_dict("records")]
-    out["score"] = [c.score for c in cis]
+    out["score"] = [c.estimate for c in cis]
     out["low"] = [c.low for c in cis]
     out["high"] = [c.high for c in cis]
     return out

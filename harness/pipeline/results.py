@@ -66,7 +66,7 @@ class RunSummary:
 def item_maj_at_k(grades: Sequence[Grade], v: Vote, k: int) -> float:
     """maj@k of one item: its vote's outcome with k samples, the subset estimator with more."""
     if len(grades) <= k:
-        return float(v.correct)
+        return float(v.maj_correct)
     return maj_at_k(grades, k)
 
 
@@ -116,7 +116,7 @@ def record_results(store: Store, run_id: str, task: str, version: int, items: Se
     item_rows = [
         ItemResultRow(run_id=run_id, task=task, task_version=version, item_id=it.id, gold=it.gold, n=v.n,
                       n_correct=v.n_correct, n_unparseable=v.n_unparseable, n_timeout=v.n_timeout,
-                      maj_answer=v.answer, maj_correct=v.correct, vote_share=v.share, margin=v.margin,
+                      maj_answer=v.answer, maj_correct=v.maj_correct, vote_share=v.share, margin=v.margin,
                       n_classes=v.n_classes, pass_at_1=v.pass_at_1, pass_at_k=item_pass_at_k(v, k), maj_at_k=m,
                       n_unfinished=v.n_unfinished)
         for it, v, m in zip(items, votes, maj)

@@ -90,7 +90,7 @@ def task_scores(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         WITH {RANKED_RUNS}
         SELECT t.run_id, t.task, t.task_version, t.n_items, t.k, t.maj_at_k, t.pass_at_1, t.pass_at_k,
                t.n_timeout, t.n_unparseable, t.generated, t.reused, t.finished_at,
-               t.n AS n_samples, t.possibly_contaminated,
+               t.n, t.possibly_contaminated,
                r.model_name AS model, r.model_id, r.started_at, r.status, r.source,
                m.params_b, m.family, rk.recency
         FROM task_results t
