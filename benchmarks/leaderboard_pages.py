@@ -16,6 +16,7 @@ waits for), then "warm" (the same page again, served from the caches).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -27,7 +28,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from harness.records import Completion, Item, Prompt  # noqa: E402
-from harness.store import ItemResultRow, ScoreRow, Store, TaskResultRow, now  # noqa: E402
+from harness.store import (ItemResultRow, ModelRow, RunRow, ScoreRow, Store, TaskResultRow, new_run_id,  # noqa: E402
+                           now)
 
 MODELS = [("phi", 14.7, "phi", 0.62, 2), ("70b", 70.6, "llama", 0.78, 2), ("8b", 8.0, "llama", 0.5, 1),
           ("1.5b", 1.5, "qwen", 0.3, 1)]  # name, params (B), family, skill, nights
@@ -56,8 +58,11 @@ def build(db: Path, n_items: int) -> int:
             if night >= nights:
                 continue
             model_id = f"bench-{name}"
-            store.upsert_model(model_id, name, "vllm", f"org/{name}", params, family, {"name": name})
-            run_id = store.start_run(model_id, name, K, {"seed": night}, TASKS, "benchmark", "bench")
+            store.upsert_model(ModelRow(model_id=model_id, name=name, backend="vllm", path=f"org/{name}",
+                                        params_b=params, family=family, spec=json.dumps({"name": name})))
+            run_id = store.start_run(RunRow(run_id=new_run_id(), model_id=model_id, model_name=name, started_at=now(),
+                                            k=K, sampling=json.dumps({"seed": night}), tasks=json.dumps(TASKS),
+                                            command="benchmark", harness_version="bench"))
             for task in TASKS:
                 total += _task(store, rng, run_id, model_id, task, items[task], difficulty[task],
                                skill + 0.04 * night, f"night{night}")
@@ -97,17 +102,22 @@ def _task(store: Store, rng: np.random.Generator, run_id: str, model_id: str, ta
     cls_flat = np.where(unparseable, None, cls).reshape(-1).tolist()
     item_col = np.repeat(ids, K).tolist()
     sample_col = np.tile(np.arange(K), n).tolist()
-    scores = [ScoreRow(run_id, task, item_col[j], int(sample_col[j]), keys[j], ext[j], ext[j], str(verdict[j]),
-                       None if cls_flat[j] is None else int(cls_flat[j]), None) for j in range(n * K)]
+    scores = [ScoreRow(run_id=run_id, task=task, item_id=item_col[j], sample_index=int(sample_col[j]), gen_key=keys[j],
+                       extracted=ext[j], canonical=ext[j], verdict=str(verdict[j]),
+                       cls=None if cls_flat[j] is None else int(cls_flat[j]), detail=None) for j in range(n * K)]
     has_vote = top > 0
     maj_answer = np.where(has_vote, (gold + winner * 7).astype(str), None)
     maj_ok = (has_vote & (winner == 0)).tolist()
-    item_rows = [ItemResultRow(run_id, task, 1, ids[j], rows[j][0].gold, K, int(n_correct[j]), int(n_unp[j]), 0,
-                               maj_answer[j], bool(maj_ok[j]), float(top[j] / K), float((top[j] - runner_up[j]) / K),
-                               int((counts[j] > 0).sum()), float(n_correct[j] / K), float(n_correct[j] > 0),
-                               float(maj_ok[j])) for j in range(n)]
-    summary = TaskResultRow(run_id, task, 1, n, K, n * K, 0, float(np.mean(maj_ok)), float((n_correct / K).mean()),
-                            float((n_correct > 0).mean()), 0, int(n_unp.sum()), now(), 0, K)
+    item_rows = [ItemResultRow(run_id=run_id, task=task, task_version=1, item_id=ids[j], gold=rows[j][0].gold, n=K,
+                               n_correct=int(n_correct[j]), n_unparseable=int(n_unp[j]), n_timeout=0,
+                               maj_answer=maj_answer[j], maj_correct=bool(maj_ok[j]), vote_share=float(top[j] / K),
+                               margin=float((top[j] - runner_up[j]) / K), n_classes=int((counts[j] > 0).sum()),
+                               pass_at_1=float(n_correct[j] / K), pass_at_k=float(n_correct[j] > 0),
+                               maj_at_k=float(maj_ok[j])) for j in range(n)]
+    summary = TaskResultRow(run_id=run_id, task=task, task_version=1, n_items=n, k=K, generated=n * K, reused=0,
+                            maj_at_k=float(np.mean(maj_ok)), pass_at_1=float((n_correct / K).mean()),
+                            pass_at_k=float((n_correct > 0).mean()), n_timeout=0, n_unparseable=int(n_unp.sum()),
+                            finished_at=now(), possibly_contaminated=0, n=K)
     store.put_results(scores, item_rows, summary)
     return n * K
 

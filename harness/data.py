@@ -52,6 +52,13 @@ class Source:
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
     """Yield one JSON object per non-blank line; `.gz` files are decompressed. A line that is not a
     JSON object raises DataError naming the file and the 1-based line number."""
+    for _, row in numbered_jsonl(path):
+        yield row
+
+
+def numbered_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """`read_jsonl` with each object's 1-based line number, for messages about a line's content.
+    The one JSONL reader of the project: data files, SFT exports, generations to ingest."""
     if not path.is_file():
         raise DataError(f"data file {path} not found")
     opener = gzip.open if path.suffix == ".gz" else open
@@ -66,7 +73,7 @@ def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
                     raise DataError(f"{path}:{lineno}: not valid JSON ({exc.msg} at column {exc.colno})") from None
                 if not isinstance(row, dict):
                     raise DataError(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")
-                yield row
+                yield lineno, row
     except (OSError, EOFError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot read ({exc})") from None
 

@@ -62,17 +62,18 @@ def read_lineage(folder: str | Path | None) -> Lineage | None:
     return Lineage.from_json(data, str(path))
 
 
-def trained_items(rows: Iterable[Mapping[str, Any]]) -> set[tuple[str, str]]:
+def trained_items(rows: Iterable[Any]) -> set[tuple[str, str]]:
     """The (task, item id) pairs a training file's lines name: each line's own item and, for a
     synthesized variant, the item it was made from (`parent`). Lines without a task (rehearsal of
     general data) name none."""
     out: set[tuple[str, str]] = set()
     for r in rows:
-        task = r.get("task")
+        get = r.get if isinstance(r, Mapping) else (lambda key, r=r: getattr(r, key, None))  # a dict or an SftExample
+        task = get("task")
         if not isinstance(task, str) or not task:
             continue
         for key in ("item_id", "parent"):
-            v = r.get(key)
+            v = get(key)
             if v is not None and v != "":
                 out.add((task, str(v)))
     return out

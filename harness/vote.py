@@ -47,7 +47,7 @@ class Vote:
     n_timeout: int
     winner: int | None  # sample index of the winning class's first member
     answer: str | None  # the winner's canonical answer (extracted when no canonical form)
-    correct: bool  # maj@k outcome
+    maj_correct: bool  # maj@k outcome: the majority answer is correct
     share: float  # winner's votes / n
     margin: float  # (winner's votes - runner-up's votes) / n
     n_classes: int
@@ -84,7 +84,7 @@ def vote(grades: Sequence[Grade]) -> Vote:
         n_timeout=n_to,
         winner=first[top],
         answer=rep.canonical if rep.canonical is not None else rep.extracted,
-        correct=rep.verdict == "correct",
+        maj_correct=rep.verdict == "correct",
         share=counts[top] / n,
         margin=(counts[top] - runner_up) / n,
         n_classes=len(counts),

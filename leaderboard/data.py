@@ -49,7 +49,7 @@ QUERIES: dict[str, Callable[..., pd.DataFrame]] = {
     "value_histograms": queries.value_histograms,
     "runs": queries.runs,
     "item_outcomes": queries.item_outcomes,
-    "item_usage": queries.item_usage,
+    "latest_results": queries.latest_results,
     "item": queries.item,
     "item_runs": queries.item_runs,
     "samples": queries.samples,

@@ -2,10 +2,13 @@
 
 Conventions
 - A model is its run's alias (`runs.model_name`): what the user typed and reads on the terminal.
-- A model's score on a task comes from its newest finished (`done`) run with that task, by start
-  time: the rule of `Store.latest_item_results`, so the pages agree with `harness compare`. Runs in
-  progress, failed or interrupted show in History only. `n_items`, `k` and the run id travel with
-  the score, so a smoke run on 5 items is visible as such.
+- A model's score on a task comes from its latest finished (`done`) run with that task, as the store's
+  SQL ranks them (`recency` 0 in `task_scores`, `harness.store.queries.RANKED_RUNS`): the rule every
+  command reads, so the pages agree with `harness compare`. Runs in progress, failed or interrupted
+  show in History only. `n_items`, `k` and the run id travel with the score, so a smoke run on 5
+  items is visible as such.
+- A model's results with their token totals, size and price come from `harness.analysis.results`
+  over the `latest_results` query, as in `harness compare`.
 - Scores are fractions in [0, 1] here; pages multiply by 100 for display.
 - Intervals come from `harness.stats`, as in `harness compare`: Wilson for maj@k when every item's
   value is 0 or 1 (n = k samples), else (maj@k estimated from n > k samples, pass@1, pass@k) a
@@ -14,19 +17,17 @@ Conventions
 
 from __future__ import annotations
 
-import json
 import math
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from harness.analysis import stats
-from harness.analysis.compare import Budget, ItemOutcome, Key
-from harness.store.schema import LATEST_RUN_ORDER
-
+from harness.analysis.compare import Budget
+from harness.analysis.results import from_rows
 from harness.store.queries import METRIC_COLUMNS
 
 METRICS: tuple[str, ...] = tuple(METRIC_COLUMNS)
@@ -35,39 +36,30 @@ METRICS: tuple[str, ...] = tuple(METRIC_COLUMNS)
 BOARD_RESAMPLES = 2_000
 
 
-@dataclass(frozen=True, slots=True)
-class Interval:
-    score: float
-    low: float
-    high: float
-
-
 def latest(scores: pd.DataFrame) -> pd.DataFrame:
-    """One row per (model, task): the newest done run with that task (see the module doc)."""
-    done = scores[scores["status"] == "done"]
-    if done.empty:
-        return done.copy()
-    last = done.sort_values(list(LATEST_RUN_ORDER)).groupby(["model", "task"], sort=True).tail(1)
+    """One row per (model, task) of `task_scores`: its latest done run (`recency` 0, see the module doc)."""
+    last = scores[scores["recency"] == 0]
     return last.sort_values(["model", "task"]).reset_index(drop=True)
 
 
 def interval(row: Mapping[str, object], metric: str, hist: pd.DataFrame | None,
-             confidence: float = stats.DEFAULT_CONFIDENCE, n_resamples: int = BOARD_RESAMPLES) -> Interval:
-    """The metric of one (run, task) row with its interval. `hist` holds value_histograms rows of
-    that run, task and metric (maj@k needs none when every item's value is 0 or 1)."""
+             confidence: float = stats.DEFAULT_CONFIDENCE, n_resamples: int = BOARD_RESAMPLES) -> stats.Interval:
+    """The metric of one (run, task) row with its interval (the stored score as the estimate; NaN
+    bounds where there is none). `hist` holds value_histograms rows of that run, task and metric
+    (maj@k needs none when every item's value is 0 or 1)."""
     n = int(row["n_items"])
     score = float(row[METRIC_COLUMNS[metric]])
+    none = stats.Interval(score, math.nan, math.nan, confidence, "none")
     if n <= 0:
-        return Interval(score, math.nan, math.nan)
+        return none
     binary = hist is None or hist.empty or bool(hist["value"].isin([0.0, 1.0]).all())
     if metric == "maj@k" and binary:
         ci = stats.wilson_interval(int(round(score * n)), n, confidence)
-        return Interval(score, ci.low, ci.high)
+        return replace(ci, estimate=score)
     if hist is None or hist.empty:
-        return Interval(score, math.nan, math.nan)
+        return none
     values = np.repeat(hist["value"].to_numpy(float), hist["items"].to_numpy(int))
-    ci = stats.mean_interval(values, confidence, n_resamples, seed=stats.DEFAULT_SEED)
-    return Interval(score, ci.low, ci.high)
+    return replace(stats.mean_interval(values, confidence, n_resamples, seed=stats.DEFAULT_SEED), estimate=score)
 
 
 def with_intervals(rows: pd.DataFrame, hist: pd.DataFrame, metric: str,
@@ -80,7 +72,7 @@ def with_intervals(rows: pd.DataFrame, hist: pd.DataFrame, metric: str,
         if not hist.empty else {}
     cis = [interval(r, metric, groups.get((r["run_id"], r["task"])), n_resamples=n_resamples)
            for r in out.to_dict("records")]
-    out["score"] = [c.score for c in cis]
+    out["score"] = [c.estimate for c in cis]
     out["low"] = [c.low for c in cis]
     out["high"] = [c.high for c in cis]
     return out
@@ -130,43 +122,26 @@ def voting_gain(rows: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["task", "gain"], ascending=[True, False]).reset_index(drop=True)
 
 
-def outcomes(items: pd.DataFrame) -> dict[Key, ItemOutcome]:
-    """item_outcomes rows of one model as `harness.compare` takes them, keyed by (task, item id)."""
-    return {(r["task"], r["item_id"]): ItemOutcome.from_row(r) for r in items.to_dict("records")}
-
-
 COMPUTE_COLUMNS = ["model", "params_b", "maj_at_k", "n_items", "k", "samples", "mean_tokens", "thinking_share",
                    "tokens_per_correct", "unfinished_rate", "forced", "cost", "cost_per_correct"]
 
 
-def price_of(spec: object) -> dict[str, float] | None:
-    """The price per million tokens in a run's recorded model spec (JSON), None without one."""
-    try:
-        parsed = json.loads(spec) if isinstance(spec, str) else None
-    except ValueError:
-        return None
-    price = parsed.get("price_per_mtok") if isinstance(parsed, dict) else None
-    if not isinstance(price, dict):
-        return None
-    return {str(k): float(v) for k, v in price.items() if isinstance(v, (int, float))} or None
-
-
-def compute(rows: pd.DataFrame, usage: pd.DataFrame) -> pd.DataFrame:
+def compute(rows: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
     """Per model (latest rows of one task) what its answers cost, as `harness compare`'s budget table
     counts it (`harness.compare.Budget`): generated tokens per sample and per correct sample, the
     thinking's share of them, the unfinished share of samples and, with a price per million tokens
-    recorded in the run's model spec, the run's cost and the cost per correct sample. `usage`: the
-    item_usage rows of those runs. A model without token counts has NaN there."""
+    (`harness.analysis.results`: the models file, else the run's recorded spec), the run's cost and
+    the cost per correct sample. `results`: the `latest_results` rows of those models and that task.
+    A model without token counts has NaN there."""
     out = []
+    recs = results.to_dict("records")
     for r in rows.to_dict("records"):
-        items = usage[(usage["run_id"] == r["run_id"]) & (usage["task"] == r["task"])]
-        recs = items.to_dict("records")
-        outcomes = [_with_usage(ItemOutcome.from_row(i), i) for i in recs]
-        b = Budget.of(outcomes, price_of(recs[0]["spec"]) if recs else None)
+        mine = from_rows(r["model"], [i for i in recs if i["run_id"] == r["run_id"] and i["task"] == r["task"]])
+        b = Budget.of(list(mine.outcomes.values()), mine.price)
         share = (b.thinking_tokens / b.completion_tokens
                  if b and b.thinking_tokens is not None and b.completion_tokens else None)
         out.append({
-            "model": r["model"], "params_b": r["params_b"], "maj_at_k": r["maj_at_k"], "n_items": r["n_items"],
+            "model": r["model"], "params_b": None if mine.params is None else mine.params / 1e9, "maj_at_k": r["maj_at_k"], "n_items": r["n_items"],
             "k": r["k"], "samples": b.n_samples if b else None, "mean_tokens": b.mean_tokens if b else None,
             "thinking_share": share, "tokens_per_correct": b.tokens_per_correct if b else None,
             "unfinished_rate": b.unfinished_rate if b else None, "forced": b.n_forced if b else None,
@@ -175,15 +150,6 @@ def compute(rows: pd.DataFrame, usage: pd.DataFrame) -> pd.DataFrame:
     num = [c for c in COMPUTE_COLUMNS if c != "model"]
     df[num] = df[num].astype(float)
     return df.sort_values(["params_b", "model"], na_position="last").reset_index(drop=True)
-
-
-def _with_usage(o: ItemOutcome, r: Mapping[str, object]) -> ItemOutcome:
-    def count(name: str) -> int | None:
-        v = r.get(name)
-        return None if v is None or (isinstance(v, float) and math.isnan(v)) else int(v)  # type: ignore[call-overload]
-
-    return replace(o, prompt_tokens=count("prompt_tokens"), completion_tokens=count("completion_tokens"),
-                   thinking_tokens=count("thinking_tokens"), n_forced=count("n_forced"))
 
 
 def majority_verdict(items: pd.DataFrame) -> pd.Series:
@@ -279,13 +245,12 @@ def pass_rate_histogram(queue: pd.DataFrame, step: float = 0.1) -> pd.DataFrame:
 
 def change_vs_previous(scores: pd.DataFrame, rows: pd.DataFrame, metric: str) -> pd.DataFrame:
     """`rows` (latest rows with `score`) plus each one's change against the same model's previous
-    done run of the same task (by LATEST_RUN_ORDER): `previous` (its score), `previous_run` and
+    done run of the same task (the next `recency`): `previous` (its score), `previous_run` and
     `change` (score − previous; NaN for a model's first run of a task)."""
-    done = scores[scores["status"] == "done"].sort_values(list(LATEST_RUN_ORDER))
-    col = METRIC_COLUMNS[metric]
-    prev = done.assign(previous=done.groupby(["model", "task"])[col].shift(1),
-                       previous_run=done.groupby(["model", "task"])["run_id"].shift(1))
-    out = rows.merge(prev[["run_id", "task", "previous", "previous_run"]], on=["run_id", "task"], how="left")
+    done = scores[scores["recency"].notna()]
+    prev = pd.DataFrame({"model": done["model"], "task": done["task"], "recency": done["recency"] - 1,
+                         "previous": done[METRIC_COLUMNS[metric]], "previous_run": done["run_id"]})
+    out = rows.merge(prev, on=["model", "task", "recency"], how="left")
     out["change"] = out["score"] - out["previous"]
     return out
 

@@ -3,10 +3,11 @@ by hand-listing columns): a column added to the schema reaches every test throug
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any, Sequence
 
-from harness.store import ItemResultRow, TaskResultRow
+from harness.store import ItemResultRow, ModelRow, RunRow, Store, TaskResultRow, new_run_id, now
 
 
 def item_result(run_id: str, task: str, item_id: str, *, correct: bool, pass_at_1: float | None = None,
@@ -33,3 +34,14 @@ def task_result(items: Sequence[ItemResultRow], *, k: int = 4, generated: int = 
         finished_at=datetime.now(), n=k)
     fields.update(overrides)
     return TaskResultRow(**fields)
+
+
+def start_run(store: Store, name: str, *, k: int = 4, tasks: Sequence[str] = ("t",), params_b: float | None = None,
+              family: str | None = None, spec: str | None = None, **overrides: Any) -> str:
+    """Record model `name` (id `fp-NAME`) and start a run of it; returns the run id."""
+    store.upsert_model(ModelRow(model_id=f"fp-{name}", name=name, backend="hf", params_b=params_b, family=family,
+                                spec=spec))
+    fields: dict[str, Any] = dict(run_id=new_run_id(), model_id=f"fp-{name}", model_name=name, started_at=now(), k=k,
+                                  tasks=json.dumps(list(tasks)), command="test", harness_version="0")
+    fields.update(overrides)
+    return store.start_run(RunRow(**fields))

@@ -92,7 +92,7 @@ class ItemOutcome:
     def from_vote(v: Vote, gold: str | None = None, k: int | None = None) -> "ItemOutcome":
         """From a majority vote over an item's samples; pass@k for `k` when given (k <= n)."""
         return ItemOutcome(
-            maj_correct=v.correct,
+            maj_correct=v.maj_correct,
             pass_at_1=v.pass_at_1,
             pass_at_k=None if k is None or v.n == 0 else pass_at_k(v.n, v.n_correct, min(k, v.n)),
             answer=v.answer,

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Mapping, Sequence
 
 from harness.analysis.compare import ItemOutcome, compare
+from harness.analysis.results import ModelResults, load_results
 from harness.analysis.stats import paired_binary
 from harness.store import NightlyCheckRow, Store, now
 
@@ -63,36 +64,39 @@ class Check:
         return asdict(self)
 
 
-def check_pair(model: str, task: str, run_id: str, new: Sequence[Mapping[str, Any]], baseline_run_id: str | None,
-               old: Sequence[Mapping[str, Any]] | None, alpha: float = ALPHA, seed: int = 0) -> Check:
-    """Judge the newest run's per-item results against the previous run's, on shared items."""
-    new_by = {r["item_id"]: bool(r["maj_correct"]) for r in new}
-    score_all = sum(new_by.values()) / len(new_by) if new_by else 0.0
+def check_pair(model: str, task: str, run_id: str, new: Mapping[str, bool], baseline_run_id: str | None,
+               old: Mapping[str, bool] | None, alpha: float = ALPHA, seed: int = 0) -> Check:
+    """Judge the newest run's per-item majority outcomes (item id -> correct) against the previous
+    run's, on shared items."""
+    score_all = sum(new.values()) / len(new) if new else 0.0
     if not old:
-        return Check(model, task, run_id, None, len(new_by), None, score_all, None, None, None, None, "no_baseline")
-    old_by = {r["item_id"]: bool(r["maj_correct"]) for r in old}
-    shared = sorted(set(new_by) & set(old_by))
+        return Check(model, task, run_id, None, len(new), None, score_all, None, None, None, None, "no_baseline")
+    shared = sorted(set(new) & set(old))
     if not shared:
         return Check(model, task, run_id, baseline_run_id, 0, None, score_all, None, None, None, None, "no_baseline")
-    p = paired_binary([new_by[i] for i in shared], [old_by[i] for i in shared], seed=seed)
+    p = paired_binary([new[i] for i in shared], [old[i] for i in shared], seed=seed)
     return Check(model, task, run_id, baseline_run_id, p.n, p.b.estimate, p.a.estimate, p.diff.estimate,
                  p.diff.low, p.diff.high, p.p_value, verdict(p.diff.estimate, p.p_value, None, alpha))
 
 
 def check_models(store: Store, models: Sequence[str], tasks: Sequence[str] = (), alpha: float = ALPHA) -> list[Check]:
-    """Check each model's newest run of each task (default: every task it has) against the one
-    before, store the checks and return them."""
+    """Check each model's latest run of each task (default: every task it has) against the one
+    before (`harness.analysis.results`), store the checks and return them."""
     checks = []
     for model in models:
-        for task in (list(tasks) or store.tasks_of_model(model)):
-            run_id, new = store.latest_item_results(model, task)
-            if run_id is None:
-                continue
-            base_id, old = store.latest_item_results(model, task, back=1)
-            checks.append(check_pair(model, task, run_id, new, base_id, old, alpha))
+        latest = load_results(store, model, tasks=list(tasks) or None)
+        before = load_results(store, model, tasks=list(tasks) or None, back=1)
+        for task in [t for t in (list(tasks) or latest.runs) if t in latest.runs]:
+            run, base = latest.runs[task], before.runs.get(task)
+            checks.append(check_pair(model, task, run.run_id, _majority(latest, task),
+                                     base.run_id if base else None, _majority(before, task) if base else None, alpha))
     ts = now()
     store.put_nightly_checks([NightlyCheckRow(checked_at=ts, **c.to_json()) for c in checks])
     return checks
+
+
+def _majority(results: ModelResults, task: str) -> dict[str, bool]:
+    return {item: o.maj_correct for item, o in results.task_outcomes(task).items()}
 
 
 # -- a night's verdicts ---------------------------------------------------------------------------

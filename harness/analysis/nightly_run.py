@@ -222,17 +222,20 @@ def _run_model(cfg: NightConfig, name: str, spec: ModelSpec, tasks: Sequence[Tas
             r = sum(t.reused for t in summary.tasks)
             generated, reused = generated + g, reused + r
             runs[seed] = summary.run_id
-            store.put_night_run(NightRunRow(night_id, name, seed, "done", summary.model_id, json.dumps(identity),
-                                            tonight.weights_identified(), summary.run_id, None, g, r))
+            store.put_night_run(NightRunRow(night_id=night_id, model_name=name, seed=seed, status="done",
+                                            model_id=summary.model_id, identity=json.dumps(identity),
+                                            identified=tonight.weights_identified(), run_id=summary.run_id,
+                                            generated=g, reused=r))
             log(f"{name} seed {seed}: run {summary.run_id}, generated {g}, reused {r}")
         if generated == 0:
             log(f"{name}: nothing generated, every sample reused (identity {identity['model_id']})")
         return ModelPart(name, "done", identity, runs, generated, reused)
     except Exception as exc:  # noqa: BLE001 - one model's failure must not end the night
         error = f"{type(exc).__name__}: {exc}"
-        store.put_night_run(NightRunRow(night_id, name, seed, "failed", identity.get("model_id"),
-                                        json.dumps(identity), identity.get("identified"), None, error,
-                                        generated, reused))
+        store.put_night_run(NightRunRow(night_id=night_id, model_name=name, seed=seed, status="failed",
+                                        model_id=identity.get("model_id"), identity=json.dumps(identity),
+                                        identified=identity.get("identified"), error=error, generated=generated,
+                                        reused=reused))
         log(f"{name} FAILED at seed {seed}: {error} (the night goes on with the other models; "
             f"`--night {night_id}` runs this night again and generates only what is missing)")
         return ModelPart(name, "failed", identity, runs, generated, reused, error)

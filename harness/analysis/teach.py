@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any, Callable, Literal, Mapping, Sequence
 
 from harness.errors import HarnessError
-from harness.store import Store
+from harness.sft_example import SftExample
+from harness.store import QueueRow, Store, now
 from harness.thinking import DEFAULT, Split, ThinkingFormat, recorded_format, split
 
 ThinkingMode = Literal["keep", "drop"]
@@ -98,28 +99,29 @@ def queue_teachable(store: Store, model: str, *, teacher: str | None = None, tas
         raise HarnessError(f"no finished runs of model {model!r} in {store.path}: run `harness run --model {model}` first")
     reports = []
     for task in tasks:
-        run_id, own = store.latest_item_results(model, task)
+        run_id, own = _latest(store, model, task)
         if run_id is None:
             raise HarnessError(f"model {model!r} has no finished run of task {task!r} in {store.path}")
-        t_run, t_rows = (store.latest_item_results(teacher, task) if teacher else (None, None))
+        t_run, t_rows = _latest(store, teacher, task) if teacher else (None, None)
         if teacher and t_run is None:
             raise HarnessError(f"teacher {teacher!r} has no finished run of task {task!r} in {store.path}")
         found = teachable(own, t_rows, min_teacher_rate)
-        store.queue_items([{
-            "model_name": model, "task": x.task, "task_version": x.task_version, "item_id": x.item_id,
-            "reason": x.reason, "pass_rate": x.pass_rate, "teacher": teacher if x.reason == "teacher" else None,
-            "teacher_pass_rate": x.teacher_pass_rate, "run_id": run_id,
-            "teacher_run_id": t_run if x.reason == "teacher" else None,
-        } for x in found])
+        queued_at = now()
+        store.queue_items([QueueRow(
+            model_name=model, task=x.task, task_version=x.task_version, item_id=x.item_id, reason=x.reason,
+            pass_rate=x.pass_rate, teacher=teacher if x.reason == "teacher" else None,
+            teacher_pass_rate=x.teacher_pass_rate, run_id=run_id,
+            teacher_run_id=t_run if x.reason == "teacher" else None, queued_at=queued_at) for x in found])
         reports.append(QueueReport(task, len(own), sum(x.reason == "own_samples" for x in found),
                                    sum(x.reason == "teacher" for x in found), run_id, t_run))
     return reports
 
 
-def _chat(prompt_json: str, response: str) -> list[dict[str, str]]:
-    p = json.loads(prompt_json)
-    msgs = p.get("messages") or [{"role": "user", "content": p["text"]}]
-    return [*({"role": m["role"], "content": m["content"]} for m in msgs), {"role": "assistant", "content": response}]
+def _latest(store: Store, model: str, task: str) -> tuple[str | None, list[dict[str, Any]]]:
+    """The run and per-item result rows of `model`'s latest finished run of `task` (the rows of
+    `harness.analysis.results`' query)."""
+    rows = store.latest_results([model], [task])
+    return (str(rows[0]["run_id"]) if rows else None), rows
 
 
 def _correct_samples(store: Store, thinking: ThinkingMode = "keep") -> Callable[[str, str], dict[str, list[dict[str, Any]]]]:
@@ -155,9 +157,12 @@ def _response(text: str, s: Split, fmt: ThinkingFormat, thinking: ThinkingMode) 
     return f"{open_}{s.thinking}{close}{s.answer}"
 
 
-def _example(best: Mapping[str, Any], **fields: Any) -> str:
-    return json.dumps({"messages": _chat(best["prompt"], best["response"]),
-                       "prompt_text": json.loads(best["prompt"]).get("text"), **fields}, ensure_ascii=False) + "\n"
+def _example(best: Mapping[str, Any], **origin: Any) -> str:
+    """The SFT line (`harness.sft_example`) of a stored sample: its prompt's turns, then its response."""
+    p = json.loads(best["prompt"])
+    turns = p.get("messages") or [{"role": "user", "content": p["text"]}]
+    return SftExample((*({"role": m["role"], "content": m["content"]} for m in turns),
+                       {"role": "assistant", "content": best["response"]}), p.get("text"), **origin).line()
 
 
 def write_sft_line(prompt: Any, answer: str, **fields: Any) -> str:
@@ -208,10 +213,10 @@ def export_random(store: Store, model: str, task: str, n: int, out: Path, *, tea
     the control is not a training queue. Returns the item ids written, in order."""
     import random
 
-    run_id, own = store.latest_item_results(model, task)
+    run_id, own = _latest(store, model, task)
     if run_id is None:
         raise HarnessError(f"model {model!r} has no finished run of task {task!r} in {store.path}")
-    t_run = store.latest_item_results(teacher, task)[0] if teacher else None
+    t_run = _latest(store, teacher, task)[0] if teacher else None
     correct = _correct_samples(store, thinking)
     ids = sorted(r["item_id"] for r in own if r["item_id"] not in set(exclude))
     random.Random(seed).shuffle(ids)

@@ -1,87 +1,30 @@
 """`harness compare A vs B`: paired comparison of two models on the items both have results for.
 
-Reads each model's newest finished run of each task from the store, hands the per-item results to
-`harness.compare.compare` and prints a rich table, markdown or JSON. A task one model lacks is named with the exact
-`harness run` command that would produce it; `--run` runs those commands first.
+Reads each model's latest results, size and price (`harness.analysis.results`), hands the per-item
+results to `harness.analysis.compare.compare` and prints a rich table, markdown or JSON. A task one
+model lacks is named with the exact `harness run` command that would produce it; `--run` runs those
+commands first.
 """
 
 from __future__ import annotations
 
 import json
 import shlex
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Annotated, Any, Mapping, Optional, Sequence
+from typing import Annotated, Any, Optional, Sequence
 
 import typer
 
 from harness.cli.common import DbOpt, close_matches, split_csv
 from rich.console import Console
 
-from harness.analysis.compare import METRICS, ItemOutcome, Key, compare
+from harness.analysis.compare import METRICS, compare
 from harness.analysis.compare_render import render_markdown, render_table, to_json_dict
+from harness.analysis.results import ModelResults, TaskRun, load_results
 from harness.errors import HarnessError
 from harness.analysis.stats import DEFAULT_RESAMPLES
 
 FORMATS = ("table", "markdown", "json")
-
-# The one read the store has no method for yet: the parameter count recorded with a model's runs
-# (ingested models carry it only there). Belongs in harness/store.py as `Store.model_params_b`.
-@dataclass(frozen=True, slots=True)
-class TaskRun:
-    """Where a model's results on one task come from."""
-
-    run_id: str
-    k: int
-    task_version: int
-    n_items: int
-
-
-@dataclass(frozen=True, slots=True)
-class ModelResults:
-    name: str
-    outcomes: Mapping[Key, ItemOutcome]
-    runs: Mapping[str, TaskRun]  # task -> run
-    params: float | None  # parameter count (not billions)
-    price: Mapping[str, float] | None = None  # per million input / output tokens
-
-
-
-
-def load_results(store: Any, name: str, models_path: Path | None = None,
-                 tasks: Sequence[str] | None = None) -> ModelResults:
-    """A model's per-item results (with each item's token totals) from its newest finished run of
-    each task (all its tasks, or `tasks`); its parameter count: from the store's model record (the
-    weights that produced the results), else from the models file; its price per million tokens:
-    from the models file, else as recorded with its newest run."""
-    outcomes: dict[Key, ItemOutcome] = {}
-    runs: dict[str, TaskRun] = {}
-    for task in (store.tasks_of_model(name) if tasks is None else tasks):
-        run_id, rows = store.latest_item_results(name, task)
-        if run_id is None or not rows:
-            continue
-        usage = store.item_usage(run_id, task)
-        for r in rows:
-            outcomes[(task, str(r["item_id"]))] = replace(ItemOutcome.from_row(r), **usage.get(str(r["item_id"]), {}))
-        runs[task] = TaskRun(run_id, max(int(r["n"]) for r in rows), int(rows[0]["task_version"]), len(rows))
-    params_b = store.model_params_b(name)
-    if params_b is None:
-        params_b = _params_from_models_file(name, models_path)
-    return ModelResults(name, outcomes, runs, None if params_b is None else float(params_b) * 1e9,
-                        _price(store, name, runs, models_path))
-
-
-def _price(store: Any, name: str, runs: Mapping[str, TaskRun], models_path: Path | None) -> Mapping[str, float] | None:
-    from harness.models import resolve
-
-    try:
-        price = resolve(name, models_path).price_per_mtok
-    except HarnessError:
-        price = {}
-    if not price and runs:
-        newest = max(runs.values(), key=lambda r: r.run_id)
-        price = store.run_model_spec(newest.run_id).get("price_per_mtok") or {}
-    return {k: float(v) for k, v in price.items()} or None
 
 
 def _runnable(name: str, models_path: Path | None) -> bool:
@@ -115,15 +58,6 @@ def _check_names(store: Any, a: "ModelResults", b: "ModelResults", requested: Se
             except HarnessError:
                 raise HarnessError(f"unknown task {t!r}{close_matches(t, stored)} (tasks with results in "
                                    f"{store.path}: {', '.join(sorted(stored)) or 'none'})") from None
-
-
-def _params_from_models_file(name: str, models_path: Path | None) -> float | None:
-    from harness.models import resolve
-
-    try:
-        return resolve(name, models_path).params_b
-    except HarnessError:
-        return None  # an ingested model need not be in the models file
 
 
 def run_command(model: str, task: str, other: TaskRun | None, db: Path | None, models_path: Path | None) -> list[str]:

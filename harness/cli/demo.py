@@ -21,6 +21,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from harness.cli.common import JsonOpt, ProgressOpt, err, out
+from harness.sft_example import SftExample
 
 SMALL, LARGE = "demo-small", "demo-large"
 TASK = "wordmath"
@@ -85,10 +86,16 @@ def demo(
     The story is printed at the end; --json prints one object. Open the leaderboard on the result with
     `harness leaderboard --db harness-demo/demo.duckdb`; the config it runs is `harness loop --example demo`.
     """
+    from dataclasses import replace as _replace
+
     from harness.analysis.compare import ItemOutcome, compare
+    from harness.data import Source
+    from harness.lineage import read_lineage
     from harness.loop.config import LoopConfig, Phase, Recipe
     from harness.loop.engine import run_loop
+    from harness.pipeline.runner import run as do_run
     from harness.store import Store
+    from harness.tasks import get_task
 
     t0 = time.perf_counter()
     quiet = as_json
@@ -132,23 +139,16 @@ def demo(
     reasons = [json.loads(line).get("reason") for line in teach_export.read_text(encoding="utf-8").splitlines() if line.strip()]
 
     # The teachable arm's first model on the selection pool: its training items carry the flag there.
-    from harness.loop.engine import Loop  # noqa: F401  (the same evaluation path as the loop's)
-    from harness.pipeline.runner import run as do_run
-    from harness.data import Source
-    from harness.models import ModelSpec
-    from harness.tasks import get_task
-    from dataclasses import replace as _replace
-
-    t_model = ModelSpec(name=first["teachable"]["model"], backend="hf",
-                        model=str(out_dir / "models" / first["teachable"]["model"]), params_b=small.params_b,
-                        family="demo", sampling=SAMPLING, options={"batch_size": 128}, finetuned_from=SMALL)
+    t_model = _replace(small.spec(), name=first["teachable"]["model"],
+                       model=str(out_dir / "models" / first["teachable"]["model"]), finetuned_from=SMALL)
     sel_ids = frozenset(str(r["item_id"]) for r in store.item_results(sel["runs"][SMALL], [TASK]))
     on_sel = do_run(t_model, [get_task(TASK).configure({"n": pool})], k, store,
                     _replace(Source.resolve(None, None), items=sel_ids), progress=progress and not quiet,
                     command="harness demo", reuse=True)
     (on_original,) = on_sel.tasks
     flagged = store.contaminated_items(on_sel.run_id, TASK)
-    trained = {i for t, i in (read_lineage_items(t_model.model)) if t == TASK}
+    lineage = read_lineage(t_model.model)
+    trained = {i for t, i in (lineage.items if lineage else ()) if t == TASK}
 
     r = {
         "models": [{"name": SMALL, "params": round(small.params_b * 1e9), "maj_at_k": gap.b.score},
@@ -189,28 +189,14 @@ def demo(
     _story(r, store.path, Path(result["models_file"]))
 
 
-def read_lineage_items(folder: str) -> tuple[tuple[str, str], ...]:
-    from harness.lineage import read_lineage
-
-    lin = read_lineage(folder)
-    return lin.items if lin else ()
-
-
-def _sft_line(user: str, prompt_text: str, answer: str, **fields: Any) -> str:
-    """One line in the export's format for a plain prompt and its one user turn."""
-    from harness.analysis.teach import write_sft_line
-    from harness.records import Message, Prompt
-
-    return write_sft_line(Prompt(text=prompt_text, messages=(Message("user", user),)), answer, **fields)
-
-
 def _write_replay(path: Path, model_dir: Path, n: int) -> Path:
     """The first `n` examples of the model's own training data (its recipe in `training.json` says
     which templates it skipped), in the export's line format: the rehearsal mixed into fine-tuning."""
     from harness.training.base import examples
 
     skip = tuple(json.loads((model_dir / "training.json").read_text()).get("skipped_templates", ()))
-    lines = [_sft_line(p.removesuffix("\nAnswer:"), p, c, source="replay") for p, c in examples(2 * n + 50, skip=skip)[:n]]
+    lines = [SftExample.of(p.removesuffix("\nAnswer:"), p, c, source="replay").line()
+             for p, c in examples(2 * n + 50, skip=skip)[:n]]
     path.write_text("".join(lines), encoding="utf-8")
     return path
 

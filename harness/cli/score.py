@@ -209,7 +209,7 @@ def summarize(grades: Sequence[Sequence[Grade]]) -> dict[str, Any]:
             k: sum(pass_at_k(len(row), sum(g.verdict == "correct" for g in row), k) for row in grades if row) / len(ns)
             for k in range(1, kmax + 1)
         }
-        out["maj_at_k"] = sum(vote(row).correct for row in grades if row) / len(ns)
+        out["maj_at_k"] = sum(vote(row).maj_correct for row in grades if row) / len(ns)
         out["samples_per_item"] = {"min": kmax, "max": max(ns)}
     # Code: how many items were checked by split tests (outside the program) rather than replayed.
     checked = [row[0].detail for row in grades if row and row[0].detail and "| check: " in row[0].detail]

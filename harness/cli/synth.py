@@ -220,7 +220,7 @@ def rewrite_command(
     """
     from harness.models import resolve
     from harness.pipeline.generate import StoredGenerator
-    from harness.pipeline.lifecycle import ModelRecord, run_lifecycle
+    from harness.pipeline.lifecycle import model_row, run_lifecycle
     from harness.store import Store
     from harness.records import Sampling
     from harness.items_io import write_items
@@ -251,7 +251,7 @@ def rewrite_command(
                 continue
             backend = _LazyBackend(spec)
             stack.callback(backend.close)
-            run_id = stack.enter_context(run_lifecycle(store, ModelRecord.of(spec), k=k, sampling=sampling.to_json(),
+            run_id = stack.enter_context(run_lifecycle(store, model_row(spec), k=k, sampling=sampling.to_json(),
                                                        tasks=["synth_rewrite"], command=command, source="synth"))
             gens.append(StoredGenerator(store, run_id, spec.fingerprint(), backend.get))
         result = rewrite(prompts, gens[0], gens[1], config,

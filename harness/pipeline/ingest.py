@@ -11,6 +11,7 @@ compared and shown like any other.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Any, Sequence
@@ -19,10 +20,10 @@ from harness.data import Source, read_jsonl
 from harness.errors import DataError, HarnessError
 from harness.records import Completion, Item, Prompt, stable_hash
 from harness.grading.base import Grader
-from harness.pipeline.answers import Usage, grade_answers
-from harness.pipeline.lifecycle import ModelRecord, run_lifecycle
+from harness.pipeline.answers import grade_answers
+from harness.pipeline.lifecycle import run_lifecycle
 from harness.pipeline.results import RunSummary, TaskSummary, record_results
-from harness.store import Store
+from harness.store import ModelRow, Store
 from harness.tasks import get_task
 
 
@@ -95,7 +96,8 @@ def ingest_rows(store: Store, lines: Sequence[tuple[int, dict[str, Any]]], *, wh
     runs = []
     for model, tasks in by_model.items():
         model_id = ingested_model_id(model)
-        record = ModelRecord(model_id, model, origin, None, params_b, family, {"name": model, "origin": origin})
+        record = ModelRow(model_id=model_id, name=model, backend=origin, params_b=params_b, family=family,
+                          spec=json.dumps({"name": model, "origin": origin}))
         k = max(_samples_per_item(rows) for rows in tasks.values())
         with run_lifecycle(store, record, k=k, sampling={"source": origin}, tasks=sorted(tasks),
                            command=f"harness ingest {where}", source=origin) as run_id:
@@ -169,9 +171,8 @@ def store_graded(store: Store, run_id: str, model_id: str, task: str, version: i
     keys = iter(store.put_generations(run_id, model_id, sampling_key, gens))
     sample_keys = [[(i, next(keys)) for i, _ in pairs] for pairs in comps]
     try:
-        grades = grade_answers(grader, [(it, [c for _, c in pairs]) for it, pairs in zip(items, comps)])
+        answered = grade_answers(grader, [(it, [c for _, c in pairs]) for it, pairs in zip(items, comps)])
     finally:
         grader.close()
-    return record_results(store, run_id, task, version, items, sample_keys, grades,
-                          max(len(pairs) for pairs in samples), generated=0, reused=len(gens),
-                          usage=Usage.of(c for _, _, _, c in gens))
+    return record_results(store, run_id, task, version, items, sample_keys, answered.grades,
+                          max(len(pairs) for pairs in samples), generated=0, reused=len(gens), usage=answered.usage)

@@ -33,9 +33,9 @@ from harness.errors import DataError, HarnessError, UnknownModel
 from harness.pipeline.ingest import ingested_model_id, store_graded
 from harness.tasks._lmeval import PREFIX, LMEvalGrader, scorer_from_config, version_of
 from harness.records import Item, Prompt, stable_hash
-from harness.pipeline.lifecycle import ModelRecord, run_lifecycle
+from harness.pipeline.lifecycle import run_lifecycle
 from harness.pipeline.results import RunSummary, TaskSummary
-from harness.store import Store
+from harness.store import ModelRow, Store
 
 _RESULTS_RE = re.compile(r"^results_(?P<date>.+)\.json$")
 
@@ -141,7 +141,8 @@ def ingest_lm_eval(store: Store, root: Path, *, model: str | None = None, models
                     "gen_kwargs": {t: out.results["configs"][t].get("generation_kwargs") for t in todo},
                     "lm_eval_results": {t: out.results.get("results", {}).get(t) for t in todo},
                     "lm_eval_config": out.results.get("config")}
-        record = ModelRecord(model_id, name, backend, path, params_b, family, spec)
+        record = ModelRow(model_id=model_id, name=name, backend=backend, path=path, params_b=params_b, family=family,
+                          spec=json.dumps(spec))
         with run_lifecycle(store, record, k=k, sampling=sampling, tasks=[PREFIX + t for t in todo],
                            command=f"harness ingest lm-eval {root}", source="lm_eval") as run_id:
             summaries = [_ingest_task(store, run_id, model_id, task, out, lines[task], digest, filter_name)

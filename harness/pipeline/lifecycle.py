@@ -3,42 +3,31 @@ its final status (done, failed, or interrupted), whatever happens inside."""
 
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping, Sequence
 
 from harness import __version__
 from harness.models import ModelSpec
-from harness.store import Store
+from harness.store import ModelRow, RunRow, Store, new_run_id, now
 
 
-@dataclass(frozen=True, slots=True)
-class ModelRecord:
-    """What the store records of a model: its identity (`model_id`) and what users call it."""
-
-    model_id: str
-    name: str
-    backend: str
-    path: str | None = None
-    params_b: float | None = None
-    family: str | None = None
-    spec: Mapping[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, spec: ModelSpec) -> "ModelRecord":
-        return cls(spec.fingerprint(), spec.name, spec.backend, spec.model, spec.params_b, spec.family,
-                   spec.describe())
+def model_row(spec: ModelSpec) -> ModelRow:
+    """What the store records of a model from the models file: its identity and its entry."""
+    return ModelRow(model_id=spec.fingerprint(), name=spec.name, backend=spec.backend, path=spec.model,
+                    params_b=spec.params_b, family=spec.family, spec=json.dumps(spec.describe()))
 
 
 @contextmanager
-def run_lifecycle(store: Store, model: ModelRecord, *, k: int, sampling: Mapping[str, Any], tasks: Sequence[str],
+def run_lifecycle(store: Store, model: ModelRow, *, k: int, sampling: Mapping[str, Any], tasks: Sequence[str],
                   command: str | None, source: str = "harness") -> Iterator[str]:
     """Record the model, start a run and yield its id; the run ends `done` when the block completes,
     `interrupted` on Ctrl-C and `failed` on any other exception (which propagates)."""
-    store.upsert_model(model.model_id, model.name, model.backend, model.path, model.params_b, model.family,
-                       dict(model.spec))
-    run_id = store.start_run(model.model_id, model.name, k, dict(sampling), list(tasks), command, __version__,
-                             source=source)
+    store.upsert_model(model)
+    run_id = store.start_run(RunRow(run_id=new_run_id(), model_id=model.model_id, model_name=model.name,
+                                    started_at=now(), k=k, sampling=json.dumps(dict(sampling)),
+                                    tasks=json.dumps(list(tasks)), command=command, harness_version=__version__,
+                                    source=source))
     status = "failed"
     try:
         yield run_id

@@ -6,8 +6,8 @@ produced its completions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import json
+from dataclasses import dataclass, fields, replace
 from typing import Any, Callable, Collection, Sequence
 
 from harness.pipeline.answers import Usage
@@ -17,36 +17,34 @@ from harness.vote import Vote, maj_at_k, pass_at_k, vote
 
 
 @dataclass(frozen=True, slots=True)
-class TaskSummary:
-    task: str
-    version: int
-    n_items: int
-    k: int
-    generated: int
-    reused: int
-    maj_at_k: float
-    pass_at_1: float
-    pass_at_k: float
-    n_timeout: int
-    n_unparseable: int
-    # items of this task exported as training data for this model before: their scores may be inflated
-    possibly_contaminated: int = 0
+class TaskSummary(TaskResultRow):
+    """What a run stored for one task: its `task_results` row (one record, the row's fields) and the
+    reports as the task made them (stored as `task_reports` rows). `n`: samples per item behind the
+    estimates (>= k); `possibly_contaminated`: items of this task exported as training data for
+    this model before (their scores may be inflated)."""
+
     reports: tuple[Any, ...] = ()  # harness.task.Report
-    n: int | None = None  # samples per item behind the estimates (>= k); None means k
-    n_unfinished: int = 0  # samples whose thinking never closed (no answer: never credited)
-    usage: Usage = Usage()  # tokens and latency over the task's samples (reused ones included)
+
+    @property
+    def usage(self) -> Usage:
+        """Tokens and latency over the task's samples (reused ones included)."""
+        return Usage(self.prompt_tokens, self.completion_tokens, self.thinking_tokens, self.latency_s)
+
+    def row(self) -> TaskResultRow:
+        """The stored row alone."""
+        return TaskResultRow(**{f.name: getattr(self, f.name) for f in fields(TaskResultRow)})
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "task": self.task, "version": self.version, "n_items": self.n_items, "k": self.k,
+            "task": self.task, "task_version": self.task_version, "n_items": self.n_items, "k": self.k,
             "n": self.n if self.n is not None else self.k,
             "generated": self.generated, "reused": self.reused, "maj_at_k": self.maj_at_k,
             "pass_at_1": self.pass_at_1, "pass_at_k": self.pass_at_k, "n_timeout": self.n_timeout,
             "n_unparseable": self.n_unparseable, "n_unfinished": self.n_unfinished,
             "possibly_contaminated": self.possibly_contaminated,
-            "tokens": {"prompt": self.usage.prompt_tokens, "generated": self.usage.completion_tokens,
-                       "thinking": self.usage.thinking_tokens, "answer": self.usage.answer_tokens},
-            "latency_s": self.usage.latency_s,
+            "tokens": {"prompt": self.prompt_tokens, "generated": self.completion_tokens,
+                       "thinking": self.thinking_tokens, "answer": self.usage.answer_tokens},
+            "latency_s": self.latency_s,
             **({"reports": {r.name: r.data for r in self.reports}} if self.reports else {}),
         }
 
@@ -68,7 +66,7 @@ class RunSummary:
 def item_maj_at_k(grades: Sequence[Grade], v: Vote, k: int) -> float:
     """maj@k of one item: its vote's outcome with k samples, the subset estimator with more."""
     if len(grades) <= k:
-        return float(v.correct)
+        return float(v.maj_correct)
     return maj_at_k(grades, k)
 
 
@@ -95,47 +93,44 @@ def record_results(store: Store, run_id: str, task: str, version: int, items: Se
     graded = list(zip(items, grades))
     made = tuple(report(graded) for report in reports)
     summary = TaskSummary(
-        task=task, version=version, n_items=n, k=k, generated=generated, reused=reused,
+        run_id=run_id, task=task, task_version=version, n_items=n, k=k, generated=generated, reused=reused,
         maj_at_k=sum(maj) / n,
         pass_at_1=sum(v.pass_at_1 for v in votes) / n,
         pass_at_k=sum(item_pass_at_k(v, k) for v in votes) / n,
         n_timeout=sum(v.n_timeout for v in votes),
         n_unparseable=sum(v.n_unparseable for v in votes),
+        finished_at=now(),
         possibly_contaminated=sum(it.id in contaminated for it in items),
-        reports=made,
         n=max((v.n for v in votes), default=k),
         n_unfinished=sum(v.n_unfinished for v in votes),
-        usage=usage,
+        prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+        thinking_tokens=usage.thinking_tokens, latency_s=usage.latency_s,
+        reports=made,
     )
     score_rows = [
-        ScoreRow(run_id, task, item.id, i, key, g.extracted, g.canonical, g.verdict, g.cls, g.detail)
+        ScoreRow(run_id=run_id, task=task, item_id=item.id, sample_index=i, gen_key=key, extracted=g.extracted,
+                 canonical=g.canonical, verdict=g.verdict, cls=g.cls, detail=g.detail)
         for item, item_samples, item_grades in zip(items, samples, grades)
         for (i, key), g in zip(item_samples, item_grades)
     ]
     item_rows = [
-        ItemResultRow(run_id, task, version, it.id, it.gold, v.n, v.n_correct, v.n_unparseable, v.n_timeout,
-                      v.answer, v.correct, v.share, v.margin, v.n_classes, v.pass_at_1, item_pass_at_k(v, k), m,
-                      v.n_unfinished, it.id in contaminated)
+        ItemResultRow(run_id=run_id, task=task, task_version=version, item_id=it.id, gold=it.gold, n=v.n,
+                      n_correct=v.n_correct, n_unparseable=v.n_unparseable, n_timeout=v.n_timeout,
+                      maj_answer=v.answer, maj_correct=v.maj_correct, vote_share=v.share, margin=v.margin,
+                      n_classes=v.n_classes, pass_at_1=v.pass_at_1, pass_at_k=item_pass_at_k(v, k), maj_at_k=m,
+                      n_unfinished=v.n_unfinished, possibly_contaminated=it.id in contaminated)
         for it, v, m in zip(items, votes, maj)
     ]
-    task_row = TaskResultRow(run_id, task, version, n, k, generated, reused, summary.maj_at_k, summary.pass_at_1,
-                             summary.pass_at_k, summary.n_timeout, summary.n_unparseable, now(),
-                             summary.possibly_contaminated, summary.n, summary.n_unfinished, usage.prompt_tokens,
-                             usage.completion_tokens, usage.thinking_tokens, usage.latency_s)
-    report_rows = [TaskReportRow(run_id, task, r.name, json.dumps(r.data, default=str), r.text) for r in made]
-    store.put_results(score_rows, item_rows, task_row, report_rows)
+    report_rows = [TaskReportRow(run_id=run_id, task=task, name=r.name, data=json.dumps(r.data, default=str),
+                                 text=r.text) for r in made]
+    store.put_results(score_rows, item_rows, summary.row(), report_rows)
     return summary
 
 
 def stored_summary(store: Store, run_id: str, model: str, model_id: str) -> RunSummary:
-    """A finished run's summary as it was stored (its reports are left out)."""
-    tasks = []
-    for r in store.task_results(run_id):
-        tasks.append(TaskSummary(
-            task=r["task"], version=r["task_version"], n_items=r["n_items"], k=r["k"], generated=0,
-            reused=r["generated"] + r["reused"], maj_at_k=r["maj_at_k"], pass_at_1=r["pass_at_1"],
-            pass_at_k=r["pass_at_k"], n_timeout=r["n_timeout"], n_unparseable=r["n_unparseable"],
-            possibly_contaminated=r.get("possibly_contaminated") or 0, n=r.get("n"),
-            n_unfinished=r.get("n_unfinished") or 0,
-            usage=Usage(r.get("prompt_tokens"), r.get("completion_tokens"), r.get("thinking_tokens"), r.get("latency_s"))))
-    return RunSummary(run_id, model, model_id, tuple(tasks))
+    """A finished run's summary as it was stored, every sample counted as reused (its reports are
+    left out)."""
+    names = [f.name for f in fields(TaskResultRow)]
+    tasks = tuple(replace(TaskSummary(**{n: r[n] for n in names if n in r}), generated=0,
+                          reused=int(r["generated"]) + int(r["reused"])) for r in store.task_results(run_id))
+    return RunSummary(run_id, model, model_id, tasks)

@@ -26,7 +26,7 @@ from harness.models import ModelSpec
 from harness.records import Grade, Item, Prompt, Sampling, stable_hash
 from harness.pipeline.answers import Usage, grade_answers
 from harness.pipeline.generate import complete
-from harness.pipeline.lifecycle import ModelRecord, run_lifecycle
+from harness.pipeline.lifecycle import model_row, run_lifecycle
 from harness.pipeline.results import RunSummary, TaskSummary, record_results, stored_summary
 from harness.store import Store
 from harness.task import Task
@@ -115,7 +115,7 @@ def run(
     for task, items in loaded:
         if not items:
             raise HarnessError(f"task {task.name} loaded no items")
-    model = ModelRecord.of(spec)
+    model = model_row(spec)
     run_sampling = resolve_sampling(spec, tasks[0], overrides) if tasks else Sampling()
     key = run_key(model.model_id, k, n, [(t, items, resolve_sampling(spec, t, overrides)) for t, items in loaded])
     if reuse:
@@ -169,17 +169,20 @@ def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run
     grader = task.grader()
     advance = bars.add(f"{task.name}: scoring", len(items))
     grades: list[list[Grade]] = []
+    usages: list[Usage] = []
     try:
         for start in range(0, len(items), GRADE_CHUNK):
             chunk = range(start, min(start + GRADE_CHUNK, len(items)))
             batch = [(items[j], [have[(p.hash, i)].completion for p, i in slots[j]]) for j in chunk]
-            grades += grade_answers(grader, batch, fmt)
+            answered = grade_answers(grader, batch, fmt)
+            grades += answered.grades
+            usages.append(answered.usage)
             advance(len(chunk))
     finally:
         grader.close()
 
     samples = [[(i, have[(p.hash, i)].gen_key) for p, i in item_slots] for item_slots in slots]
-    usage = Usage.of((have[(p.hash, i)].completion for item_slots in slots for p, i in item_slots), fmt)
+    usage = Usage.sum(usages)
     # Flagged: the items these weights were trained on (their lineage, recorded by fingerprint), or,
     # for a model with no lineage beside its weights (a served fine-tune), the items exported from the
     # training queue of the model it declares it was tuned from. A model is never flagged for items

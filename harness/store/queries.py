@@ -1,9 +1,10 @@
-"""The leaderboard's read-only SQL: the store's reading side for the app, one function per question.
+"""The store's read-only questions, one function per question: the leaderboard's SQL, and the one
+query behind "a model's latest results" (`latest_results`) that the commands read too.
 
 They live in the store package, the only one that speaks SQL, beside the schema they read
-(`harness.store.schema`); only the app asks them, and they never write. Every function takes an open connection (a read-only one from
-`Store(..., read_only=True).connect()`), runs fixed SQL with values bound as parameters, and returns
-a pandas DataFrame. Nothing a user types or a model wrote is spliced into SQL.
+(`harness.store.schema`), and they never write. Every function takes an open connection (a read-only
+one from `Store(..., read_only=True).connect()`), runs fixed SQL with values bound as parameters, and
+returns a pandas DataFrame. Nothing a user types or a model wrote is spliced into SQL.
 
 They are plain SELECTs over the stored per-item and per-task results, so no page recomputes a vote
 from raw generations. (Named CTEs instead of views in the file: a view would be a migration, which a
@@ -12,10 +13,13 @@ read-only app cannot apply to an older store, and would freeze this SQL into eve
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-import duckdb
-import pandas as pd
+from harness.store.schema import LATEST_RUN_ORDER
+
+if TYPE_CHECKING:  # the commands read `latest_results` through the store without loading pandas
+    import duckdb
+    import pandas as pd
 
 # Metric names as shown, mapped to their fixed column names in item_results / task_results.
 METRIC_COLUMNS: dict[str, str] = {"maj@k": "maj_at_k", "pass@1": "pass_at_1", "pass@k": "pass_at_k"}
@@ -25,17 +29,74 @@ def _df(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = ())
     return con.execute(sql, list(params)).df()
 
 
+# "A model's latest run of a task", decided here and nowhere else: every finished (`done`) run with
+# results for a task, ranked per (model, task) newest first by LATEST_RUN_ORDER. `recency` 0 is the
+# latest run, 1 the one before (a nightly's baseline); runs not done have none.
+RANKED_RUNS = """ranked AS (
+    SELECT t.run_id, t.task, r.model_name,
+           CAST(row_number() OVER (PARTITION BY r.model_name, t.task
+                                   ORDER BY """ + ", ".join(f"r.{c} DESC" for c in LATEST_RUN_ORDER) + """) - 1
+                AS INTEGER) AS recency
+    FROM task_results t JOIN runs r USING (run_id)
+    WHERE r.status = 'done')"""
+
+# Token totals of each item's scored samples (a total is NULL when a sample did not report its count;
+# `n_forced`: samples whose thinking budget forcing closed), for the (run, task) pairs in `wanted`.
+_USAGE = """usage AS (
+    SELECT s.run_id, s.task, s.item_id,
+           CASE WHEN count(g.prompt_tokens) = count(*) THEN CAST(sum(g.prompt_tokens) AS BIGINT) END AS prompt_tokens,
+           CASE WHEN count(g.tokens) = count(*) THEN CAST(sum(g.tokens) AS BIGINT) END AS completion_tokens,
+           CASE WHEN count(g.thinking_tokens) = count(*) THEN CAST(sum(g.thinking_tokens) AS BIGINT) END
+             AS thinking_tokens,
+           CAST(count_if(g.forced) AS INTEGER) AS n_forced
+    FROM scores s JOIN wanted USING (run_id, task) LEFT JOIN generations g ON g.gen_key = s.gen_key
+    GROUP BY s.run_id, s.task, s.item_id)"""
+
+
+def latest_results_sql(models: Sequence[str] | None = None, tasks: Sequence[str] | None = None,
+                       back: int = 0) -> tuple[str, list[object]]:
+    """The SQL and parameters of `latest_results` (the store runs the same text for the commands)."""
+    return (f"""
+        WITH {RANKED_RUNS},
+        wanted AS (
+            SELECT run_id, task, model_name FROM ranked
+            WHERE recency = ? AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], model_name))
+              AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], task))),
+        {_USAGE}
+        SELECT w.model_name AS model, i.*, u.prompt_tokens, u.completion_tokens, u.thinking_tokens,
+               coalesce(u.n_forced, 0) AS n_forced, m.params_b, m.family, m.spec
+        FROM item_results i JOIN wanted w USING (run_id, task)
+        LEFT JOIN usage u USING (run_id, task, item_id)
+        JOIN runs r ON r.run_id = i.run_id
+        LEFT JOIN models m ON m.model_id = r.model_id
+        ORDER BY w.model_name, i.task, i.item_id""",
+            [back, *([None if models is None else list(models)] * 2), *([None if tasks is None else list(tasks)] * 2)])
+
+
+def latest_results(con: duckdb.DuckDBPyConnection, models: Sequence[str] | None = None,
+                   tasks: Sequence[str] | None = None, back: int = 0) -> pd.DataFrame:
+    """Per item, each model's results from its latest run of each task (of some models and tasks;
+    `back=1`: the run before the latest): the item's `item_results` row, the token totals of its
+    scored samples, and the run's model record (`params_b`, `family`, `spec`: its models-file entry
+    as JSON). `harness.analysis.results` turns these rows into a model's results, size and price."""
+    return _df(con, *latest_results_sql(models, tasks, back))
+
+
 def task_scores(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Every scored (run, task): the run's model, its size and family, and the task's summary."""
-    return _df(con, """
+    """Every scored (run, task): the run's model, its size and family, the task's summary, and its
+    `recency` among the model's finished runs of the task (0: the latest, see `RANKED_RUNS`; NULL for a
+    run not done)."""
+    return _df(con, f"""
+        WITH {RANKED_RUNS}
         SELECT t.run_id, t.task, t.task_version, t.n_items, t.k, t.maj_at_k, t.pass_at_1, t.pass_at_k,
                t.n_timeout, t.n_unparseable, t.generated, t.reused, t.finished_at,
-               t.n AS n_samples, t.possibly_contaminated,
+               t.n, t.possibly_contaminated,
                r.model_name AS model, r.model_id, r.started_at, r.status, r.source,
-               m.params_b, m.family
+               m.params_b, m.family, rk.recency
         FROM task_results t
         JOIN runs r USING (run_id)
         LEFT JOIN models m ON m.model_id = r.model_id
+        LEFT JOIN ranked rk USING (run_id, task)
         ORDER BY t.finished_at, r.model_name, t.task""")
 
 
@@ -82,35 +143,6 @@ def item_outcomes(con: duckdb.DuckDBPyConnection, run_ids: Sequence[str], tasks:
         FROM item_results i
         JOIN (SELECT unnest(?::VARCHAR[]) AS run_id, unnest(?::VARCHAR[]) AS task) AS wanted
           USING (run_id, task)""", [list(run_ids), list(tasks)])
-
-
-def item_usage(con: duckdb.DuckDBPyConnection, run_ids: Sequence[str], tasks: Sequence[str]) -> pd.DataFrame:
-    """Per item of the given (run, task) pairs (two parallel lists): its sample counts and the token
-    totals of its scored samples, as `Store.item_usage` gives them to `harness compare` (a total is
-    NULL when a sample did not report its count; `n_forced`: samples whose thinking budget forcing
-    closed), and the model spec recorded with the run (JSON: its price per million tokens)."""
-    if len(run_ids) != len(tasks):
-        raise ValueError("run_ids and tasks must pair up")
-    return _df(con, """
-        WITH wanted AS (SELECT unnest(?::VARCHAR[]) AS run_id, unnest(?::VARCHAR[]) AS task),
-        usage AS (
-            SELECT s.run_id, s.task, s.item_id,
-                   CASE WHEN count(g.prompt_tokens) = count(*) THEN CAST(sum(g.prompt_tokens) AS BIGINT) END
-                     AS prompt_tokens,
-                   CASE WHEN count(g.tokens) = count(*) THEN CAST(sum(g.tokens) AS BIGINT) END AS completion_tokens,
-                   CASE WHEN count(g.thinking_tokens) = count(*) THEN CAST(sum(g.thinking_tokens) AS BIGINT) END
-                     AS thinking_tokens,
-                   CAST(count_if(g.forced) AS INTEGER) AS n_forced
-            FROM scores s JOIN wanted USING (run_id, task) LEFT JOIN generations g ON g.gen_key = s.gen_key
-            GROUP BY s.run_id, s.task, s.item_id)
-        SELECT i.run_id, i.task, i.item_id, i.n, i.n_correct, i.n_unfinished, i.maj_correct, i.pass_at_1,
-               u.prompt_tokens, u.completion_tokens, u.thinking_tokens, coalesce(u.n_forced, 0) AS n_forced,
-               m.spec
-        FROM item_results i JOIN wanted USING (run_id, task)
-        LEFT JOIN usage u USING (run_id, task, item_id)
-        JOIN runs r ON r.run_id = i.run_id
-        LEFT JOIN models m ON m.model_id = r.model_id
-        ORDER BY i.run_id, i.task, i.item_id""", [list(run_ids), list(tasks)])
 
 
 def item(con: duckdb.DuckDBPyConnection, task: str, task_version: int, item_id: str) -> pd.DataFrame:

@@ -17,8 +17,8 @@ import pyarrow as pa
 
 RUN_STATUSES = ("running", "done", "failed", "interrupted")
 # "A model's latest run of a task": its newest `done` run with results for the task, newest by these
-# `runs` columns (start time, then run id to break ties). `Store.latest_run` and the leaderboard's
-# in-memory `metrics.latest` both sort by exactly this.
+# `runs` columns (start time, then run id to break ties). Ranked once, in SQL: `queries.RANKED_RUNS`,
+# which `Store.latest_run`, `queries.latest_results` and the leaderboard's `task_scores` all read.
 LATEST_RUN_ORDER = ("started_at", "run_id")
 
 MIGRATIONS: list[tuple[str, str]] = [
@@ -317,8 +317,111 @@ MIGRATIONS: list[tuple[str, str]] = [
 
 
 # -- typed rows -----------------------------------------------------------------------------------
+# One class per table, built by keyword (so the fields follow the table's column order whatever their
+# defaults); JSON columns are JSON text here. The store inserts them `BY NAME`.
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelRow:
+    """What the store records of a model (`models`): its identity (`model_id`: same weights or
+    endpoint, same id) and what users call it; `spec` is its models-file entry as JSON.
+    `first_seen` None: the store sets it the first time it sees the model."""
+
+    model_id: str
+    name: str
+    backend: str
+    path: str | None = None
+    params_b: float | None = None
+    family: str | None = None
+    spec: str | None = None
+    first_seen: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunRow:
+    """One run (`runs`); `sampling`, `tasks` and `backend_report` are JSON."""
+
+    run_id: str
+    model_id: str
+    model_name: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    status: str = "running"  # one of RUN_STATUSES
+    k: int
+    sampling: str | None = None
+    tasks: str | None = None
+    command: str | None = None
+    harness_version: str | None = None
+    source: str = "harness"
+    backend_report: str | None = None
+    run_key: str | None = None  # what makes two runs the same run (pipeline.runner.run_key)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PromptRow:
+    """One rendered prompt (`prompts`), by its hash; `prompt` is JSON."""
+
+    prompt_hash: str
+    prompt: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ItemRow:
+    """One item of a task version (`items`); `prompt_hashes` (one per prompt variant), `fields` and
+    `meta` are JSON."""
+
+    task: str
+    task_version: int
+    item_id: str
+    gold: str | None = None
+    prompt_hashes: str | None = None
+    fields: str | None = None
+    meta: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GenerationRow:
+    """One completion (`generations`), the cache: keyed by model, prompt, sampling and sample index.
+    Its completion fields are `harness.records.Completion`'s, by name."""
+
+    gen_key: str
+    model_id: str
+    prompt_hash: str
+    sampling_key: str
+    sample_index: int
+    seed: int | None = dataclasses.field(default=None, metadata={"arrow": pa.int64()})
+    text: str
+    finish: str
+    tokens: int | None = None
+    prompt_tokens: int | None = None
+    latency_s: float | None = None
+    run_id: str | None = None
+    created_at: datetime
+    thinking: str | None = None
+    thinking_tokens: int | None = None
+    forced: bool | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueRow:
+    """One item in a model's training queue (`train_queue`, `harness teach`): why it was queued and
+    the evidence; `exported_at` / `export_path` once it went into SFT data."""
+
+    model_name: str
+    task: str
+    task_version: int
+    item_id: str
+    reason: str  # own_samples | teacher
+    pass_rate: float
+    teacher: str | None = None
+    teacher_pass_rate: float | None = None
+    run_id: str
+    teacher_run_id: str | None = None
+    queued_at: datetime
+    exported_at: datetime | None = None
+    export_path: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ScoreRow:
     """One graded sample (`scores`)."""
 
@@ -334,7 +437,7 @@ class ScoreRow:
     detail: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ItemResultRow:
     """One item's vote and estimates (`item_results`)."""
 
@@ -359,7 +462,7 @@ class ItemResultRow:
     possibly_contaminated: bool = False  # these weights were trained on the item (their lineage says)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TaskResultRow:
     """One task of a run (`task_results`)."""
 
@@ -385,7 +488,7 @@ class TaskResultRow:
     latency_s: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TaskReportRow:
     """A task-specific analysis of a graded run, e.g. position bias (`task_reports`); `data` is JSON."""
 
@@ -396,7 +499,7 @@ class TaskReportRow:
     text: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class NightRow:
     """One nightly (`nights`); `config` and `report_json` are JSON."""
 
@@ -418,7 +521,7 @@ class NightRow:
     report_json: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class NightRunRow:
     """One model's run at one seed in a night (`night_runs`); `identity` is JSON."""
 
@@ -437,8 +540,7 @@ class NightRunRow:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NightlyCheckRow:
-    """One verdict (`nightly_checks`): a task (scope "task") or a domain's tasks pooled ("domain").
-    Keyword-only, so the fields can follow the table's column order (the first ones predate nights)."""
+    """One verdict (`nightly_checks`): a task (scope "task") or a domain's tasks pooled ("domain")."""
 
     checked_at: datetime
     model_name: str
@@ -460,6 +562,41 @@ class NightlyCheckRow:
     noise_floor: float | None = None
     fell: int | None = None
     rose: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LineageRow:
+    """A fine-tuned model's lineage (`lineage`), keyed by its weights' fingerprint; `recipe` is JSON."""
+
+    model_id: str
+    base: str | None
+    base_model_id: str | None
+    method: str
+    data_sha256: str | None
+    recipe: str | None
+    seed: int | None
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LineageItemRow:
+    """One item a model's weights saw in training, its ancestors' included (`lineage_items`)."""
+
+    model_id: str
+    task: str
+    item_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoopRow:
+    """One loop (`loops`): its config and, once finished, its result (both JSON)."""
+
+    loop_id: str
+    name: str
+    config: str
+    summary: str | None
+    started_at: datetime
+    finished_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -488,8 +625,10 @@ class LoopArmRow:
 
 
 ROW_TABLES: dict[type, str] = {
-    ScoreRow: "scores", ItemResultRow: "item_results", TaskResultRow: "task_results", TaskReportRow: "task_reports",
-    NightRow: "nights", NightRunRow: "night_runs", NightlyCheckRow: "nightly_checks", LoopArmRow: "loop_arms",
+    ModelRow: "models", RunRow: "runs", PromptRow: "prompts", ItemRow: "items", GenerationRow: "generations",
+    QueueRow: "train_queue", ScoreRow: "scores", ItemResultRow: "item_results", TaskResultRow: "task_results", TaskReportRow: "task_reports",
+    NightRow: "nights", NightRunRow: "night_runs", NightlyCheckRow: "nightly_checks", LineageRow: "lineage",
+    LineageItemRow: "lineage_items", LoopRow: "loops", LoopArmRow: "loop_arms",
 }
 
 _SCALARS: dict[Any, pa.DataType] = {str: pa.string(), int: pa.int32(), float: pa.float64(), bool: pa.bool_(),

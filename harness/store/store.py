@@ -19,7 +19,7 @@ import re
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
@@ -29,8 +29,10 @@ import pyarrow as pa
 
 from harness.errors import HarnessError, StoreLocked
 from harness.records import Completion, Prompt, stable_hash
-from harness.store.schema import (LATEST_RUN_ORDER, MIGRATIONS, ROW_TABLES, ItemResultRow, LoopArmRow, NightlyCheckRow, NightRow,
-                                   NightRunRow, ScoreRow, TaskReportRow, TaskResultRow, rows_table)
+import harness.store.queries as queries
+from harness.store.schema import (MIGRATIONS, ROW_TABLES, GenerationRow, ItemResultRow, ItemRow, LineageItemRow,
+                                   LineageRow, LoopArmRow, LoopRow, ModelRow, NightlyCheckRow, NightRow, NightRunRow,
+                                   PromptRow, QueueRow, RunRow, ScoreRow, TaskReportRow, TaskResultRow, rows_table)
 
 DEFAULT_DB = "harness.duckdb"
 DB_ENV = "HARNESS_DB"
@@ -45,6 +47,20 @@ def now() -> datetime:
 
 def generation_key(model_id: str, prompt_hash: str, sampling_key: str, index: int) -> str:
     return stable_hash([model_id, prompt_hash, sampling_key, index], 32)
+
+
+def new_run_id() -> str:
+    """A fresh run id: its start time (so ids sort by it), then random hex."""
+    return now().strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+
+
+# A completion is stored as these columns of `generations`, by the same names as its fields.
+COMPLETION_FIELDS = tuple(f.name for f in fields(Completion))
+
+
+def _completion(row: Mapping[str, Any]) -> Completion:
+    values = {f: row[f] for f in COMPLETION_FIELDS}
+    return Completion(**{**values, "forced": bool(values["forced"])})  # NULL: stored before it was recorded
 
 
 def resolve_db_path(db: str | Path | None) -> Path:
@@ -151,27 +167,26 @@ class Store:
 
     # -- models and runs ---------------------------------------------------------------------
 
-    def upsert_model(self, model_id: str, name: str, backend: str, path: str | None,
-                     params_b: float | None, family: str | None, spec: Mapping[str, Any]) -> None:
-        with self.connect() as con:
-            con.execute(
-                """INSERT INTO models VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (model_id) DO UPDATE SET name = excluded.name, params_b = excluded.params_b,
-                   family = excluded.family, spec = excluded.spec""",
-                [model_id, name, backend, path, params_b, family, json.dumps(spec), now()],
-            )
+    def _insert(self, con: duckdb.DuckDBPyConnection, cls: type, rows: Sequence[Any], conflict: str = "") -> None:
+        """Insert typed rows of one class into its table, by name (`conflict`: an ON CONFLICT clause)."""
+        if rows:
+            con.register("new_rows", rows_table(cls, rows))
+            con.execute(f"INSERT INTO {ROW_TABLES[cls]} BY NAME SELECT * FROM new_rows {conflict}")
+            con.unregister("new_rows")
 
-    def start_run(self, model_id: str, model_name: str, k: int, sampling: Mapping[str, Any],
-                  tasks: Sequence[str], command: str | None, version: str, source: str = "harness") -> str:
-        run_id = now().strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+    def upsert_model(self, row: ModelRow) -> None:
+        """Record a model; one seen before keeps its first sighting and gets the newer name, size,
+        family and spec (its id already says the weights are the same)."""
         with self.connect() as con:
-            con.execute(
-                "INSERT INTO runs (run_id, model_id, model_name, started_at, finished_at, status, k, sampling, tasks, "
-                "command, harness_version, source) VALUES (?, ?, ?, ?, NULL, 'running', ?, ?, ?, ?, ?, ?)",
-                [run_id, model_id, model_name, now(), k, json.dumps(sampling), json.dumps(list(tasks)),
-                 command, version, source],
-            )
-        return run_id
+            self._insert(con, ModelRow, [row if row.first_seen is not None else replace(row, first_seen=now())],
+                         """ON CONFLICT (model_id) DO UPDATE SET name = excluded.name, params_b = excluded.params_b,
+                            family = excluded.family, spec = excluded.spec""")
+
+    def start_run(self, row: RunRow) -> str:
+        """Record a run (`new_run_id()` names one); returns its id."""
+        with self.connect() as con:
+            self._insert(con, RunRow, [row])
+        return row.run_id
 
     def set_backend_report(self, run_id: str, report: Mapping[str, Any]) -> None:
         """What the backend says about its work in a run (e.g. requests per replica), as JSON."""
@@ -193,26 +208,18 @@ class Store:
         """rows: (Item, prompt variants). Items and prompts are immutable per task version."""
         if not rows:
             return
-        prompts: dict[str, str] = {}
+        prompts: dict[str, PromptRow] = {}
         for _, variants in rows:
             for p in variants:
-                prompts.setdefault(p.hash, json.dumps(p.to_json(), ensure_ascii=False))
-        items = pa.table({
-            "task": [task] * len(rows),
-            "task_version": [version] * len(rows),
-            "item_id": [it.id for it, _ in rows],
-            "gold": [it.gold for it, _ in rows],
-            "prompt_hashes": [json.dumps([p.hash for p in v]) for _, v in rows],
-            "fields": [json.dumps(dict(it.fields), ensure_ascii=False, default=str) for it, _ in rows],
-            "meta": [json.dumps(dict(it.meta), ensure_ascii=False, default=str) for it, _ in rows],
-        })
-        ptab = pa.table({"prompt_hash": list(prompts), "prompt": list(prompts.values())})
+                prompts.setdefault(p.hash, PromptRow(prompt_hash=p.hash,
+                                                     prompt=json.dumps(p.to_json(), ensure_ascii=False)))
+        items = [ItemRow(task=task, task_version=version, item_id=it.id, gold=it.gold,
+                         prompt_hashes=json.dumps([p.hash for p in v]),
+                         fields=json.dumps(dict(it.fields), ensure_ascii=False, default=str),
+                         meta=json.dumps(dict(it.meta), ensure_ascii=False, default=str)) for it, v in rows]
         with self.connect() as con:
-            con.register("new_items", items)
-            con.register("new_prompts", ptab)
-            con.execute("INSERT INTO prompts SELECT prompt_hash, prompt FROM new_prompts ON CONFLICT DO NOTHING")
-            con.execute("""INSERT INTO items SELECT task, task_version, item_id, gold, prompt_hashes, fields, meta
-                           FROM new_items ON CONFLICT DO NOTHING""")
+            self._insert(con, PromptRow, list(prompts.values()), "ON CONFLICT DO NOTHING")
+            self._insert(con, ItemRow, items, "ON CONFLICT DO NOTHING")
 
     # -- generations (the cache) -------------------------------------------------------------
 
@@ -222,47 +229,26 @@ class Store:
             return {}
         with self.connect() as con:
             con.register("wanted", pa.table({"prompt_hash": sorted(set(prompt_hashes))}))
-            rows = con.execute(
-                """SELECT g.prompt_hash, g.sample_index, g.gen_key, g.text, g.finish, g.tokens, g.prompt_tokens, g.latency_s,
-                          g.thinking, g.thinking_tokens, coalesce(g.forced, false)
-                   FROM generations g JOIN wanted w USING (prompt_hash)
+            cur = con.execute(
+                """SELECT g.* FROM generations g JOIN wanted w USING (prompt_hash)
                    WHERE g.model_id = ? AND g.sampling_key = ? AND g.sample_index < ?""",
-                [model_id, sampling_key, k],
-            ).fetchall()
-        return {
-            (ph, idx): CachedSample(key, Completion(text, finish, tokens, ptoks, lat, thinking, ttoks, forced))
-            for ph, idx, key, text, finish, tokens, ptoks, lat, thinking, ttoks, forced in rows
-        }
+                [model_id, sampling_key, k])
+            cols = [d[0] for d in cur.description]
+            rows = [dict(zip(cols, r)) for r in cur.fetchall()]
+        return {(r["prompt_hash"], r["sample_index"]): CachedSample(r["gen_key"], _completion(r)) for r in rows}
 
     def put_generations(self, run_id: str, model_id: str, sampling_key: str,
                         rows: Sequence[tuple[str, int, int, Completion]]) -> list[str]:
         """rows: (prompt_hash, sample_index, seed, completion). Idempotent: a key already stored is
         kept as it was. Returns the generation keys, in order."""
         keys = [generation_key(model_id, ph, sampling_key, i) for ph, i, _, _ in rows]
-        if not rows:
-            return keys
         ts = now()
-        tab = pa.table({
-            "gen_key": keys,
-            "model_id": [model_id] * len(rows),
-            "prompt_hash": [r[0] for r in rows],
-            "sampling_key": [sampling_key] * len(rows),
-            "sample_index": pa.array([r[1] for r in rows], pa.int32()),
-            "seed": pa.array([r[2] for r in rows], pa.int64()),
-            "text": [r[3].text for r in rows],
-            "finish": [r[3].finish for r in rows],
-            "tokens": pa.array([r[3].tokens for r in rows], pa.int32()),
-            "prompt_tokens": pa.array([r[3].prompt_tokens for r in rows], pa.int32()),
-            "latency_s": pa.array([r[3].latency_s for r in rows], pa.float64()),
-            "run_id": [run_id] * len(rows),
-            "created_at": pa.array([ts] * len(rows), pa.timestamp("us")),
-            "thinking": pa.array([r[3].thinking for r in rows], pa.string()),
-            "thinking_tokens": pa.array([r[3].thinking_tokens for r in rows], pa.int32()),
-            "forced": pa.array([r[3].forced for r in rows], pa.bool_()),
-        })
+        gens = [GenerationRow(gen_key=key, model_id=model_id, prompt_hash=ph, sampling_key=sampling_key,
+                              sample_index=i, seed=seed, run_id=run_id, created_at=ts,
+                              **{f: getattr(c, f) for f in COMPLETION_FIELDS})
+                for key, (ph, i, seed, c) in zip(keys, rows)]
         with self.connect() as con:
-            con.register("new_gens", tab)
-            con.execute("INSERT INTO generations BY NAME SELECT * FROM new_gens ON CONFLICT DO NOTHING")
+            self._insert(con, GenerationRow, gens, "ON CONFLICT DO NOTHING")
         return keys
 
     # -- scores and results ------------------------------------------------------------------
@@ -280,10 +266,7 @@ class Store:
                               (TaskReportRow, reports)):
                 table = ROW_TABLES[cls]
                 con.execute(f"DELETE FROM {table} WHERE run_id = ? AND task = ?", [run_id, task])
-                if rows:
-                    con.register("new_rows", rows_table(cls, rows))
-                    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM new_rows")
-                    con.unregister("new_rows")
+                self._insert(con, cls, rows)
 
     def task_reports(self, run_id: str, task: str | None = None) -> list[dict[str, Any]]:
         sql = "SELECT * FROM task_reports WHERE run_id = ?"
@@ -327,21 +310,17 @@ class Store:
 
     def latest_run(self, model_name: str, task: str, *, back: int = 0) -> str | None:
         """The newest finished (`done`) run of `model_name` that has results for `task` (`back=1`: the one
-        before it). Ties on start time break on run id, so every reader picks the same run."""
-        rows = self.query(
-            """SELECT r.run_id FROM runs r JOIN task_results t USING (run_id)
-               WHERE r.model_name = ? AND t.task = ? AND r.status = 'done'
-               ORDER BY """ + ", ".join(f"r.{c} DESC" for c in LATEST_RUN_ORDER) + " LIMIT 1 OFFSET ?",
-            [model_name, task, back])
+        before it), as `queries.RANKED_RUNS` ranks them for every reader."""
+        rows = self.query(f"WITH {queries.RANKED_RUNS} SELECT run_id FROM ranked "
+                          "WHERE model_name = ? AND task = ? AND recency = ?", [model_name, task, back])
         return rows[0]["run_id"] if rows else None
 
-    def latest_item_results(self, model_name: str, task: str, *, back: int = 0) -> tuple[str | None, list[dict[str, Any]]]:
-        """Per-item results of `latest_run(model_name, task, back=back)`."""
-        run_id = self.latest_run(model_name, task, back=back)
-        if run_id is None:
-            return None, []
-        return run_id, self.query("SELECT * FROM item_results WHERE run_id = ? AND task = ? ORDER BY item_id",
-                                  [run_id, task])
+    def latest_results(self, models: Sequence[str] | None = None, tasks: Sequence[str] | None = None,
+                       back: int = 0) -> list[dict[str, Any]]:
+        """`queries.latest_results` as dicts: per item, each model's results from its latest run of each
+        task, with token totals and the run's model record (read them through
+        `harness.analysis.results`)."""
+        return self.query(*queries.latest_results_sql(models, tasks, back))
 
     def run_samples(self, run_id: str, task: str | None = None, item_id: str | None = None) -> list[dict[str, Any]]:
         """Every scored sample of a run (of one task, one item): its text, extracted and canonical
@@ -365,19 +344,6 @@ class Store:
                WHERE """ + " AND ".join(where) + """
                ORDER BY s.task, TRY_CAST(s.item_id AS BIGINT) NULLS LAST, s.item_id, s.sample_index""", params)
 
-    def item_usage(self, run_id: str, task: str) -> dict[str, dict[str, int | None]]:
-        """Token totals of each item's scored samples in a run: prompt, completion (thinking +
-        answer) and thinking tokens (a total is None when a sample did not report its count), and
-        `n_forced`, the samples whose thinking budget forcing closed."""
-        parts = ", ".join(
-            f"CASE WHEN count(g.{col}) = count(*) THEN CAST(sum(g.{col}) AS BIGINT) END AS {name}"
-            for col, name in (("prompt_tokens", "prompt_tokens"), ("tokens", "completion_tokens"),
-                              ("thinking_tokens", "thinking_tokens"))) + ", CAST(count_if(g.forced) AS INTEGER) AS n_forced"
-        rows = self.query(
-            f"""SELECT s.item_id, {parts} FROM scores s LEFT JOIN generations g ON g.gen_key = s.gen_key
-                WHERE s.run_id = ? AND s.task = ? GROUP BY s.item_id""", [run_id, task])
-        return {str(r.pop("item_id")): r for r in rows}
-
     def runs_with_sampling_key(self, sampling_key: str) -> list[str]:
         """Finished runs holding generations stored under `sampling_key` (an ingested file's key)."""
         rows = self.query("""SELECT DISTINCT r.run_id FROM runs r
@@ -385,13 +351,6 @@ class Store:
                                (SELECT run_id FROM generations WHERE sampling_key = ?)
                              ORDER BY r.run_id""", [sampling_key])
         return [r["run_id"] for r in rows]
-
-    def model_params_b(self, model_name: str) -> float | None:
-        """Parameter count (billions) recorded for the newest run of `model_name`, if any."""
-        rows = self.query("""SELECT m.params_b FROM runs r JOIN models m USING (model_id)
-                             WHERE r.model_name = ? AND m.params_b IS NOT NULL
-                             ORDER BY r.started_at DESC LIMIT 1""", [model_name])
-        return rows[0]["params_b"] if rows else None
 
     def run_model_spec(self, run_id: str) -> dict[str, Any]:
         """The spec recorded for the model of a run (its models-file entry as `ModelSpec.describe`
@@ -405,23 +364,14 @@ class Store:
                              WHERE r.model_name = ? AND r.status = 'done' ORDER BY t.task""", [model_name])
         return [r["task"] for r in rows]
 
-    def queue_items(self, rows: Sequence[Mapping[str, Any]]) -> int:
+    def queue_items(self, rows: Sequence[QueueRow]) -> int:
         """Add teachable items to the training queue; an item already queued keeps its export mark
         but gets the newer evidence. Returns how many rows were written."""
-        if not rows:
-            return 0
-        ts = now()
         with self.connect() as con:
-            for r in rows:
-                con.execute(
-                    """INSERT INTO train_queue VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)
-                       ON CONFLICT (model_name, task, item_id) DO UPDATE SET reason = excluded.reason,
-                       pass_rate = excluded.pass_rate, teacher = excluded.teacher,
-                       teacher_pass_rate = excluded.teacher_pass_rate, run_id = excluded.run_id,
-                       teacher_run_id = excluded.teacher_run_id, task_version = excluded.task_version""",
-                    [r["model_name"], r["task"], r["task_version"], r["item_id"], r["reason"], r["pass_rate"],
-                     r.get("teacher"), r.get("teacher_pass_rate"), r["run_id"], r.get("teacher_run_id"), ts],
-                )
+            self._insert(con, QueueRow, rows, """ON CONFLICT (model_name, task, item_id) DO UPDATE SET
+                reason = excluded.reason, pass_rate = excluded.pass_rate, teacher = excluded.teacher,
+                teacher_pass_rate = excluded.teacher_pass_rate, run_id = excluded.run_id,
+                teacher_run_id = excluded.teacher_run_id, task_version = excluded.task_version""")
         return len(rows)
 
     def queue(self, model_name: str, *, pending_only: bool = False) -> list[dict[str, Any]]:
@@ -460,20 +410,15 @@ class Store:
     def put_lineage(self, model_id: str, lineage: Mapping[str, Any], items: Sequence[tuple[str, str]]) -> None:
         """Record a fine-tuned model's lineage and the (task, item id) pairs its weights saw in
         training (its ancestors' included). Idempotent: the same weights record the same lineage."""
-        tab = pa.table({"model_id": [model_id] * len(items), "task": [t for t, _ in items],
-                        "item_id": [i for _, i in items]})
+        row = LineageRow(model_id=model_id, base=lineage.get("base"), base_model_id=lineage.get("base_model_id"),
+                         method=lineage.get("method") or "sft", data_sha256=lineage.get("data_sha256"),
+                         recipe=json.dumps(lineage.get("recipe")), seed=lineage.get("seed"), recorded_at=now())
         with self.connect() as con:
-            con.execute(
-                """INSERT INTO lineage VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (model_id) DO UPDATE SET
-                   base = excluded.base, base_model_id = excluded.base_model_id, method = excluded.method,
-                   data_sha256 = excluded.data_sha256, recipe = excluded.recipe, seed = excluded.seed""",
-                [model_id, lineage.get("base"), lineage.get("base_model_id"), lineage.get("method") or "sft",
-                 lineage.get("data_sha256"), json.dumps(lineage.get("recipe")), lineage.get("seed"), now()])
+            con.execute("DELETE FROM lineage WHERE model_id = ?", [model_id])
             con.execute("DELETE FROM lineage_items WHERE model_id = ?", [model_id])
-            if items:
-                con.register("trained", tab)
-                con.execute("INSERT INTO lineage_items SELECT DISTINCT model_id, task, item_id FROM trained "
-                            "ON CONFLICT DO NOTHING")
+            self._insert(con, LineageRow, [row])
+            self._insert(con, LineageItemRow, [LineageItemRow(model_id=model_id, task=t, item_id=i)
+                                               for t, i in sorted(set(items))])
 
     def lineage(self, model_id: str) -> dict[str, Any] | None:
         rows = self.query("""SELECT l.*, (SELECT count(*) FROM lineage_items i WHERE i.model_id = l.model_id) AS n_items
@@ -507,10 +452,11 @@ class Store:
     # -- loops -------------------------------------------------------------------------------
 
     def put_loop(self, loop_id: str, name: str, config: Mapping[str, Any]) -> None:
+        """Record a loop as it starts (a rerun of the same config keeps its first start)."""
         with self.connect() as con:
-            con.execute("""INSERT INTO loops VALUES (?, ?, ?, NULL, ?, NULL)
-                           ON CONFLICT (loop_id) DO UPDATE SET config = excluded.config""",
-                        [loop_id, name, json.dumps(config), now()])
+            self._insert(con, LoopRow, [LoopRow(loop_id=loop_id, name=name, config=json.dumps(config), summary=None,
+                                                started_at=now(), finished_at=None)],
+                         "ON CONFLICT (loop_id) DO UPDATE SET config = excluded.config")
 
     def finish_loop(self, loop_id: str, summary: Mapping[str, Any]) -> None:
         with self.connect() as con:
@@ -537,9 +483,7 @@ class Store:
         with self.connect() as con:
             for r in rows:
                 con.execute(f"DELETE FROM {table} WHERE {where}", [getattr(r, c) for c in key])
-            con.register("new_rows", rows_table(cls, rows))
-            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM new_rows")
-            con.unregister("new_rows")
+            self._insert(con, cls, rows)
 
     def put_night(self, row: NightRow) -> None:
         self._upsert(NightRow, [row], ("night_id",))
@@ -555,9 +499,7 @@ class Store:
         with self.connect() as con:
             for night in nights:
                 con.execute("DELETE FROM nightly_checks WHERE night_id = ?", [night])
-            con.register("new_rows", rows_table(NightlyCheckRow, rows))
-            con.execute("INSERT INTO nightly_checks BY NAME SELECT * FROM new_rows")
-            con.unregister("new_rows")
+            self._insert(con, NightlyCheckRow, rows)
 
     def night(self, night_id: str) -> dict[str, Any] | None:
         rows = self.query("SELECT * FROM nights WHERE night_id = ?", [night_id])

@@ -7,8 +7,8 @@ On the CPU it trains float32. The output folder holds the model and tokenizer (L
 in), ready for the `hf` and `vllm` backends, and `sft.json` with the recipe, the data's digest and
 the losses.
 
-Export lines hold `messages` (the prompt's turns, then the assistant's answer) and `prompt_text` (the
-prompt as a plain-text model sees it). A tokenizer with a chat template trains on the conversation;
+Export lines (`harness.sft_example`) hold `messages` (the prompt's turns, then the assistant's answer)
+and `prompt_text` (the prompt as a plain-text model sees it). A tokenizer with a chat template trains on the conversation;
 one without trains on `prompt_text` -> the answer text, exactly what the backends send such a model.
 """
 
@@ -24,6 +24,7 @@ from typing import Any, Sequence
 
 from harness.errors import HarnessError
 from harness.lineage import Lineage, read_lineage, trained_items, write_lineage
+from harness.sft_example import SftExample, read_examples
 from harness.tiny import save_tokenizer
 
 
@@ -40,39 +41,23 @@ class SftConfig:
     warmup: float = 0.1  # linear warm-up: a share of the steps (< 1) or a number of steps
 
 
-def read_export(path: Path) -> list[dict[str, Any]]:
-    """The export's lines, checked: a malformed line is named, never skipped."""
-    if not path.is_file():
-        raise HarnessError(f"no SFT export at {path}: make one with `harness export-sft --model M --out {path}`")
-    rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise HarnessError(f"{path}:{n}: not JSON ({exc.msg})") from None
-        msgs = row.get("messages") if isinstance(row, dict) else None
-        if (not isinstance(msgs, list) or len(msgs) < 2 or not all(isinstance(m, dict) and isinstance(m.get("content"), str) for m in msgs)
-                or msgs[-1].get("role") != "assistant"):
-            raise HarnessError(f"{path}:{n}: expected `messages`, a list of turns ending with the assistant's")
-        rows.append(row)
+def read_export(path: Path) -> list[SftExample]:
+    """The examples of an export (`harness.sft_example`), checked: a malformed line is named, never skipped."""
+    rows = read_examples(path)
     if not rows:
         raise HarnessError(f"{path} holds no examples: nothing to train on")
     return rows
 
 
-def examples(rows: Sequence[dict[str, Any]], chat: bool) -> list[dict[str, Any]]:
+def examples(rows: Sequence[SftExample], chat: bool) -> list[dict[str, Any]]:
     """TRL's prompt-completion format, conversational when the tokenizer has a chat template."""
-    out = []
+    out: list[dict[str, Any]] = []
     for row in rows:
-        msgs = row["messages"]
+        msgs = [dict(m) for m in row.messages]
         if chat:
             out.append({"prompt": msgs[:-1], "completion": msgs[-1:]})
         else:
-            prompt = row.get("prompt_text")
-            if not isinstance(prompt, str):
-                prompt = "\n\n".join(m["content"] for m in msgs[:-1])
+            prompt = row.prompt_text if row.prompt_text is not None else "\n\n".join(m["content"] for m in msgs[:-1])
             out.append({"prompt": prompt, "completion": msgs[-1]["content"]})
     return out
 

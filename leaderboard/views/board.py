@@ -53,7 +53,7 @@ if not falls.empty:
 
 st.subheader("Scores with 95% intervals")
 detail = common.pct(rows, ["score", "low", "high"])
-detail = detail[["model", "task", "score", "trend", "change", "low", "high", "n_items", "k", "n_samples", "possibly_contaminated",
+detail = detail[["model", "task", "score", "trend", "change", "low", "high", "n_items", "k", "n", "possibly_contaminated",
                  "params_b", "family", "source", "run_id", "finished_at"]].sort_values(["task", "score"],
                                                                                      ascending=[True, False])
 st.dataframe(detail, hide_index=True, width="stretch", column_config={
@@ -63,7 +63,7 @@ st.dataframe(detail, hide_index=True, width="stretch", column_config={
     "low": st.column_config.NumberColumn("95% low", format="%.1f"),
     "high": st.column_config.NumberColumn("95% high", format="%.1f"),
     "n_items": "items", "params_b": st.column_config.NumberColumn("params (B)", format="%.4g"),
-    "n_samples": st.column_config.NumberColumn("samples", help="samples per item (maj@k is estimated from n >= k)"),
+    "n": st.column_config.NumberColumn("samples", help="samples per item (maj@k is estimated from n >= k)"),
     "possibly_contaminated": st.column_config.NumberColumn(
         "exported items", help="items of this task that were exported as training data before this run: "
         "their scores may be contaminated"),

@@ -12,6 +12,7 @@ import streamlit as st
 
 from harness.analysis.compare import Comparison, compare
 from harness.analysis.compare_render import size_summary
+from harness.analysis.results import from_rows
 from harness.leaderboard import charts, common, data, metrics
 
 st.title("Compare two models")
@@ -53,26 +54,18 @@ if st.query_params.to_dict() != {"a": a, "b": b}:
     st.query_params.from_dict({"a": a, "b": b})
 
 
-def outcomes_of(model: str) -> data.Loaded:
-    rows = latest[latest["model"] == model].sort_values("task")
-    return data.read("item_outcomes", tuple(rows["run_id"]), tuple(rows["task"]))
-
-
-def params_of(model: str) -> float | None:
-    p = latest[latest["model"] == model]["params_b"].dropna()
-    return float(p.iloc[-1]) * 1e9 if len(p) and p.iloc[-1] > 0 else None
-
-
 @st.cache_data(max_entries=32, show_spinner="Comparing item by item...")
-def comparison(path: str, tokens: tuple, a: str, b: str, metric: str, a_params: float | None,
-               b_params: float | None, _a_items: pd.DataFrame, _b_items: pd.DataFrame) -> Comparison:
-    return compare(metrics.outcomes(_a_items), metrics.outcomes(_b_items), a_name=a, b_name=b,
-                   metric=metric, a_params=a_params, b_params=b_params)
+def comparison(path: str, token: tuple, a: str, b: str, metric: str, _items: pd.DataFrame) -> Comparison:
+    records = _items.to_dict("records")
+    ra, rb = from_rows(a, records), from_rows(b, records)  # results, sizes and prices as `harness compare`'s
+    return compare(ra.outcomes, rb.outcomes, a_name=a, b_name=b, metric=metric,  # type: ignore[arg-type]
+                   a_params=ra.params, b_params=rb.params)
 
 
-ia, ib = outcomes_of(a), outcomes_of(b)
-common.stale_note(scores, ia, ib)
-c = comparison(str(data.db_path()), (ia.token, ib.token), a, b, metric, params_of(a), params_of(b), ia.df, ib.df)
+both = data.read("latest_results", (a, b))
+common.stale_note(scores, both)
+c = comparison(str(data.db_path()), both.token, a, b, metric, both.df)
+ia, ib = (both.df[both.df["model"] == m] for m in (a, b))
 
 if c.overall is None:
     st.warning(f"`{a}` and `{b}` have no task with items in common.")
@@ -105,7 +98,7 @@ st.dataframe(table, hide_index=True, width="stretch", column_config={
     "agreement": st.column_config.NumberColumn("same outcome (%)", format="%.1f")})
 st.altair_chart(charts.paired_difference(table.rename(columns={"diff low": "low", "diff high": "high"}), a, b, level),
                 width="stretch")
-counts = metrics.outcome_counts(ia.df, ib.df)
+counts = metrics.outcome_counts(ia, ib)
 st.markdown("**Items both solve, only one, or neither** (by majority vote) per task")
 st.altair_chart(charts.outcome_counts(counts, a, b), width="stretch")
 wide = counts.pivot(index="task", columns="outcome", values="items")[list(metrics.OUTCOMES)].reset_index()

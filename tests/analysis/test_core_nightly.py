@@ -16,7 +16,7 @@ from fakes import FakeBackend
 
 
 def rows(correct):
-    return [{"item_id": str(i), "maj_correct": c} for i, c in enumerate(correct)]
+    return {str(i): c for i, c in enumerate(correct)}
 
 
 @pytest.mark.parametrize("old,new,status", [

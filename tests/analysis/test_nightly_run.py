@@ -135,9 +135,9 @@ def test_pick_night_resumes_an_unfinished_night_and_numbers_new_ones(tmp_path):
     store = Store(tmp_path / "r.duckdb")
     nid, resumed = pick_night(store, "s")
     assert not resumed and nid.startswith("s-")
-    store.put_night(NightRow(nid, "s", now(), "running"))
+    store.put_night(NightRow(night_id=nid, suite="s", started_at=now(), status="running"))
     assert pick_night(store, "s") == (nid, True)
-    store.put_night(NightRow(nid, "s", now(), "done"))
+    store.put_night(NightRow(night_id=nid, suite="s", started_at=now(), status="done"))
     assert pick_night(store, "s") == (nid + ".2", False)
     assert pick_night(store, "s", new_night=True)[0] == nid + ".2"
 

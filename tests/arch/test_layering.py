@@ -156,3 +156,15 @@ def test_a_cycle_is_seen(monkeypatch):
     monkeypatch.setattr(f"{__name__}.GRAPH", planted)
     with pytest.raises(AssertionError, match="import cycles"):
         test_no_import_cycles()
+
+
+SHARED_CLI = {"harness.cli", "harness.cli.common"}  # the package and the options every command shares
+
+
+@pytest.mark.parametrize("mod", sorted(m for m in MODULES if layer(m) == "cli" and m.startswith("harness.cli.")
+                                       and m not in SHARED_CLI | {"harness.cli.app"}))
+def test_commands_never_import_each_other(mod):
+    """A command module reads what it shares with another from a lower layer (or `cli.common`), never
+    from that command; only `cli.app` (which registers them all) knows every command."""
+    others = sorted(t for t in GRAPH[mod] if t.startswith("harness.cli") and t not in SHARED_CLI)
+    assert not others, f"{mod} imports the command module(s) {others}"

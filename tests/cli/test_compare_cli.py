@@ -21,7 +21,7 @@ from harness.cli.app import app
 from harness.errors import HarnessError
 from harness.store import Store
 
-from factories import item_result, task_result
+from factories import item_result, start_run, task_result
 
 N, BOTH, A_ONLY, B_ONLY = 500, 260, 40, 90
 P_VALUE = sps.binomtest(A_ONLY, A_ONLY + B_ONLY, 0.5).pvalue
@@ -33,9 +33,7 @@ def put_model_results(db: Path, name: str, task: str, rows: list[tuple[str, bool
     """Store one finished run of `name` on `task`; rows are (item id, maj correct, maj answer,
     vote share, pass@1). Returns the run id."""
     store = Store(db)
-    model_id = f"fp-{name}"
-    store.upsert_model(model_id, name, "hf", None, params_b, None, {})
-    run_id = store.start_run(model_id, name, k, {}, [task], "test", "0")
+    run_id = start_run(store, name, k=k, tasks=[task], params_b=params_b)
     items = [item_result(run_id, task, r[0], correct=r[1], answer=r[2], share=r[3], pass_at_1=r[4], k=k, gold=gold)
              for r in rows]
     store.put_results([], items, task_result(items, k=k))

@@ -37,7 +37,7 @@ def g(cls, verdict="incorrect", canonical=None):
 def test_vote_picks_largest_class_of_equivalent_answers():
     grades = [g(0, canonical="3"), g(1, "correct", "1/2"), g(1, "correct", "1/2"), g(2, canonical="7"), g(1, "correct", "1/2")]
     v = vote(grades)
-    assert v.correct and v.answer == "1/2" and v.winner == 1
+    assert v.maj_correct and v.answer == "1/2" and v.winner == 1
     assert v.share == pytest.approx(3 / 5) and v.margin == pytest.approx(2 / 5)
     assert v.n_classes == 3 and v.pass_at_1 == pytest.approx(3 / 5)
 
@@ -45,15 +45,15 @@ def test_vote_picks_largest_class_of_equivalent_answers():
 def test_vote_tie_goes_to_class_seen_first_never_to_gold():
     # correct class appears second: the tie must go to the first-seen wrong answer
     v = vote([g(0, canonical="5"), g(1, "correct", "6"), g(1, "correct", "6"), g(0, canonical="5")])
-    assert v.answer == "5" and not v.correct and v.margin == 0.0
+    assert v.answer == "5" and not v.maj_correct and v.margin == 0.0
 
 
 def test_unparseable_and_timeouts_do_not_vote_but_count():
     v = vote([g(None, "unparseable"), g(None, "timeout"), g(None, "timeout"), g(0, "correct", "2")])
-    assert v.correct and v.share == pytest.approx(0.25)
+    assert v.maj_correct and v.share == pytest.approx(0.25)
     assert (v.n_unparseable, v.n_timeout) == (1, 2)
 
 
 def test_vote_with_no_answers_is_wrong():
     v = vote([g(None, "unparseable")] * 3)
-    assert not v.correct and v.answer is None and v.share == 0.0
+    assert not v.maj_correct and v.answer is None and v.share == 0.0

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 
 from harness.leaderboard import metrics
-from harness.store import Store
+from harness.store import QueueRow, Store, now
 from leaderboard_seed import LONG_ITEMS, LONG_THINKING, PHI, _run, phi_right, seed_long_store, seed_queue, seed_store
 from test_leaderboard_pages import app, charts, texts
 
@@ -174,10 +174,9 @@ def test_queue_page_writes_the_models_picked_into_the_url(queued, tmp_path, monk
     db = tmp_path / "two.duckdb"
     db.write_bytes(queued[0].read_bytes())
     store = Store(db)
-    run_id, _ = store.latest_item_results("70b", "arith")
-    store.queue_items([{"model_name": "70b", "task": "arith", "task_version": 1, "item_id": "9",
-                        "reason": "own_samples", "pass_rate": 0.25, "teacher": None, "teacher_pass_rate": None,
-                        "run_id": run_id, "teacher_run_id": None}])
+    run_id = store.latest_run("70b", "arith")
+    store.queue_items([QueueRow(model_name="70b", task="arith", task_version=1, item_id="9", reason="own_samples",
+                                pass_rate=0.25, run_id=run_id, queued_at=now())])
     at = app(db, monkeypatch, "queue", model="phi")
     assert at.multiselect(key="queue_models").value == ["phi"] and dict(at.query_params) == {"model": "phi"}
     at.multiselect(key="queue_models").set_value(["phi", "70b"]).run()

@@ -17,7 +17,7 @@ def test_mean_without_a_shared_task_is_each_models_own_and_ranks() -> None:
 
 def test_compare_opens_on_the_pair_that_shares_items(tmp_path, monkeypatch) -> None:
     """Smallest and largest share no task: Compare opens on a pair that does, not on an empty page."""
-    from factories import item_result, task_result
+    from factories import item_result, start_run, task_result
     from streamlit.testing.v1 import AppTest
 
     from harness.leaderboard import APP_PATH
@@ -26,8 +26,7 @@ def test_compare_opens_on_the_pair_that_shares_items(tmp_path, monkeypatch) -> N
     db = tmp_path / "r.duckdb"
     store = Store(db)
     for name, size, task in (("tiny", 0.1, "gsm8k"), ("mid", 7.0, "arith"), ("big", 70.0, "arith")):
-        store.upsert_model(f"id-{name}", name, "hf", None, size, None, {})
-        run_id = store.start_run(f"id-{name}", name, 2, {}, [task], "test", "0")
+        run_id = start_run(store, name, k=2, tasks=[task], params_b=size)
         items = [item_result(run_id, task, str(i), correct=i % 2 == 0, answer="1", share=1.0, pass_at_1=1.0, k=2)
                  for i in range(10)]
         store.put_results([], items, task_result(items, k=2))

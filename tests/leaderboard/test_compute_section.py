@@ -27,7 +27,7 @@ from test_answer_pages import chart_data
 from test_leaderboard_pages import app, texts
 
 from harness.analysis.compare import Budget
-from harness.cli.compare import load_results
+from harness.analysis.results import load_results, price_per_mtok
 from harness.data import Source
 from harness.models import ModelSpec
 from harness.pipeline.runner import run
@@ -144,7 +144,11 @@ def test_accuracy_against_tokens_is_plotted_one_labelled_point_per_model(store_p
     assert "No model's samples" not in texts(at)
 
 
-def test_price_is_read_from_the_recorded_spec_and_nothing_else():
-    assert metrics.price_of('{"price_per_mtok": {"output": 2}}') == {"output": 2.0}
+def test_price_is_read_from_the_models_file_first_then_the_recorded_spec(tmp_path):
+    assert price_per_mtok("unlisted", '{"price_per_mtok": {"output": 2}}') == {"output": 2.0}
     for spec in (None, "", "not json", "[1]", '{"price_per_mtok": "cheap"}', '{"name": "x"}'):
-        assert metrics.price_of(spec) is None, spec
+        assert price_per_mtok("unlisted", spec) is None, spec
+    models = tmp_path / "models.toml"
+    models.write_text('[models.priced]\nbackend = "hf"\nmodel = "x"\nprice_per_mtok = {output = 9.0}\n')
+    assert price_per_mtok("priced", '{"price_per_mtok": {"output": 2}}', models) == {"output": 9.0}
+    assert price_per_mtok("unlisted", '{"price_per_mtok": {"output": 2}}', models) == {"output": 2.0}

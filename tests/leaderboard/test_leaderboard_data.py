@@ -27,14 +27,12 @@ def seeded(tmp_path_factory) -> Path:
     return seed_store(tmp_path_factory.mktemp("lbdata") / "seeded.duckdb")
 
 
-def test_latest_takes_the_newest_finished_run_per_model_and_task():
-    t = pd.Timestamp
+def test_latest_takes_the_rows_the_store_ranked_latest():
+    # The ranking itself is SQL (`queries.RANKED_RUNS`, tested on a real file in tests/analysis/test_results.py)
     scores = pd.DataFrame({
         "model": ["phi", "phi", "phi", "phi", "70b"], "task": ["a", "a", "b", "a", "a"],
-        "run_id": ["r1", "r2", "r1", "r4", "r3"], "status": ["done", "done", "done", "running", "done"],
-        "started_at": [t("2026-01-01"), t("2026-01-02"), t("2026-01-01"), t("2026-01-03"), t("2026-01-01")],
-    })
-    got = metrics.latest(scores)  # r4 is still running: as `harness compare`, take the newest done run
+        "run_id": ["r1", "r2", "r1", "r4", "r3"], "recency": [1, 0, 0, None, 0]})
+    got = metrics.latest(scores)  # r4 is still running: unranked
     assert got[["model", "task", "run_id"]].values.tolist() == [["70b", "a", "r3"], ["phi", "a", "r2"], ["phi", "b", "r1"]]
 
 

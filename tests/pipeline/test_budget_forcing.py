@@ -10,6 +10,7 @@ import re
 import pytest
 from typer.testing import CliRunner
 
+from harness.analysis.results import load_results
 from harness.cli.app import app
 from harness.data import Source
 from harness.errors import BackendError
@@ -115,7 +116,8 @@ def test_forced_samples_are_shown_by_samples_and_counted_by_compare(tmp_path):
             progress=False)
         again = run(spec(srv.url, "completions"), [get_task("arith")], 4, store, Source(limit=2), progress=False)
     assert again.tasks[0].reused == 8  # the flag comes back with the cache: a rerun's samples are still forced
-    assert store.item_usage(again.run_id, "arith")["0"]["n_forced"] == 2
+    latest = load_results(store, "r", tasks=["arith"])
+    assert latest.runs["arith"].run_id == again.run_id and latest.outcomes[("arith", "0")].n_forced == 2
 
     cli = CliRunner(env={"COLUMNS": "200"})
     rows = [json.loads(x) for x in cli.invoke(app, ["samples", "--run", forced_run, "--db", str(db), "--json"]

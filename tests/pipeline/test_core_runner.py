@@ -118,7 +118,7 @@ def test_n_samples_estimate_maj_at_k_over_subsets(tmp_path):
                          "ORDER BY sample_index", [s.run_id])
     from harness.records import Grade
     grades = [Grade(r["extracted"], r["canonical"], r["verdict"], r["cls"]) for r in scores]
-    brute = sum(vote([grades[i] for i in sub]).correct for sub in combinations(range(16), 4)) / comb(16, 4)
+    brute = sum(vote([grades[i] for i in sub]).maj_correct for sub in combinations(range(16), 4)) / comb(16, 4)
     assert t.maj_at_k == pytest.approx(brute)
     with pytest.raises(Exception, match="at least -k"):
         do_run(store, FakeBackend(), k=4, limit=1, n=2)

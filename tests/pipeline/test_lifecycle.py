@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from harness.pipeline.generate import StoredGenerator, complete
-from harness.pipeline.lifecycle import ModelRecord, run_lifecycle
+from harness.pipeline.lifecycle import run_lifecycle
 from harness.records import Prompt, Sampling
-from harness.store import Store
+from harness.store import ModelRow, Store
 from harness.synth.rewrite import RewriteConfig, rewrite
 
 from fakes import FakeBackend
 
-MODEL = ModelRecord("fp-1", "m", "fake")
+MODEL = ModelRow(model_id="fp-1", name="m", backend="fake")
 
 
 def _status(store: Store, run_id: str) -> str:

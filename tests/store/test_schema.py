@@ -30,8 +30,9 @@ def test_rows_match_the_migrated_tables(tmp_path, cls):
 def test_put_results_round_trip_and_replace(tmp_path):
     store = Store(tmp_path / "s.duckdb")
     items = [item_result("r1", "t", "a", correct=True), item_result("r1", "t", "b", correct=False, answer=None)]
-    scores = [ScoreRow("r1", "t", "a", 0, None, "42", "42", "correct", 0, None)]
-    report = TaskReportRow("r1", "t", "position_bias", '{"p": 0.5}', "text")
+    scores = [ScoreRow(run_id="r1", task="t", item_id="a", sample_index=0, gen_key=None, extracted="42",
+                       canonical="42", verdict="correct", cls=0, detail=None)]
+    report = TaskReportRow(run_id="r1", task="t", name="position_bias", data='{"p": 0.5}', text="text")
     store.put_results(scores, items, task_result(items), [report])
     got = store.query("SELECT item_id, maj_correct, maj_answer FROM item_results ORDER BY item_id")
     assert got == [{"item_id": "a", "maj_correct": True, "maj_answer": "42"},
@@ -53,3 +54,11 @@ def test_rows_of_the_wrong_class_or_run_are_refused(tmp_path):
         store.put_results([], other, task_result(items))
     assert rows_table(ItemResultRow, items).num_rows == 1
     assert "maj_at_k" in arrow_schema(ItemResultRow).names and "n" in arrow_schema(TaskResultRow).names
+
+
+def test_every_table_has_its_row_class(tmp_path):
+    """Adding a column is a migration and a field: every table the migrations make is written through
+    a typed row, so no insert lists columns by hand."""
+    store = Store(tmp_path / "s.duckdb")
+    tables = {r["table_name"] for r in store.query("SELECT table_name FROM information_schema.tables")}
+    assert tables - {"schema_migrations"} == set(ROW_TABLES.values())

@@ -46,5 +46,5 @@ def test_a_malformed_mix_is_named_and_nothing_is_written(tmp_path):
     r = CliRunner().invoke(app, ["sft", "--model-dir", str(demo_model_dir("small")), "--data", str(data), "--mix", str(mix),
                                  "--out", str(out), "--max-steps", "1", "--no-progress"])
     # a HarnessError, which `harness`'s entry point prints on one line with exit status 2
-    assert isinstance(r.exception, HarnessError) and "mix.jsonl:1: not JSON" in str(r.exception)
+    assert isinstance(r.exception, HarnessError) and "mix.jsonl:1: not valid JSON" in str(r.exception)
     assert not out.exists()

@@ -23,7 +23,9 @@ def test_plain_and_chat_examples(tmp_path):
 
 
 @pytest.mark.parametrize("text, msg", [
-    ("{not json\n", "x.jsonl:1: not JSON"),
+    ("{not json\n", "x.jsonl:1: not valid JSON"),
+    ("\n[1]\n", "x.jsonl:2: expected a JSON object"),
+    ("\n\n" + json.dumps({"messages": [{"role": "user", "content": "q"}, {"content": "a"}]}) + "\n", "x.jsonl:3: expected `messages`"),
     (json.dumps({"messages": [{"role": "user", "content": "q"}]}) + "\n", "ending with the assistant's"),
     ("\n", "holds no examples"),
 ])

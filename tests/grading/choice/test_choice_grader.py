@@ -41,7 +41,7 @@ def test_each_sample_uses_its_own_ordering() -> None:
     assert len({g.extracted for g in grades}) == 4  # four different shown letters ...
     assert len({g.cls for g in grades}) == 1  # ... one vote class
     v = vote(grades)
-    assert (v.correct, v.share, v.answer) == (True, 1.0, "B")
+    assert (v.maj_correct, v.share, v.answer) == (True, 1.0, "B")
 
 
 def test_votes_agree_across_orderings_for_wrong_answers_too() -> None:
@@ -52,7 +52,7 @@ def test_votes_agree_across_orderings_for_wrong_answers_too() -> None:
     assert [g.canonical for g in grades] == ["C", "C", "D"]
     assert grades[0].cls == grades[1].cls != grades[2].cls
     v = vote(grades)
-    assert (v.answer, v.correct) == ("C", False)
+    assert (v.answer, v.maj_correct) == ("C", False)
 
 
 def test_unparseable_and_out_of_range_do_not_vote() -> None:

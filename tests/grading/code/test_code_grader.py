@@ -86,7 +86,7 @@ def test_behavioural_vote_groups_equivalent_programs(grader):
     assert classes[5] is None and classes[6] is None, "unparseable and timed-out samples do not vote"
     assert grades[1].canonical == "3\n0"
     v = vote(grades)
-    assert v.winner == 1 and v.correct and v.n_classes == 3 and v.n_timeout == 1 and v.n_unparseable == 1
+    assert v.winner == 1 and v.maj_correct and v.n_classes == 3 and v.n_timeout == 1 and v.n_unparseable == 1
 
 
 def test_vote_picks_wrong_majority_without_looking_at_tests(grader):
@@ -95,7 +95,7 @@ def test_vote_picks_wrong_majority_without_looking_at_tests(grader):
     grades = grader.grade([(item, responses)])[0]
     assert grades[0].cls == grades[1].cls != grades[2].cls
     v = vote(grades)
-    assert not v.correct and v.n_correct == 1
+    assert not v.maj_correct and v.n_correct == 1
 
 
 def test_behaviour_equal_on_examples_is_one_class_even_if_tests_differ(grader):

@@ -32,7 +32,7 @@ def test_equivalent_answers_share_a_vote_class(grader):
     assert grades[6].verdict == "incorrect" and grades[6].cls not in (grades[0].cls, grades[4].cls)
     assert grades[7].verdict == "unparseable" and grades[7].cls is None
     v = vote(grades)
-    assert v.correct and v.share == 4 / 8 and v.winner == 0
+    assert v.maj_correct and v.share == 4 / 8 and v.winner == 0
 
 
 def test_symbolic_classes(grader):
@@ -45,7 +45,7 @@ def test_tie_rule_is_earliest_first_member(grader):
     grades = grader.grade([(Item("t", "5"), ["\\boxed{4}", "\\boxed{5}", "\\boxed{5.0}", "\\boxed{4.00}"])])[0]
     v = vote(grades)
     assert v.share == v.share and v.margin == 0.0
-    assert v.winner == 0 and not v.correct  # 4 and 5 tie 2-2; 4 appeared first
+    assert v.winner == 0 and not v.maj_correct  # 4 and 5 tie 2-2; 4 appeared first
 
 
 def _grades(cls_correct):
@@ -58,7 +58,7 @@ def _brute(grades, k):
     subsets = list(combinations(range(n), k))
     hits = 0
     for s in subsets:
-        hits += vote([grades[i] for i in s]).correct
+        hits += vote([grades[i] for i in s]).maj_correct
     return hits / len(subsets)
 
 
