@@ -59,6 +59,7 @@ class ItemOutcome:
     completion_tokens: int | None = None  # generated: thinking + answer
     thinking_tokens: int | None = None
     n_forced: int | None = None  # samples whose thinking budget forcing closed
+    contaminated: bool = False  # the model's weights were trained on this item (its lineage)
 
     def value(self, metric: Metric) -> float:
         if metric == "maj@k":
@@ -86,6 +87,7 @@ class ItemOutcome:
             n=int(r["n"]) if given(r.get("n")) else None,  # type: ignore[call-overload]
             n_correct=int(r["n_correct"]) if given(r.get("n_correct")) else None,  # type: ignore[call-overload]
             n_unfinished=int(r["n_unfinished"]) if given(r.get("n_unfinished")) else None,  # type: ignore[call-overload]
+            contaminated=bool(r["possibly_contaminated"]) if given(r.get("possibly_contaminated")) else False,
         )
 
     @staticmethod
@@ -211,6 +213,9 @@ class TaskResult:
     dropped_b: int
     a_budget: Budget | None = None  # samples and tokens of each model on these items
     b_budget: Budget | None = None
+    # compared items each model's weights were trained on (their lineage): its score there may be inflated
+    a_contaminated: int = 0
+    b_contaminated: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,6 +309,8 @@ def _paired_task(task: str, metric: Metric, a: Sequence[ItemOutcome], b: Sequenc
         dropped_b=dropped[1],
         a_budget=Budget.of(a, prices[0]),
         b_budget=Budget.of(b, prices[1]),
+        a_contaminated=sum(o.contaminated for o in a),
+        b_contaminated=sum(o.contaminated for o in b),
     )
 
 

@@ -75,6 +75,7 @@ def _task_json(t: TaskResult) -> dict[str, Any]:
         "a_only": t.a_only, "b_only": t.b_only,
         "agreement": t.agreement, "answer_agreement": t.answer_agreement,
         "dropped_a": t.dropped_a, "dropped_b": t.dropped_b,
+        "a_contaminated": t.a_contaminated, "b_contaminated": t.b_contaminated,
         "budget": {"a": _budget_json(t.a_budget), "b": _budget_json(t.b_budget)},
     }
 

@@ -164,7 +164,7 @@ def compare_command(
     runnable = {m: _runnable(m, models) for m in (a_name, b_name)}
     commands = [shlex.join(run_command(m, t, other, db, models)) for m, t, other in missing if runnable[m]]
     unrunnable = sorted({(m, t) for m, t, _ in missing if not runnable[m]})
-    notes = _warnings(a, b, wanted)
+    notes = _warnings(a, b, wanted) + contamination_notes(result)
 
     if fmt == "json":
         doc = to_json_dict(result, include_items=items)
@@ -187,6 +187,17 @@ def compare_command(
             err.print("missing results; to produce them run (or add --run):", highlight=False)
             for c in commands:
                 err.print(f"  {c}", highlight=False, markup=False)
+
+
+def contamination_notes(result: Any) -> list[str]:
+    """One note per model and task where the model's weights were trained on compared items."""
+    out = []
+    for t in result.tasks:
+        for name, n in ((result.a_name, t.a_contaminated), (result.b_name, t.b_contaminated)):
+            if n:
+                out.append(f"{name} was trained on {n} of the {t.n_items} {t.task} items compared (its lineage): "
+                           "its score there may be inflated (possibly contaminated)")
+    return out
 
 
 def _ingest_note(model: str, task: str) -> str:

@@ -72,3 +72,26 @@ def test_reuse_returns_the_finished_run_without_a_new_row(tmp_path):
     run(spec, [task], 2, store, Source(limit=4), backend_factory=lambda s: backend, progress=False)
     assert len(store.runs()) == 3
     assert backend.generated == 8  # everything after the first run came from the cache
+
+
+def test_compare_names_the_items_a_model_was_trained_on(tmp_path):
+    from typer.testing import CliRunner
+
+    from harness.cli.app import app
+
+    store = Store(tmp_path / "r.duckdb")
+    answer = FakeBackend(answer=lambda prompt, rng: "The answer is 3")
+    task = get_task("arith")
+    base = _model(tmp_path / "base", "phi")
+    tuned = _model(tmp_path / "tuned", "phi-sft", Lineage(base=str(tmp_path / "base"), method="sft", data_sha256="x",
+                                                          items=(("arith", "0"), ("arith", "3"))))
+    for spec in (base, tuned):
+        run(spec, [task], 2, store, Source(limit=6), backend_factory=lambda s: answer, progress=False)
+    r = CliRunner().invoke(app, ["compare", "phi-sft", "vs", "phi", "--db", str(store.path), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    (t,) = doc["tasks"]
+    assert (t["a_contaminated"], t["b_contaminated"]) == (2, 0)
+    assert any("phi-sft was trained on 2 of the 6 arith items compared" in n for n in doc["notes"])
+    r = CliRunner().invoke(app, ["compare", "phi-sft", "vs", "phi", "--db", str(store.path)])
+    assert "possibly contaminated" in r.output.replace("\n", " ")
