@@ -83,6 +83,12 @@ summary = size_summary(c)
 st.markdown(summary or f"Over {o.n_items} shared items: {a} − {b} = {100 * o.diff:+.1f} points, {level} CI "
             f"[{100 * o.diff_ci_low:+.1f}, {100 * o.diff_ci_high:+.1f}], p = {o.p_value:.3g} ({o.p_method}).")
 
+for t in c.tasks:
+    for name, n in ((a, t.a_contaminated), (b, t.b_contaminated)):
+        if n:
+            st.warning(f"`{name}` was trained on {n} of the {t.n_items} {t.task} items compared (its lineage): its "
+                       "score there may be inflated (possibly contaminated).")
+
 table = pd.DataFrame([{
     "task": t.task, "items": t.n_items, a: 100 * t.a.score, b: 100 * t.b.score, "diff": 100 * t.diff,
     "diff low": 100 * t.diff_ci_low, "diff high": 100 * t.diff_ci_high, "p": t.p_value,

@@ -30,15 +30,22 @@ else:
     front = sized[sized["frontier"]].sort_values("params_b")["model"].tolist()
     st.markdown(f"**Pareto frontier** on {task} ({metric}): " + ", ".join(f"`{m}`" for m in front)
                 + ". No other model is at most as large and at least as good.")
+    flagged = sized[sized["possibly_contaminated"].fillna(0) > 0] if "possibly_contaminated" in sized else sized[:0]
+    if not flagged.empty:
+        st.warning("Possibly contaminated (the weights were trained on scored items, by their lineage): " + "; ".join(
+            f"`{r.model}` on {int(r.possibly_contaminated)} of {r.n_items} items"
+            + (" (on the frontier)" if r.frontier else "") for r in flagged.itertuples()))
     st.dataframe(
-        sized[["model", "params_b", "family", "score", "low", "high", "frontier", "n_items", "k"]]
+        sized[["model", "params_b", "family", "score", "low", "high", "frontier", "n_items", "k"]
+              + (["possibly_contaminated"] if "possibly_contaminated" in sized else [])]
         .sort_values("params_b"),
         hide_index=True, width="stretch", column_config={
             "params_b": st.column_config.NumberColumn("params (B)", format="%.4g"),
             "score": st.column_config.NumberColumn(metric, format="%.1f"),
             "low": st.column_config.NumberColumn("95% low", format="%.1f"),
             "high": st.column_config.NumberColumn("95% high", format="%.1f"),
-            "n_items": "items"})
+            "n_items": "items", "possibly_contaminated": st.column_config.NumberColumn(
+                "trained on", help="scored items these weights were trained on (their lineage)")})
 if unsized:
     st.caption("Not plotted (no parameter count in the models file): " + ", ".join(unsized))
 

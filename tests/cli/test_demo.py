@@ -152,3 +152,23 @@ def test_the_loop_page_shows_arms_seeds_and_lineage(demo_runs, monkeypatch):
     assert sorted(zip(per_seed["arm"], per_seed["seed"])) == [("random", 0), ("random", 1), ("teachable", 0), ("teachable", 1)]
     assert (per_seed["n_trained"] >= per_seed["n_train"]).all()  # items picked, and their variants' parents
     assert all(link.startswith("items?task=wordmath&models=") for link in per_seed["items"])
+
+
+def test_small_vs_large_and_compare_pages_flag_the_tuned_model_only(demo_runs, monkeypatch):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "leaderboard"))
+    from test_leaderboard_pages import app
+
+    folder, first, _, _ = demo_runs
+    r = json.loads(first.stdout)
+    tuned = next(a["model"] for a in r["arms"] if a["name"] == "teachable" and a["seed"] == 0)
+    at = app(folder / "demo.duckdb", monkeypatch, "size")
+    warnings = " ".join(w.value for w in at.warning)
+    assert f"`{tuned}` on {r['finetune']['original_flagged']} of 40 items" in warnings
+    assert "`demo-small` on" not in warnings and "`demo-large` on" not in warnings
+    at = app(folder / "demo.duckdb", monkeypatch, "compare", a=tuned, b="demo-large")  # both on the selection pool
+    warnings = " ".join(w.value for w in at.warning)
+    assert f"`{tuned}` was trained on {r['finetune']['original_flagged']} of the 40 wordmath items compared" in warnings
+    assert "`demo-large` was trained" not in warnings
