@@ -34,13 +34,18 @@ class Pools:
 
 def split(items: Sequence[Item], test_size: int, seed: int) -> tuple[list[Item], list[Item]]:
     """A seeded split: `test_size` items for the test pool, the rest for selection; each pool keeps
-    the task's order."""
+    the task's order. Items asking the same question (a generated set, or a benchmark's duplicates)
+    never straddle the split: a selection item that repeats a test question is left out of both."""
     if not 0 < test_size < len(items):
         raise HarnessError(f"test_size {test_size} must leave items for selection: the task has {len(items)}")
     ids = [it.id for it in items]
     random.Random(seed).shuffle(ids)
     test = set(ids[:test_size])
-    return [it for it in items if it.id not in test], [it for it in items if it.id in test]
+    asked = {_question(it) for it in items if it.id in test} - {None}
+    selection = [it for it in items if it.id not in test and _question(it) not in asked]
+    if not selection:
+        raise HarnessError("every selection item repeats a test question: nothing left to select from")
+    return selection, [it for it in items if it.id in test]
 
 
 def _question(it: Item) -> str | None:

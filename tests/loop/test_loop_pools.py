@@ -50,3 +50,18 @@ def test_check_disjoint_names_the_leak():
         check_disjoint({("wordmath", test_item.id)}, set(), [pools])
     with pytest.raises(HarnessError, match="question of test item"):
         check_disjoint(set(), {test_item.fields["question"]}, [pools])
+
+
+def test_a_question_asked_twice_never_straddles_the_split():
+    twice = items(40) + [Item(id=str(40 + i), gold="1", fields={"question": f"q{i}"}) for i in range(40)]
+    sel, test = split(twice, 30, seed=1)
+    asked = {i.fields["question"] for i in test}
+    assert len(test) == 30 and not asked & {i.fields["question"] for i in sel}
+    assert len(sel) < 50  # the repeats of test questions left the selection pool
+
+
+def test_wordmath_repeats_questions_and_the_split_keeps_them_apart():
+    pools = make_pools(Phase(task="wordmath", task_args={"n": 600}, test_size=240), get_task)
+    asked = {i.fields["question"] for i in pools.test}
+    assert not asked & {i.fields["question"] for i in pools.selection}
+    assert len(pools.selection) < 360  # generated items do repeat (few numbers per template)
