@@ -63,13 +63,67 @@ def local_student(spec: ModelSpec) -> ModelSpec:
     return replace(spec, model=str(Path(spec.model).expanduser().resolve()))
 
 
-def finetune_once(base: Path, data: Path, dest: Path, recipe: Any, seed: int, progress: bool) -> dict[str, Any]:
+def finetune_once(base: Path, data: Path, dest: Path, recipe: Any, seed: int, progress: bool,
+                  threads: int | None = None) -> dict[str, Any]:
     """`harness sft` of `base` on `data` into `dest`, unless `dest` already holds this base, these
     data, this mix and this recipe (then its recorded info, marked reused)."""
-    from harness.training.sft import SftConfig, finetune
+    from harness.training.sft import finetune
 
-    config = SftConfig(max_steps=recipe.steps, batch_size=recipe.batch_size, learning_rate=recipe.learning_rate,
-                       lora_r=recipe.lora_r, bf16=recipe.bf16, seed=seed, warmup=recipe.warmup)
+    config = _sft_config(recipe, seed)
+    cached = _reusable(base, data, dest, recipe, config)
+    if cached is not None:
+        return cached
+    return finetune(base, data, dest, config, mix=recipe.mix, progress=progress, threads=threads)
+
+
+def _finetune_job(job: tuple[Path, Path, Path, int], recipe: Any, progress: bool, threads: int | None) -> dict[str, Any]:
+    base, train, dest, seed = job
+    if threads is not None:
+        from harness.cpu import set_torch_threads
+
+        set_torch_threads(threads)
+    return finetune_once(base, train, dest, recipe, seed, progress, threads=threads)
+
+
+def finetune_all(jobs: Sequence[tuple[Path, Path, Path, int]], recipe: Any, progress: bool, say: Say) -> list[dict[str, Any]]:
+    """Every (base, data, dest, seed) fine-tune, in order. On a CPU with free cores they run side by
+    side, one process and one torch thread each: a tiny model's matrices are too small for threads
+    to share, so two processes train nearly twice as fast as one with two threads. On a busy machine
+    (`harness.cpu.threads()` is 1) or a GPU, one at a time."""
+    import torch
+
+    from harness.cpu import threads
+
+    todo = [j for j in jobs if not _cached(j, recipe)]
+    workers = 1 if torch.cuda.is_available() else min(len(todo), threads())
+    if workers <= 1:
+        return [_finetune_job(j, recipe, progress, None) for j in jobs]
+    import concurrent.futures as cf
+    import multiprocessing
+
+    results: dict[int, dict[str, Any]] = {}
+    with cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(_finetune_job, j, recipe, False, 1): n for n, j in enumerate(jobs)}
+        for f in cf.as_completed(futures):
+            n = futures[f]
+            results[n] = f.result()
+            say(f"fine-tuned {jobs[n][2].name} ({results[n].get('seconds', 0):.0f} s)")
+    return [results[n] for n in range(len(jobs))]
+
+
+def _sft_config(recipe: Any, seed: int) -> Any:
+    from harness.training.sft import SftConfig
+
+    return SftConfig(max_steps=recipe.steps, batch_size=recipe.batch_size, learning_rate=recipe.learning_rate,
+                     lora_r=recipe.lora_r, bf16=recipe.bf16, seed=seed, warmup=recipe.warmup)
+
+
+def _cached(job: tuple[Path, Path, Path, int], recipe: Any) -> bool:
+    base, train, dest, seed = job
+    return _reusable(base, train, dest, recipe, _sft_config(recipe, seed)) is not None
+
+
+def _reusable(base: Path, data: Path, dest: Path, recipe: Any, config: Any) -> dict[str, Any] | None:
     digest = lambda p: hashlib.sha256(p.read_bytes()).hexdigest() if p is not None else None  # noqa: E731
     info_path = dest / "sft.json"
     if info_path.is_file():
@@ -77,7 +131,7 @@ def finetune_once(base: Path, data: Path, dest: Path, recipe: Any, seed: int, pr
         if (info.get("export_sha256") == digest(data) and info.get("mix_sha256") == digest(recipe.mix)
                 and info.get("config") == asdict(config) and info.get("base") == str(base)):
             return {**info, "seconds": 0.0, "reused": True}
-    return finetune(base, data, dest, config, mix=recipe.mix, progress=progress)
+    return None
 
 
 def augment(export: Path, dest: Path, task: Task, items: dict[str, Item], n: int, seed: int,
@@ -254,15 +308,16 @@ def _train_phase(loop: Loop, i: int, phase: Phase, pool: Pools, starts: dict[tup
     teachable_n = next((p[5] for p in plans if p[0] == "teachable"), None)
     say(f"phase {i}: arms picked " + ", ".join(f"{a} {n}" for a, s, _, _, _, n, _, _ in plans if s == cfg.seeds[0])
         + f" items; fine-tuning {len(plans)} models ({cfg.recipe.steps} steps each)")
+    jobs = []
     for arm, seed, start, export, train, n_picked, sources, examples in plans:
         if not n_picked or not examples:
             raise HarnessError(f"phase {i}: arm {arm} (seed {seed}) has nothing to train on "
                                f"({n_picked} items picked, {examples} examples): widen the band, add a teacher, or "
                                "use a task with reference solutions")
-        name = loop.model_name(i, arm, seed)
-        dest = out / "models" / name
-        info = finetune_once(Path(start.model), train, dest, cfg.recipe, seed, loop.progress)
-        spec = replace(loop.student, name=name, model=str(dest), finetuned_from=start.name)
+        jobs.append((Path(start.model), train, out / "models" / loop.model_name(i, arm, seed), seed))
+    infos = finetune_all(jobs, cfg.recipe, loop.progress, say)
+    for (arm, seed, start, export, train, n_picked, sources, examples), info, job in zip(plans, infos, jobs):
+        spec = replace(loop.student, name=job[2].name, model=str(job[2]), finetuned_from=start.name)
         arms.append(Arm(i, arm, seed, spec, start, export, train, n_picked, sources, examples, info))
     selection = {"task": task.name, "items": len(sel_ids), "teachable": teachable_n,
                  "runs": sel_runs, "teacher_run": teacher_run}
