@@ -219,6 +219,7 @@ def run_loop(cfg: LoopConfig, *, store: Store | None = None, student: ModelSpec 
 
     say(f"fixing the pools of {len(cfg.phases)} phase(s) before anything is selected")
     pools = [make_pools(ph, get_task) for ph in cfg.phases]
+    test_pools = _distinct_test_pools(pools)
     all_questions = {str(it.fields.get("question", "")).strip() for p in pools for it in (*p.selection, *p.test)}
     starts = {(arm, seed): student for arm in cfg.arms for seed in cfg.seeds}
     phases_out: list[dict[str, Any]] = []
@@ -229,9 +230,9 @@ def run_loop(cfg: LoopConfig, *, store: Store | None = None, student: ModelSpec 
         asked = {_user_text(line) for a in arms for line in a.train.read_text(encoding="utf-8").splitlines() if line.strip()}
         if cfg.recipe.mix is not None:
             asked |= {_user_text(line) for line in cfg.recipe.mix.read_text(encoding="utf-8").splitlines() if line.strip()}
-        n_checked = check_disjoint(trained, {_question_of(q) for q in asked}, pools)
+        n_checked = check_disjoint(trained, {_question_of(q) for q in asked}, test_pools)
         say(f"phase {i}: no training file names or asks any of the {n_checked} test items (checked)")
-        phases_out.append(_measure_phase(loop, i, phase, arms, pools, selection, n_checked))
+        phases_out.append(_measure_phase(loop, i, phase, arms, test_pools, selection, n_checked))
         starts = {(a.arm, a.seed): a.spec for a in arms}
         arm_models += [a.spec for a in arms]
 
@@ -246,6 +247,20 @@ def run_loop(cfg: LoopConfig, *, store: Store | None = None, student: ModelSpec 
               "store": str(store.path), "models_file": str(models_file), "seconds": round(time.perf_counter() - t0, 1)}
     store.finish_loop(loop.loop_id, result)
     return result
+
+
+def _distinct_test_pools(pools: Sequence[Pools]) -> list[Pools]:
+    """Each test pool once (phases on one domain share it); two different test pools of one task are
+    refused: a task is measured on one pool throughout a loop."""
+    seen: dict[str, Pools] = {}
+    for p in pools:
+        prior = seen.get(p.test_task.name)
+        if prior is None:
+            seen[p.test_task.name] = p
+        elif prior.test_ids != p.test_ids:
+            raise HarnessError(f"two phases test {p.test_task.name} on different pools: give them the same test_size "
+                               "and split_seed (a task is measured on one test pool throughout the loop)")
+    return list(seen.values())
 
 
 def _user_text(line: str) -> str:
