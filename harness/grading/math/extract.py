@@ -23,11 +23,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from harness.grading.math.normalize import drop_condition
+
 _BOX_CMDS = ("\\boxed", "\\fbox")
 _MINERVA = re.compile(r"final answer is[ \t]*:?[ \t]*(?P<a>[^\n]*?)[ \t]*(?:\.?[ \t]*I hope it is correct|$)",
                       re.IGNORECASE | re.MULTILINE)
 _HASHES = re.compile(r"####[ \t]*(?P<a>[^\n]*)")
 _ANSWER_IS = re.compile(r"answer(?:[ \t]+is|[ \t]*:|[ \t]*(?=\$|\\\(|\\\[))[ \t:]*(?P<a>[^\n]*)", re.IGNORECASE)
+# "Answer: \\[ ... \\]" or "**Answer**" over display math on the next lines: the display math, across lines.
+_ANSWER_DISPLAY = re.compile(r"answer(?:[ \t]+is)?[ \t:*#]*(?:\n[ \t]*){0,3}(?:\\\[(?P<a>[^$]{1,600}?)\\\]"
+                             r"|\$\$(?P<b>[^$]{1,600}?)\$\$|\\\((?P<c>[^$]{1,600}?)\\\))", re.IGNORECASE)
 _A_LINE = re.compile(r"^[ \t]*A[ \t]*:[ \t]*(?P<a>[^\n]*)$", re.MULTILINE)
 _NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:/\d+)?|-?\.\d+")
 _DOLLAR_SPAN = re.compile(r"(?<!\\)\$\$?(?P<a>(?:\\\$|[^$])+?)(?<!\\)\$\$?|\\\((?P<b>.+?)\\\)")
@@ -156,13 +161,17 @@ def extract_answer(text: str) -> Extraction:
         return Extraction(boxed.strip(), "boxed")
     for method, pattern in (("minerva", _MINERVA), ("hashes", _HASHES), ("answer_is", _ANSWER_IS),
                             ("a_line", _A_LINE)):
+        if method == "answer_is":
+            display = _answer_display(text)
+            if display is not None:
+                return Extraction(display, "answer_is")
         found = _last(pattern, text)
         if found is not None:
             trimmed = _trim_phrase(found)
             if trimmed:
                 return Extraction(trimmed, method)
     short = text.strip()
-    if short and len(short) <= 80 and "\n" not in short and not _is_prose(short):
+    if short and len(short) <= 80 and "\n" not in short and not _is_prose(drop_condition(short)):
         return Extraction(short, "whole")  # a bare answer ("4\frac{2}{3}", "(2, 4)") is its own answer
     spans = list(_DOLLAR_SPAN.finditer(text[-2000:]))
     if spans and len(short) <= 2000:
@@ -178,6 +187,21 @@ def extract_answer(text: str) -> Extraction:
     if short and len(short) <= 80 and "\n" not in short:
         return Extraction(short, "whole")  # words only ("Evelyn"): a text answer
     return Extraction(None, "none")
+
+
+def _answer_display(text: str) -> str | None:
+    """Display math right after the last "answer" phrase (`Answer: \\[\n9\n\\]`), when that phrase is
+    the last one: its content, which may span lines."""
+    last = None
+    for m in _ANSWER_DISPLAY.finditer(text[-5000:]):
+        last = m
+    if last is None:
+        return None
+    tail = text[-5000:][last.end():]
+    if re.search(r"answer(?:[ \t]+is|[ \t]*:)", tail, re.IGNORECASE):
+        return None
+    inner = (last.group("a") or last.group("b") or last.group("c") or "").strip()
+    return inner or None
 
 
 def _is_prose(s: str) -> bool:

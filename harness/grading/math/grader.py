@@ -44,7 +44,8 @@ from harness.grading.math.extract import extract_answer, gold_answer
 from harness.grading.math.normalize import clean_answer
 from harness.grading.math.parse import AST, ParseError, TooComplex, parse_answer
 from harness.grading.math.pool import WorkerPool
-from harness.grading.math.rational import decimal_places, format_rational, rational_of, rounds_to
+from harness.grading.math.rational import (decimal_places, format_rational, is_truncated, rational_of, rounds_to,
+                                           truncates_to)
 from harness.grading.math.symbolic import Options
 
 _CACHE_MAX = 200_000
@@ -74,6 +75,7 @@ class Parsed:
     value: Fraction | None  # exact value on the fast path
     error: str | None  # why there is no AST
     places: int | None = None  # digits after the point of a decimal literal (for decimals="rounded")
+    truncated: bool = False  # written with an ellipsis (`0.666...`): a truncation counts as well as a rounding
 
     @property
     def key(self) -> Hashable | None:
@@ -90,7 +92,7 @@ def _rounded_pair(a: Parsed, b: Parsed) -> bool:
     for d, x in ((a, b), (b, a)):
         dv, xv = d.value, x.value
         if (d.places is not None and dv is not None and xv is not None and (x.places is None or x.places > d.places)
-                and rounds_to(xv, dv, d.places)):
+                and (rounds_to(xv, dv, d.places) or (d.truncated and truncates_to(xv, dv, d.places)))):
             return True
     return False
 
@@ -156,7 +158,8 @@ class MathGrader:
         try:
             cleaned = clean_answer(raw, self.options.decimal_comma)
             ast = parse_answer(cleaned)
-            return Parsed(raw, cleaned, ast, rational_of(ast, self.options.percent), None, decimal_places(ast))
+            return Parsed(raw, cleaned, ast, rational_of(ast, self.options.percent), None, decimal_places(ast),
+                          is_truncated(ast))
         except TooComplex as exc:
             return Parsed(raw, cleaned, None, None, f"too complex: {exc}")
         except ParseError as exc:
