@@ -33,6 +33,9 @@ _ANSWER_IS = re.compile(r"answer(?:[ \t]+is|[ \t]*:|[ \t]*(?=\$|\\\(|\\\[))[ \t:
 # "Answer: \\[ ... \\]" or "**Answer**" over display math on the next lines: the display math, across lines.
 _ANSWER_DISPLAY = re.compile(r"answer(?:[ \t]+is)?[ \t:*#]*(?:\n[ \t]*){0,3}(?:\\\[(?P<a>[^$]{1,600}?)\\\]"
                              r"|\$\$(?P<b>[^$]{1,600}?)\$\$|\\\((?P<c>[^$]{1,600}?)\\\))", re.IGNORECASE)
+_NUM = r"-?\d+(?:\.\d+)?(?:/\d+)?"
+_PROSE_LIST = re.compile(r"\b(?:are|were|is)[ \t]+(?P<a>" + _NUM + r"(?:[ \t]*,[ \t]*" + _NUM + r")*,?[ \t]+and[ \t]+"
+                         + _NUM + r")[ \t]*\.?[ \t]*$")
 _A_LINE = re.compile(r"^[ \t]*A[ \t]*:[ \t]*(?P<a>[^\n]*)$", re.MULTILINE)
 _NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:/\d+)?|-?\.\d+")
 _DOLLAR_SPAN = re.compile(r"(?<!\\)\$\$?(?P<a>(?:\\\$|[^$])+?)(?<!\\)\$\$?|\\\((?P<b>.+?)\\\)")
@@ -179,6 +182,9 @@ def extract_answer(text: str) -> Extraction:
         inner = (last.group("a") or last.group("b") or "").strip()
         if inner:
             return Extraction(inner, "last_math")
+    listed = _PROSE_LIST.search(text[-300:])
+    if listed is not None:  # "The solutions are 5 and 3." ends with a list of numbers
+        return Extraction(listed.group("a").strip(), "last_number")
     found = None
     for m in _NUMBER.finditer(text):
         found = m

@@ -144,6 +144,26 @@ def _decimal_comma(s: str) -> str:
     return _DECIMAL_COMMA.sub(lambda m: m.group(1).replace(".", "") + "." + m.group(2), s)
 
 
+_WORD_ANSWERS = [
+    (re.compile(r"^(?:there\s+are\s+)?infinitely\s+many(?:\s+[a-z]+)?$|^infinite(?:ly\s+many)?$"), "\\infty"),
+    (re.compile(r"^(?:all\s+)?real\s+numbers$|^all\s+reals$"), "\\mathbb{R}"),
+    (re.compile(r"^(?:there\s+(?:is|are)\s+)?no\s+(?:real\s+)?(?:solutions?|roots?)$|^none$"), "\\emptyset"),
+]
+
+
+def word_answer(raw: str) -> str:
+    """A few answers in words as math (`words=True`): "infinitely many" -> \\infty, "all real numbers" ->
+    \\mathbb{R}, "no solution" -> the empty set; anything else unchanged."""
+    s = _strip_delimiters(raw.strip())
+    s = re.sub(r"^\\(?:text|mbox|textrm)\s*\{(.*)\}$", r"\1", s).strip().rstrip(".").strip().lower()
+    if len(s) > 60:
+        return raw
+    for pattern, spelled in _WORD_ANSWERS:
+        if pattern.match(s):
+            return spelled
+    return raw
+
+
 def drop_condition(s: str) -> str:
     """`g(x)=ax^2 \\text{ for some } a>0` -> `g(x)=ax^2`: a condition on a parameter after the answer."""
     m = _CONDITION.search(s)
