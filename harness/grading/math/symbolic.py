@@ -714,7 +714,13 @@ def _rounds(exact: Value, decimal: Value, places: int) -> bool:
     e, d = _mp(sympy.N(exact.expr, _DIGITS)), _mp(sympy.N(decimal.expr, _DIGITS))
     if e is None or d is None or isinstance(e, mpmath.mpc) or isinstance(d, mpmath.mpc):
         return False
-    return bool(abs(e - d) * 2 * mpmath.mpf(10) ** places <= 1 + mpmath.mpf(10) ** -20)
+    gap = abs(e - d) * 2 * mpmath.mpf(10) ** places
+    if gap < 1 - mpmath.mpf(10) ** -20:
+        return True
+    if gap > 1 + mpmath.mpf(10) ** -20:
+        return False
+    # a tie (0.335 to two places): half up, away from zero (0.34), or half to even (0.34); never 0.33
+    return bool(abs(d) > abs(e) or int(mpmath.nint(abs(d) * mpmath.mpf(10) ** places)) % 2 == 0)
 
 
 def _truncates(exact: Value, decimal: Value, places: int) -> bool:
