@@ -20,7 +20,7 @@ from harness.data import Source, read_jsonl
 from harness.errors import DataError, HarnessError
 from harness.records import Completion, Item, Prompt, stable_hash
 from harness.grading.base import Grader
-from harness.pipeline.answers import grade_answers
+from harness.pipeline.answers import conventions_of, grade_answers
 from harness.pipeline.lifecycle import run_lifecycle
 from harness.pipeline.results import RunSummary, TaskSummary, record_results
 from harness.store import ModelRow, Store
@@ -170,9 +170,11 @@ def store_graded(store: Store, run_id: str, model_id: str, task: str, version: i
     gens = [(p.hash, i, None, c) for p, pairs in zip(prompts, comps) for i, c in pairs]
     keys = iter(store.put_generations(run_id, model_id, sampling_key, gens))
     sample_keys = [[(i, next(keys)) for i, _ in pairs] for pairs in comps]
+    conventions = conventions_of(grader)
     try:
         answered = grade_answers(grader, [(it, [c for _, c in pairs]) for it, pairs in zip(items, comps)])
     finally:
         grader.close()
     return record_results(store, run_id, task, version, items, sample_keys, answered.grades,
-                          max(len(pairs) for pairs in samples), generated=0, reused=len(gens), usage=answered.usage)
+                          max(len(pairs) for pairs in samples), generated=0, reused=len(gens), usage=answered.usage,
+                          conventions=conventions)

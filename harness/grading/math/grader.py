@@ -29,7 +29,7 @@ Conventions (each a flag in `MathOptions`):
   `decimal_comma="either"` also reads a single number with one comma not followed by exactly three
   digits (`3,5`, `0,25`; never `1,234`) as a decimal: correct when either reading is.
 - `words=False` (default): "infinitely many" is text. `words=True` reads "infinitely many",
-  "all real numbers" and "no solution(s)" as `\infty`, `\mathbb{R}` and the empty set.
+  "all real numbers" and "no solution(s)" as `\\infty`, `\\mathbb{R}` and the empty set.
 - Named sets of these flags (`strict`, `lenient`) are in `conventions.py`.
 - `list_order="any"` (default): a bare list (`3, 5, 7`) is the set of its answers, in any order;
   tuples `(1, 2)` are always ordered. `list_order="ordered"` makes a bare list compare in order.
