@@ -174,7 +174,8 @@ def extract_answer(text: str) -> Extraction:
             if trimmed:
                 return Extraction(trimmed, method)
     short = text.strip()
-    if short and len(short) <= 80 and "\n" not in short and not _is_prose(drop_condition(short)):
+    if (short and len(short) <= 80 and "\n" not in short and not _is_prose(drop_condition(short))
+            and not _words_around_math(short)):
         return Extraction(short, "whole")  # a bare answer ("4\frac{2}{3}", "(2, 4)") is its own answer
     spans = list(_DOLLAR_SPAN.finditer(text[-2000:]))
     if spans and len(short) <= 2000:
@@ -193,6 +194,15 @@ def extract_answer(text: str) -> Extraction:
     if short and len(short) <= 80 and "\n" not in short:
         return Extraction(short, "whole")  # words only ("Evelyn"): a text answer
     return Extraction(None, "none")
+
+
+def _words_around_math(s: str) -> bool:
+    """Text outside a `$...$` span ("So: $x$"): then the span, not the whole line, is the answer."""
+    spans = list(_DOLLAR_SPAN.finditer(s))
+    if not spans:
+        return False
+    outside = _DOLLAR_SPAN.sub(" ", s)
+    return bool(re.search(r"[A-Za-z]{2,}", outside))
 
 
 def _answer_display(text: str) -> str | None:

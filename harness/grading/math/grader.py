@@ -26,8 +26,8 @@ Conventions (each a flag in `MathOptions`):
 - `decimal_comma=False` (default): a comma between digits separates list items or thousands
   (`3,5` is the list 3, 5; `1,234` is 1234). `decimal_comma=True` reads the locale form: `3,5` is 3.5,
   `1.234,5` is 1234.5.
-  `decimal_comma="either"` also reads a single number with one comma not followed by exactly three
-  digits (`3,5`, `0,25`; never `1,234`) as a decimal: correct when either reading is.
+  `decimal_comma="either"` also reads a single number with one comma that cannot separate thousands
+  (`3,5`, `0,222`; never `1,234`) as a decimal: correct when either reading is.
 - `words=False` (default): "infinitely many" is text. `words=True` reads "infinitely many",
   "all real numbers" and "no solution(s)" as `\\infty`, `\\mathbb{R}` and the empty set.
 - Named sets of these flags (`strict`, `lenient`) are in `conventions.py`.
@@ -105,7 +105,7 @@ def _rounded_pair(a: Parsed, b: Parsed) -> bool:
     return False
 
 
-_LONE_DECIMAL_COMMA = re.compile(r"^-?\d+,(?:\d{1,2}|\d{4,})$")
+_LONE_DECIMAL_COMMA = re.compile(r"^-?(?:0,\d+|\d+,(?:\d{1,2}|\d{4,}))$")  # never thousands: 0,222 or 3,5
 
 
 def _alt_pairs(gold: Parsed, answers: Sequence[Parsed]) -> list[tuple[Parsed, Parsed]]:

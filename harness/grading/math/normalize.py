@@ -64,7 +64,7 @@ _TEXT_JOIN = re.compile(r"\\(?:text|mbox|textrm|mathrm)\s*\{\s*(and|or)\s*\}")
 _JOIN_WORD = re.compile(r"\s*,?\s*\b(?:and|or)\b\s*")
 _DECIMAL_COMMA = re.compile(r"(?<![\d.,])(\d{1,3}(?:\.\d{3})+|\d+),(\d+)(?![\d,]|\.\d)")
 _MEMBERSHIP = re.compile(r"^\s*[a-zA-Z]\s*\\in\s*")
-_THOUSANDS_EXPLICIT = re.compile(r"(?<=\d)(?:\{,\}|,\\!\s*)(?=\d{3})")
+_THOUSANDS_EXPLICIT = re.compile(r"(?<=\d)\s*(?:\{\s*,\s*\}|,\\!)\s*(?=\d{3})")
 _WHOLE_THOUSANDS = re.compile(r"^-?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$|^-?[1-9]\d{0,2}(?: \d{3})+(?:\.\d+)?$")
 _LABELLED_THOUSANDS = re.compile(r"^(?P<l>[^=,]{1,40}=\s*)(?P<n>-?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?)$")
 _DELIMS = [("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")]

@@ -699,11 +699,27 @@ def _equiv_job(x: AST, y: AST, opts: Options) -> bool:
     if equivalent(a, b, opts):
         return True
     if opts.decimals == "rounded":
-        for d_ast, dv, other_ast, ov in ((x, a, y, b), (y, b, x, a)):
-            places, other_places = decimal_places(d_ast), decimal_places(other_ast)
-            if places is not None and (other_places is None or other_places > places) and (
-                    _rounds(ov, dv, places) or (is_truncated(d_ast) and _truncates(ov, dv, places))):
-                return True
+        return _rounded_equiv(x, y, opts)
+    return False
+
+
+def _rounded_equiv(x: AST, y: AST, opts: Options) -> bool:
+    """Under decimals="rounded": equal part by part, where a decimal part may be a rounding of the
+    other side's part (`(0.6, 2.6667]` is `(3/5, 8/3]`; a 2x1 matrix of roundings is its exact one)."""
+    if x[0] == y[0] == "interval":
+        return x[1] == y[1] and x[4] == y[4] and _rounded_equiv(x[2], y[2], opts) and _rounded_equiv(x[3], y[3], opts)
+    if x[0] == y[0] == "tuple" and len(x[1]) == len(y[1]):
+        return all(_rounded_equiv(p, q, opts) for p, q in zip(x[1], y[1]))
+    if x[0] == y[0] == "matrix" and len(x[1]) == len(y[1]) and all(len(r) == len(s) for r, s in zip(x[1], y[1])):
+        return all(_rounded_equiv(p, q, opts) for r, s in zip(x[1], y[1]) for p, q in zip(r, s))
+    a, b = _value(x, opts), _value(y, opts)
+    if equivalent(a, b, opts):
+        return True
+    for d_ast, dv, other_ast, ov in ((x, a, y, b), (y, b, x, a)):
+        places, other_places = decimal_places(d_ast), decimal_places(other_ast)
+        if places is not None and (other_places is None or other_places > places) and (
+                _rounds(ov, dv, places) or (is_truncated(d_ast) and _truncates(ov, dv, places))):
+            return True
     return False
 
 

@@ -24,6 +24,9 @@ PAIRS = [
     ("3, 5", "The solutions are 5 and 3.", C, C), ("3, 5, 7", "7, 3 and 5", C, C), ("3, 5", "5, 4", I, I),
     ("(-\\infty,-1)\\cup(1,\\infty)", "x<-1 \\text{ or } x>1", C, C), ("\\frac{1}{2}", "½", C, C),
     ("5", "So \\boxed{5}. Check: \\boxed{}", C, C), ("(1, 2)", "(2, 1)", I, I),
+    ("0.222", "0,222", I, C), ("(\\frac{3}{5},\\frac{8}{3}]", "(0.6,2.6667]", I, C), ("(\\frac{3}{5},\\frac{8}{3}]", "[0.6,2.6667]", I, I),
+    ("(\\frac{1}{3}, 2)", "(0.33, 2)", I, C), ("(\\frac{1}{3}, 2)", "(0.34, 2)", I, I),
+    ("\\begin{pmatrix} \\frac13 \\\\ \\frac15 \\end{pmatrix}", "\\begin{pmatrix} 0.33 \\\\ 0.2 \\end{pmatrix}", I, C),
 ]
 
 
