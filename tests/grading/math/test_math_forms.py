@@ -86,6 +86,8 @@ DISPLAY = [
     ("9", "Answer \\[ 9 \\] (checked in step 2)", C), ("9", "answer\n\\[ 9 \\]\nwith 2 checks", C),
     ("\\frac{1}{2}", "**Answer:**\n\\[\n\\frac12\n\\]", C), ("9", "Answer: \\[\n8\n\\]", I),
     ("9", "Answer \\(\n9\n\\)", C),
+    ("\\begin{pmatrix}2 & 5 \\\\7 & 9\\end{pmatrix}", "So: $ \\left[\\begin{array}{cc}2 & 5 \\\\7 & 9\\end{array}\\right] $", C),
+    ("14916", "Final Answer: The final answer is $14 {, }916$. I hope it is correct.", C), ("12", "Thus: $12$", C),
 ]
 ARRAYS = [
     ("\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", "\\boxed{\\left[\\begin{array}{rr}\n1&2\\\\\n3&4\n\\end{array}\\right]}", C),
