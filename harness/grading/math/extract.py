@@ -149,6 +149,10 @@ def _trim_phrase(a: str, depth: int = 0) -> str:
     m = _LEAD_NUMBER.match(a)
     if m and any(w.lower() not in _MATH_WORDS for w in _WORD3.findall(m.group("rest"))):
         return m.group("n")
+    if depth == 0 and _is_prose(a) and "$" not in a and "\\" not in a:
+        numbers = _NUMBER.findall(a)
+        if len(numbers) == 1:  # "Jane started growing Rod 4 hours ago.": a sentence around one number
+            return numbers[0]
     return a
 
 

@@ -569,7 +569,7 @@ class _Parser:
                 self.take()
                 node = self.seq(("}",))
                 self.expect("OP", "}")
-                return ("set", node[1]) if node[0] == "list" else node  # "{1, 2}" is a set
+                return node  # "{1, 2}": LaTeX grouping braces around a bare list (a set is \{1, 2\})
             if value == "\\{":
                 self.take()
                 if self.at("OP", "\\}"):

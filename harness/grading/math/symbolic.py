@@ -427,7 +427,7 @@ def canonical(value: Value) -> str:
         if value.kind == "tuple":
             return "(" + ", ".join(parts) + ")"
         parts.sort()
-        return ("{" + ", ".join(parts) + "}") if value.kind == "set" else ", ".join(parts)
+        return ("\\{" + ", ".join(parts) + "\\}") if value.kind == "set" else ", ".join(parts)
     if isinstance(value, Interval):
         return (("[" if value.left_closed else "(") + f"{_sstr(value.lo)}, {_sstr(value.hi)}"
                 + ("]" if value.right_closed else ")"))

@@ -88,6 +88,8 @@ DISPLAY = [
     ("9", "Answer \\(\n9\n\\)", C),
     ("\\begin{pmatrix}2 & 5 \\\\7 & 9\\end{pmatrix}", "So: $ \\left[\\begin{array}{cc}2 & 5 \\\\7 & 9\\end{array}\\right] $", C),
     ("14916", "Final Answer: The final answer is $14 {, }916$. I hope it is correct.", C), ("12", "Thus: $12$", C),
+    ("4", "Final Answer: Jane started growing Rod 4 hours ago.", C), ("5", "Final Answer: Jane started growing Rod 4 hours ago.", I),
+    ("(2,4)", "${2,4}$", C), ("(4,2)", "${2,4}$", I), ("\\{2,4\\}", "{4, 2}", C),
 ]
 ARRAYS = [
     ("\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", "\\boxed{\\left[\\begin{array}{rr}\n1&2\\\\\n3&4\n\\end{array}\\right]}", C),
