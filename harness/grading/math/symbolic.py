@@ -572,6 +572,8 @@ def _assignment(v: Relation) -> Value | None:
         return rv
     if isinstance(rhs, sympy.Symbol) and isinstance(lv, Scalar) and not lv.expr.free_symbols:
         return lv
+    if isinstance(lv, Scalar) and isinstance(rv, Scalar) and lhs.is_number and rhs.is_number and lhs == rhs:
+        return rv  # "\frac13 = 0.\overline{3}": one number written two ways
     return None
 
 

@@ -70,7 +70,8 @@ REPEATING = [
     ("\\frac{1}{3}", "0.\\overline{3}", C), ("\\frac{4}{33}", "\\boxed{0.\\overline{12}}", C), ("\\frac{1}{6}", "0.1\\overline{6}", C),
     ("\\frac{1}{12}", "0.08\\overline{3}", C), ("\\frac{3}{11}", "0.\\overline{27}", C), ("\\frac{7}{3}", "2.\\overline{3}", C),
     ("\\frac{1}{7}", "0.\\overline{142857}", C), ("-\\frac{2}{9}", "-0.\\overline{2}", C), ("\\frac{1}{3}", "0.\\bar{3}", C),
-    ("\\frac{3}{11}", "0.\\overline{72}", I), ("\\frac{1}{3}", "0.3", I), ("0.\\overline{6}", "\\frac{2}{3}", C),
+    ("\\frac{3}{11}", "0.\\overline{72}", I), ("\\frac{1}{3}", "\\boxed{\\frac{1}{3} = 0.\\overline{3}}", C),
+    ("\\frac{1}{2}", "\\boxed{\\frac{1}{3} = 0.\\overline{3}}", I), ("\\frac{19}{55}", "0.3\\overline{45}", C), ("\\frac{1}{3}", "0.3", I), ("0.\\overline{6}", "\\frac{2}{3}", C),
 ]
 INVERSE = [
     ("\\frac{x-3}{2}", "f^{-1}(x) = \\frac{x-3}{2}", C), ("\\sqrt{x}+1", "\\boxed{g^{-1}(x)=1+\\sqrt{x}}", C),
