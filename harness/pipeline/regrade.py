@@ -2,7 +2,8 @@
 
 The regrade is a run of its own (source `regrade`, `regraded_from` the original), with the original's
 model, k, sampling and tasks, and its samples' generation keys, so both stay side by side in the store
-and on the leaderboard, each with the conventions it was graded under. Items come from the store
+and on the leaderboard, each with the conventions it was graded under, and with the original's
+contamination flags. Items come from the store
 (gold, fields, meta as they were run); thinking is split with the format recorded for the model.
 """
 
@@ -81,6 +82,6 @@ def regrade(store: Store, run_id: str, math_options: Any, *, tasks: Sequence[str
             summaries.append(record_results(
                 store, new_id, task.name, version, items, [[(r["sample_index"], r["gen_key"]) for r in rs] for rs in samples],
                 grades, row["k"], generated=0, reused=sum(len(rs) for rs in samples),
-                contaminated=store.exported_item_ids(row["model_name"], task.name), reports=task.reports,
+                contaminated=store.contaminated_items(run_id, task.name), reports=task.reports,
                 usage=Usage.sum(usages), conventions=conventions))
     return RunSummary(new_id, row["model_name"], row["model_id"], tuple(summaries))
