@@ -34,8 +34,11 @@ _ANSWER_IS = re.compile(r"answer(?:[ \t]+is|[ \t]*:|[ \t]*(?=\$|\\\(|\\\[))[ \t:
 _ANSWER_DISPLAY = re.compile(r"answer(?:[ \t]+is)?[ \t:*#]*(?:\n[ \t]*){0,3}(?:\\\[(?P<a>[^$]{1,600}?)\\\]"
                              r"|\$\$(?P<b>[^$]{1,600}?)\$\$|\\\((?P<c>[^$]{1,600}?)\\\))", re.IGNORECASE)
 _NUM = r"-?\d+(?:\.\d+)?(?:/\d+)?"
-_PROSE_LIST = re.compile(r"\b(?:are|were|is)[ \t]+(?P<a>" + _NUM + r"(?:[ \t]*,[ \t]*" + _NUM + r")*,?[ \t]+and[ \t]+"
-                         + _NUM + r")[ \t]*\.?[ \t]*$")
+_PART = r"(?:" + _NUM + r"|\$[^$\n]{1,80}\$|\\\([^\n]{1,80}?\\\))"
+# "The solutions are 5 and 3." / "The roots are $x = 7$ and $x = -2$.": a sentence ending in a list
+_PROSE_LIST = re.compile(r"\b(?:are|were|is)[ \t]+(?P<a>" + _PART + r"(?:[ \t]*,[ \t]*" + _PART + r")*,?[ \t]+and[ \t]+"
+                         + _PART + r")[ \t]*\.?[ \t]*$")
+_LIST_PART = re.compile(_PART)
 _A_LINE = re.compile(r"^[ \t]*A[ \t]*:[ \t]*(?P<a>[^\n]*)$", re.MULTILINE)
 _NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:/\d+)?|-?\.\d+")
 _DOLLAR_SPAN = re.compile(r"(?<!\\)\$\$?(?P<a>(?:\\\$|[^$])+?)(?<!\\)\$\$?|\\\((?P<b>.+?)\\\)")
@@ -181,15 +184,17 @@ def extract_answer(text: str) -> Extraction:
     if (short and len(short) <= 80 and "\n" not in short and not _is_prose(drop_condition(short))
             and not _words_around_math(short)):
         return Extraction(short, "whole")  # a bare answer ("4\frac{2}{3}", "(2, 4)") is its own answer
+    listed = _PROSE_LIST.search(text[-300:])
+    if listed is not None:  # "The solutions are 5 and 3." ends with a list of numbers or math spans
+        parts = [p.strip("$").strip() for p in _LIST_PART.findall(listed.group("a"))]
+        parts = [p[2:-2].strip() if p.startswith("\\(") else p for p in parts]
+        return Extraction(", ".join(parts), "last_number")
     spans = list(_DOLLAR_SPAN.finditer(text[-2000:]))
     if spans and len(short) <= 2000:
         last = spans[-1]
         inner = (last.group("a") or last.group("b") or "").strip()
         if inner:
             return Extraction(inner, "last_math")
-    listed = _PROSE_LIST.search(text[-300:])
-    if listed is not None:  # "The solutions are 5 and 3." ends with a list of numbers
-        return Extraction(listed.group("a").strip(), "last_number")
     found = None
     for m in _NUMBER.finditer(text):
         found = m
