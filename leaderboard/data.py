@@ -60,6 +60,7 @@ QUERIES: dict[str, Callable[..., pd.DataFrame]] = {
     "night": queries.night,
     "night_runs": queries.night_runs,
     "night_checks": queries.night_checks,
+    "audit_disagreements": queries.audit_disagreements,
 }
 
 Token = tuple[int, int, int, int]

@@ -48,6 +48,30 @@ DataDirOpt = Annotated[Optional[Path], typer.Option("--data-dir", help="folder w
 TaskArgOpt = Annotated[list[str], typer.Option("--task-arg", "-T", help="task option NAME=VALUE (repeat); see `harness tasks --json` for each task's options")]
 RevisionOpt = Annotated[Optional[str], typer.Option("--revision", help="which weights the model is (a checkpoint step, a hash): part of its identity, overrides the models file's revision; a served model without one is never trusted across nights")]
 ProgressOpt = Annotated[bool, typer.Option("--progress/--no-progress", help="progress bars on stderr")]
+ConventionsOpt = Annotated[Optional[str], typer.Option("--conventions", help="math: named conventions, strict (the default: exact decimals, percent as the number before the sign) or lenient (Math-Verify-compatible: rounded decimals, percent either way, a decimal comma, ellipses); single flags override it")]
+PercentOpt = Annotated[Optional[str], typer.Option("--percent", help="math: '33.5%' is 33.5 (strip), 0.335 (divide) or either")]
+DecimalsOpt = Annotated[Optional[str], typer.Option("--decimals", help="math: '0.6667' vs 2/3: unequal (exact) or a rounding of it (rounded)")]
+DecimalCommaOpt = Annotated[Optional[bool], typer.Option("--decimal-comma/--no-decimal-comma", help="math: '3,5' is 3.5 (locale decimal comma)", show_default=False)]
+ListOrderOpt = Annotated[Optional[str], typer.Option("--list-order", help="math: a bare list '3, 5' matches in any order (any) or in order (ordered)")]
+ToleranceOpt = Annotated[Optional[float], typer.Option("--tolerance", help="math: accepted relative difference between numbers")]
+
+
+def math_options(conventions: str | None, **flags: Any) -> Any:
+    """The MathOptions of --conventions and the single flags (None: not given), checked."""
+    from harness.grading.math.conventions import math_options as make
+
+    for name, allowed in (("percent", ("strip", "divide", "either")), ("decimals", ("exact", "rounded")),
+                          ("list_order", ("any", "ordered"))):
+        if flags.get(name) is not None and flags[name] not in allowed:
+            raise typer.BadParameter(f"--{name.replace('_', '-')} must be one of {', '.join(allowed)}")
+    if "tolerance" in flags:
+        flags["rel_tol"] = flags.pop("tolerance")
+    try:
+        return make(conventions, flags)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
 KOpt = Annotated[int, typer.Option("-k", help=f"k of maj@k and pass@k: samples voted per item (default {DEFAULT_K}, as in every command)")]
 
 
@@ -103,13 +127,14 @@ def _tokens(usage: Any) -> str:
 
 def print_summary(summary: Any, console: Console = out) -> None:
     table = Table(title=f"run {summary.run_id}  model {summary.model}")
+    graded = any(t.conventions for t in summary.tasks)
     for col in ("task", "items", "k", "n", "maj@k", "pass@1", "pass@k", "new", "reused", "unparsed", "timeout",
-                "unfinished", "tokens (think/answer)"):
-        table.add_column(col, justify="left" if col == "task" else "right")
+                "unfinished", "tokens (think/answer)", *(("conventions",) if graded else ())):
+        table.add_column(col, justify="left" if col in ("task", "conventions") else "right")
     for t in summary.tasks:
         table.add_row(t.task, str(t.n_items), str(t.k), str(t.n or t.k), pct(t.maj_at_k), pct(t.pass_at_1), pct(t.pass_at_k),
                       str(t.generated), str(t.reused), str(t.n_unparseable), str(t.n_timeout), str(t.n_unfinished),
-                      _tokens(t.usage))
+                      _tokens(t.usage), *((t.conventions or "",) if graded else ()))
     console.print(table)
     for t in summary.tasks:
         for rep in t.reports:
@@ -117,3 +142,45 @@ def print_summary(summary: Any, console: Console = out) -> None:
         if t.possibly_contaminated:
             console.print(f"[yellow]warning:[/] {t.task}: {t.possibly_contaminated} of {t.n_items} items were exported "
                           f"as training data for {summary.model} (harness export-sft): their scores may be inflated")
+
+
+def audit_after_run(store: Any, run_id: str, tasks: Any = None) -> list[Any]:
+    """A second opinion on a stored run's math tasks (Math-Verify), stored; see harness.pipeline.audit."""
+    from harness.pipeline.audit import audit_run
+
+    return audit_run(store, run_id, tasks=tasks)
+
+
+def audits_json(audits: Iterable[Any]) -> list[dict[str, Any]]:
+    out = []
+    for a in audits:
+        s = a.summary
+        out.append({"task": s.task, "grader": s.grader, "samples": s.n_samples, "checked": s.n_checked,
+                    "disagree": s.n_disagree, "items_disagree": s.n_items_disagree, "items": s.n_items,
+                    "disagreement_rate": a.rate, "their_pass_at_1": s.their_pass_at_1, "our_pass_at_1": s.our_pass_at_1,
+                    "disagreements": [{"item_id": d.item_id, "sample": d.sample_index, "gold": d.gold,
+                                       "extracted": d.extracted, "ours": d.ours, "theirs": d.theirs}
+                                      for d in a.disagreements]})
+    return out
+
+
+def print_audits(audits: Iterable[Any], console: Console = out, show: int = 10) -> None:
+    """The second opinion per task, and the first `show` disagreements of each."""
+    audits = list(audits)
+    if not audits:
+        console.print("second opinion: no math task to audit in this run")
+        return
+    table = Table(title=f"second opinion: {audits[0].summary.grader}")
+    for col in ("task", "samples", "judged", "disagree", "rate", "items", "pass@1 ours", "pass@1 theirs"):
+        table.add_column(col, justify="left" if col == "task" else "right")
+    for a in audits:
+        s = a.summary
+        table.add_row(s.task, str(s.n_samples), str(s.n_checked), str(s.n_disagree), pct(a.rate),
+                      f"{s.n_items_disagree}/{s.n_items}", pct(s.our_pass_at_1), pct(s.their_pass_at_1))
+    console.print(table)
+    for a in audits:
+        for d in a.disagreements[:show]:
+            console.print(f"  {a.summary.task} item {d.item_id} sample {d.sample_index}: gold {d.gold!r}, answer "
+                          f"{d.extracted!r}: ours {d.ours}, theirs {d.theirs}", highlight=False, markup=False)
+        if len(a.disagreements) > show:
+            console.print(f"  ... {len(a.disagreements) - show} more in {a.summary.task} (--json lists them all)")

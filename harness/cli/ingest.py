@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from harness.cli.common import DbOpt, JsonOpt, ModelsOpt, err, print_summary
+from harness.cli.common import ConventionsOpt, DbOpt, JsonOpt, ModelsOpt, err, math_options, print_summary
 from harness.errors import HarnessError
 
 
@@ -62,6 +62,7 @@ def ingest(
     family: Annotated[Optional[str], typer.Option(help="model family")] = None,
     data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="where the task's items are, for lines without gold")] = None,
     again: Annotated[bool, typer.Option("--again", help="store a file ingested before as one more run (refused by default)")] = False,
+    conventions: ConventionsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Store generations made elsewhere as runs (one per model), graded by each task's own grader, so
@@ -75,7 +76,8 @@ def ingest(
         return ingest_lm_eval(lm_eval_dir, db=db, model=model, params_b=params_b, family=family, as_json=as_json)
     if lm_eval_dir is not None:
         raise HarnessError(f"unexpected argument {lm_eval_dir}: ingest takes one JSONL file, or `lm-eval DIR`")
-    runs_ = ingest_file(Store(db), path, params_b=params_b, family=family, source=Source.resolve(data_dir), again=again)
+    runs_ = ingest_file(Store(db), path, params_b=params_b, family=family, source=Source.resolve(data_dir), again=again,
+                        math_options=math_options(conventions) if conventions is not None else None)
     if as_json:
         print(json.dumps([r.to_json() for r in runs_]))
         return

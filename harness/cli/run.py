@@ -9,8 +9,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from harness.cli.common import (DEFAULT_K, DataDirOpt, DbOpt, JsonOpt, KOpt, ModelsOpt, ProgressOpt, RevisionOpt, TaskArgOpt, err,
-                                print_summary, split_csv)
+from harness.cli.common import (DEFAULT_K, ConventionsOpt, DataDirOpt, DbOpt, JsonOpt, KOpt, ModelsOpt, ProgressOpt, RevisionOpt,
+                                TaskArgOpt, audit_after_run, audits_json, err, math_options, print_audits, print_summary,
+                                split_csv)
 from harness.errors import HarnessError
 
 
@@ -30,6 +31,8 @@ def run(
     permutations: Annotated[Optional[int], typer.Option(help="multiple choice: evaluate each item under N orderings (= --task-arg permutations=N)")] = None,
     task_arg: TaskArgOpt = [],
     revision: RevisionOpt = None,
+    conventions: ConventionsOpt = None,
+    audit: Annotated[bool, typer.Option("--audit", help="then a second opinion: Math-Verify (if installed) grades the math tasks' extracted answers, and the disagreements are stored (as `harness audit`)")] = False,
     as_json: JsonOpt = False,
     progress: ProgressOpt = True,
 ) -> None:
@@ -59,12 +62,17 @@ def run(
     tasks = configure_tasks(tasks, args)
     source = Source.resolve(data_dir, limit)
     sampling = {"temperature": temperature, "top_p": top_p, "max_tokens": max_tokens, "seed": seed}
-    summary = do_run(spec, tasks, k, Store(db), source, n=n, sampling=sampling, progress=progress,
-                     command=shlex.join(["harness", *sys.argv[1:]]))
+    opts = math_options(conventions) if conventions is not None else None
+    store = Store(db)
+    summary = do_run(spec, tasks, k, store, source, n=n, sampling=sampling, progress=progress,
+                     command=shlex.join(["harness", *sys.argv[1:]]), math_options=opts)
+    audits = audit_after_run(store, summary.run_id) if audit else None
     if as_json:
-        print(json.dumps(summary.to_json()))
+        print(json.dumps({**summary.to_json(), **({"audit": audits_json(audits)} if audits is not None else {})}))
     else:
         print_summary(summary)
+        if audits is not None:
+            print_audits(audits)
 
 
 def register(app: typer.Typer) -> None:

@@ -24,6 +24,8 @@ from typing import Annotated, Any, Callable, Iterable, Mapping, Optional, Sequen
 
 import typer
 
+from harness.cli.common import (ConventionsOpt, DecimalCommaOpt, DecimalsOpt, ListOrderOpt, PercentOpt, ToleranceOpt,
+                                math_options)
 from harness.data import Source, read_jsonl
 from harness.errors import DataError, HarnessError, UnknownTask
 from harness.grading.base import Grader
@@ -236,25 +238,20 @@ def score_command(
     task: Annotated[str, typer.Option("--task", "-t", help="a task name (math500, gsm8k, ...) or a generic kind (math)")],
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="write scored lines here (default: stdout)")] = None,
     data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="local benchmark files, for `item_id` lookups")] = None,
-    percent: Annotated[str, typer.Option("--percent", help="math: '33.5%' is 33.5 (strip), 0.335 (divide) or either")] = "strip",
-    decimals: Annotated[str, typer.Option("--decimals", help="math: '0.6667' vs 2/3: unequal (exact) or a rounding of it (rounded)")] = "exact",
-    decimal_comma: Annotated[bool, typer.Option("--decimal-comma", help="math: '3,5' is 3.5 (locale decimal comma)")] = False,
-    list_order: Annotated[str, typer.Option("--list-order", help="math: a bare list '3, 5' matches in any order (any) or in order (ordered)")] = "any",
-    tolerance: Annotated[float, typer.Option("--tolerance", help="math: accepted relative difference between numbers")] = 0.0,
+    conventions: ConventionsOpt = None,
+    percent: PercentOpt = None,
+    decimals: DecimalsOpt = None,
+    decimal_comma: DecimalCommaOpt = None,
+    list_order: ListOrderOpt = None,
+    tolerance: ToleranceOpt = None,
     timeout: Annotated[float, typer.Option("--timeout", help="math: seconds per symbolic check before 'timeout'")] = 5.0,
 ) -> None:
     """Score generations made by anything: verdict and canonical answer per line, summary on stderr."""
-    if percent not in ("strip", "divide", "either"):
-        raise typer.BadParameter("--percent must be 'strip', 'divide' or 'either'")
-    if decimals not in ("exact", "rounded"):
-        raise typer.BadParameter("--decimals must be 'exact' or 'rounded'")
-    if list_order not in ("any", "ordered"):
-        raise typer.BadParameter("--list-order must be 'any' or 'ordered'")
+    opts = math_options(conventions, percent=percent, decimals=decimals, decimal_comma=decimal_comma,
+                        list_order=list_order, tolerance=tolerance)
     try:
         rows = list(read_jsonl(infile))
-        grades = score_rows(rows, task, source=Source.resolve(data_dir),
-                            options={"percent": percent, "rel_tol": tolerance, "timeout_s": timeout, "decimals": decimals,
-                                     "decimal_comma": decimal_comma, "list_order": list_order},
+        grades = score_rows(rows, task, source=Source.resolve(data_dir), options={**opts.__dict__, "timeout_s": timeout},
                             where=str(infile))
     except HarnessError as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -264,7 +261,12 @@ def score_command(
     else:
         with open(out, "w", encoding="utf-8") as fh:
             write_scored(rows, grades, fh)
-    typer.echo(summary_text(summarize(grouped(rows, grades))), err=True)
+    text = summary_text(summarize(grouped(rows, grades)))
+    if _resolve(task)[0] == "math":
+        from harness.grading.math.conventions import describe
+
+        text += f"; conventions {describe(opts)}"
+    typer.echo(text, err=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,8 +7,26 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 from harness.records import Completion, Grade, Item
-from harness.task import Grader
+from harness.task import Grader, Task
 from harness.thinking import DEFAULT, Split, ThinkingFormat, split, unfinished_detail
+
+
+def task_grader(task: Task, math_options: Any = None) -> Grader:
+    """The task's grader; a math task's under `math_options` (a MathOptions: named conventions and
+    flags) when given. Math tasks' grader factories take the options as their one argument."""
+    if math_options is not None and task.kind == "math":
+        return task.grader(math_options)  # type: ignore[call-arg]
+    return task.grader()
+
+
+def conventions_of(grader: Grader) -> str | None:
+    """The named conventions a math grader grades under ("strict", "lenient, percent=strip"); None for
+    graders without them."""
+    from harness.grading.math import MathOptions
+    from harness.grading.math.conventions import describe
+
+    options = getattr(grader, "options", None)
+    return describe(options) if isinstance(options, MathOptions) else None
 
 
 def split_all(comps: Sequence[Completion], fmt: ThinkingFormat = DEFAULT) -> list[Split]:

@@ -20,7 +20,7 @@ from harness.data import Source, read_jsonl
 from harness.errors import DataError, HarnessError
 from harness.records import Completion, Item, Prompt, stable_hash
 from harness.grading.base import Grader
-from harness.pipeline.answers import grade_answers
+from harness.pipeline.answers import conventions_of, grade_answers, task_grader
 from harness.pipeline.lifecycle import run_lifecycle
 from harness.pipeline.results import RunSummary, TaskSummary, record_results
 from harness.store import ModelRow, Store
@@ -32,9 +32,11 @@ def ingested_model_id(model: str) -> str:
 
 
 def ingest_file(store: Store, path: Path, *, params_b: float | None = None, family: str | None = None,
-                source: Source | None = None, origin: str = "ingest", again: bool = False) -> list[RunSummary]:
+                source: Source | None = None, origin: str = "ingest", again: bool = False,
+                math_options: Any = None) -> list[RunSummary]:
     """Validate every line, then store one run per model. A file whose contents were ingested
-    before is refused (DataError) unless `again`."""
+    before is refused (DataError) unless `again`. `math_options` grades math tasks (named
+    conventions and flags); None: each task's own grader."""
     lines: list[tuple[int, dict[str, Any]]] = []
     for lineno, row in enumerate(read_jsonl(path), 1):
         missing = [f for f in ("model", "task", "item_id", "response") if row.get(f) is None]
@@ -58,7 +60,7 @@ def ingest_file(store: Store, path: Path, *, params_b: float | None = None, fami
             raise DataError(f"{path} was ingested before (same contents): run(s) {', '.join(before)} in {store.path}; "
                             "pass --again to store it as one more run")
     return ingest_rows(store, lines, where=str(path), batch_key=f"ingest:{digest}", params_b=params_b,
-                       family=family, source=source or Source(), origin=origin)
+                       family=family, source=source or Source(), origin=origin, math_options=math_options)
 
 
 # Field -> (accepted JSON types, how to say it). bool is excluded from numbers: `"sample": true` is a mistake.
@@ -86,7 +88,8 @@ def _check_types(row: dict[str, Any], where: str) -> None:
 
 
 def ingest_rows(store: Store, lines: Sequence[tuple[int, dict[str, Any]]], *, where: str, batch_key: str,
-                params_b: float | None, family: str | None, source: Source, origin: str) -> list[RunSummary]:
+                params_b: float | None, family: str | None, source: Source, origin: str,
+                math_options: Any = None) -> list[RunSummary]:
     by_model: dict[str, dict[str, list[tuple[int, dict[str, Any]]]]] = defaultdict(lambda: defaultdict(list))
     for lineno, row in lines:
         by_model[str(row["model"])][str(row["task"])].append((lineno, row))
@@ -101,7 +104,7 @@ def ingest_rows(store: Store, lines: Sequence[tuple[int, dict[str, Any]]], *, wh
         k = max(_samples_per_item(rows) for rows in tasks.values())
         with run_lifecycle(store, record, k=k, sampling={"source": origin}, tasks=sorted(tasks),
                            command=f"harness ingest {where}", source=origin) as run_id:
-            summaries = [_ingest_task(store, run_id, model_id, name, rows, where, batch_key, source)
+            summaries = [_ingest_task(store, run_id, model_id, name, rows, where, batch_key, source, math_options)
                          for name, rows in sorted(tasks.items())]
         runs.append(RunSummary(run_id, model, model_id, tuple(summaries)))
     return runs
@@ -115,7 +118,7 @@ def _samples_per_item(rows: Sequence[tuple[int, dict[str, Any]]]) -> int:
 
 
 def _ingest_task(store: Store, run_id: str, model_id: str, name: str, rows: Sequence[tuple[int, dict[str, Any]]],
-                 where: str, batch_key: str, source: Source) -> TaskSummary:
+                 where: str, batch_key: str, source: Source, math_options: Any = None) -> TaskSummary:
     task = get_task(name)
     known: dict[str, Item] | None = None
     grouped: dict[str, dict[int, tuple[int, dict[str, Any]]]] = defaultdict(dict)
@@ -150,7 +153,7 @@ def _ingest_task(store: Store, run_id: str, model_id: str, name: str, rows: Sequ
         prompts.append(prompt)
         samples.append([(i, _completion(by_sample[i][1])) for i in sorted(by_sample)])
     return store_graded(store, run_id, model_id, name, task.version, batch_key, items, prompts, samples,
-                        task.grader())
+                        task_grader(task, math_options))
 
 
 def _completion(row: dict[str, Any]) -> Completion:
@@ -170,9 +173,11 @@ def store_graded(store: Store, run_id: str, model_id: str, task: str, version: i
     gens = [(p.hash, i, None, c) for p, pairs in zip(prompts, comps) for i, c in pairs]
     keys = iter(store.put_generations(run_id, model_id, sampling_key, gens))
     sample_keys = [[(i, next(keys)) for i, _ in pairs] for pairs in comps]
+    conventions = conventions_of(grader)
     try:
         answered = grade_answers(grader, [(it, [c for _, c in pairs]) for it, pairs in zip(items, comps)])
     finally:
         grader.close()
     return record_results(store, run_id, task, version, items, sample_keys, answered.grades,
-                          max(len(pairs) for pairs in samples), generated=0, reused=len(gens), usage=answered.usage)
+                          max(len(pairs) for pairs in samples), generated=0, reused=len(gens), usage=answered.usage,
+                          conventions=conventions)

@@ -20,14 +20,15 @@ def model_row(spec: ModelSpec) -> ModelRow:
 
 @contextmanager
 def run_lifecycle(store: Store, model: ModelRow, *, k: int, sampling: Mapping[str, Any], tasks: Sequence[str],
-                  command: str | None, source: str = "harness") -> Iterator[str]:
+                  command: str | None, source: str = "harness", regraded_from: str | None = None) -> Iterator[str]:
     """Record the model, start a run and yield its id; the run ends `done` when the block completes,
-    `interrupted` on Ctrl-C and `failed` on any other exception (which propagates)."""
+    `interrupted` on Ctrl-C and `failed` on any other exception (which propagates). `regraded_from`:
+    the run whose stored samples this one grades again."""
     store.upsert_model(model)
     run_id = store.start_run(RunRow(run_id=new_run_id(), model_id=model.model_id, model_name=model.name,
                                     started_at=now(), k=k, sampling=json.dumps(dict(sampling)),
                                     tasks=json.dumps(list(tasks)), command=command, harness_version=__version__,
-                                    source=source))
+                                    source=source, regraded_from=regraded_from))
     status = "failed"
     try:
         yield run_id

@@ -44,7 +44,7 @@ class TaskSummary(TaskResultRow):
             "possibly_contaminated": self.possibly_contaminated,
             "tokens": {"prompt": self.prompt_tokens, "generated": self.completion_tokens,
                        "thinking": self.thinking_tokens, "answer": self.usage.answer_tokens},
-            "latency_s": self.latency_s,
+            "latency_s": self.latency_s, "conventions": self.conventions,
             **({"reports": {r.name: r.data for r in self.reports}} if self.reports else {}),
         }
 
@@ -79,14 +79,15 @@ def record_results(store: Store, run_id: str, task: str, version: int, items: Se
                    samples: Sequence[Sequence[tuple[int, str | None]]], grades: Sequence[Sequence[Grade]],
                    k: int, *, generated: int, reused: int, contaminated: Collection[str] = frozenset(),
                    reports: Sequence[Callable[[Sequence[tuple[Item, Sequence[Grade]]]], Any]] = (),
-                   usage: Usage = Usage()) -> TaskSummary:
+                   usage: Usage = Usage(), conventions: str | None = None) -> TaskSummary:
     """Vote on each item, compute the task's reports, and store scores per sample, results per item,
     the task summary and the reports. `samples[j]` lists (sample index, generation key) of item j,
     aligned with `grades[j]`.
 
     With n > k samples an item's maj@k is the subset estimator of `harness.vote.maj_at_k` and its
     pass@k the unbiased estimator; `maj_correct` (what paired comparisons use) is the vote over all n.
-    `usage` is the token and latency totals over the samples, stored with the task's summary."""
+    `usage` is the token and latency totals over the samples, stored with the task's summary, and
+    `conventions` the math grader's named conventions."""
     votes = [vote(g) for g in grades]
     maj = [item_maj_at_k(g, v, k) for g, v in zip(grades, votes)]
     n = len(items)
@@ -104,7 +105,7 @@ def record_results(store: Store, run_id: str, task: str, version: int, items: Se
         n=max((v.n for v in votes), default=k),
         n_unfinished=sum(v.n_unfinished for v in votes),
         prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
-        thinking_tokens=usage.thinking_tokens, latency_s=usage.latency_s,
+        thinking_tokens=usage.thinking_tokens, latency_s=usage.latency_s, conventions=conventions,
         reports=made,
     )
     score_rows = [

@@ -24,7 +24,8 @@ from harness.errors import HarnessError
 from harness.lineage import read_lineage
 from harness.models import ModelSpec
 from harness.records import Grade, Item, Prompt, Sampling, stable_hash
-from harness.pipeline.answers import Usage, grade_answers
+from harness.grading.math.conventions import describe
+from harness.pipeline.answers import Usage, conventions_of, grade_answers, task_grader
 from harness.pipeline.generate import complete
 from harness.pipeline.lifecycle import model_row, run_lifecycle
 from harness.pipeline.results import RunSummary, TaskSummary, record_results, stored_summary
@@ -45,12 +46,15 @@ def resolve_sampling(spec: ModelSpec, task: Task, overrides: Mapping[str, Any]) 
     return replace(Sampling(), **merged)
 
 
-def run_key(model_id: str, k: int, n: int, tasks: Sequence[tuple[Task, Sequence[Item], Sampling]]) -> str:
+def run_key(model_id: str, k: int, n: int, tasks: Sequence[tuple[Task, Sequence[Item], Sampling]],
+            conventions: str | None = None) -> str:
     """What makes two runs the same run: the weights, k and n, and per task its name, version, bound
-    options, sampling and item ids, under one harness version (a new grader may grade differently)."""
+    options, sampling and item ids, under one harness version (a new grader may grade differently),
+    and the math conventions when they were named."""
     return stable_hash({"model_id": model_id, "k": k, "n": n, "version": __version__, "tasks": [
         {"task": t.name, "version": t.version, "args": {a: str(v) for a, v in sorted(t.args.items())},
-         "sampling": s.to_json(), "items": stable_hash([it.id for it in items], 20)} for t, items, s in tasks]}, 24)
+         "sampling": s.to_json(), "items": stable_hash([it.id for it in items], 20)} for t, items, s in tasks],
+        **({"conventions": conventions} if conventions is not None else {})}, 24)
 
 
 def _variants(task: Task, item: Item) -> tuple[Prompt, ...]:
@@ -99,11 +103,13 @@ def run(
     progress: bool = True,
     command: str | None = None,
     reuse: bool = False,
+    math_options: Any = None,
 ) -> RunSummary:
     """Run `spec` on `tasks`: k samples per item (n >= k drawn), generated where the store lacks them,
     graded, voted and stored as one run. `reuse`: when a finished run already holds exactly this
     (same weights, sampling, k, n, task versions, items and harness version), return it and add no
-    run row (the loop and the demo rerun without duplicating runs)."""
+    run row (the loop and the demo rerun without duplicating runs). `math_options` (a MathOptions:
+    named conventions and flags) grades math tasks; None: each task's own grader."""
     if k < 1:
         raise HarnessError(f"k must be at least 1, got {k}")
     n = k if n is None else n
@@ -117,7 +123,8 @@ def run(
             raise HarnessError(f"task {task.name} loaded no items")
     model = model_row(spec)
     run_sampling = resolve_sampling(spec, tasks[0], overrides) if tasks else Sampling()
-    key = run_key(model.model_id, k, n, [(t, items, resolve_sampling(spec, t, overrides)) for t, items in loaded])
+    key = run_key(model.model_id, k, n, [(t, items, resolve_sampling(spec, t, overrides)) for t, items in loaded],
+                  describe(math_options) if math_options is not None else None)
     if reuse:
         done = store.finished_run_with_key(key)
         if done is not None:
@@ -143,7 +150,7 @@ def run(
                     summaries.append(_run_task(task, items, spec.name, model.model_id, run_id, k, n, store,
                                                resolve_sampling(spec, task, overrides), get_backend, bars,
                                                finetuned_from=None if lineage else spec.finetuned_from,
-                                               fmt=spec.thinking_format()))
+                                               fmt=spec.thinking_format(), math_options=math_options))
             finally:
                 report = getattr(backend, "report", None)
                 if report is not None:  # e.g. requests served and failed per replica
@@ -156,7 +163,8 @@ def run(
 
 def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run_id: str, k: int, n: int, store: Store,
               params: Sampling, get_backend: Callable[[], Backend], bars: _Progress,
-              finetuned_from: str | None = None, fmt: ThinkingFormat = ThinkingFormat()) -> TaskSummary:
+              finetuned_from: str | None = None, fmt: ThinkingFormat = ThinkingFormat(),
+              math_options: Any = None) -> TaskSummary:
     variants = [_variants(task, it) for it in items]
     store.put_items(task.name, task.version, list(zip(items, variants)))
 
@@ -166,7 +174,8 @@ def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run
                                get_backend, lambda total: bars.add(f"{task.name}: generating", total))
 
     # Grade every sample on its final answer (thinking split off), a chunk of items at a time.
-    grader = task.grader()
+    grader = task_grader(task, math_options)
+    conventions = conventions_of(grader)
     advance = bars.add(f"{task.name}: scoring", len(items))
     grades: list[list[Grade]] = []
     usages: list[Usage] = []
@@ -192,4 +201,4 @@ def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run
         contaminated |= store.exported_item_ids(finetuned_from, task.name)
     return record_results(store, run_id, task.name, task.version, items, samples, grades, k,
                           generated=n_missing, reused=len(items) * n - n_missing,
-                          contaminated=contaminated, reports=task.reports, usage=usage)
+                          contaminated=contaminated, reports=task.reports, usage=usage, conventions=conventions)

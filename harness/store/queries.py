@@ -90,14 +90,37 @@ def task_scores(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         WITH {RANKED_RUNS}
         SELECT t.run_id, t.task, t.task_version, t.n_items, t.k, t.maj_at_k, t.pass_at_1, t.pass_at_k,
                t.n_timeout, t.n_unparseable, t.generated, t.reused, t.finished_at,
-               t.n, t.possibly_contaminated,
-               r.model_name AS model, r.model_id, r.started_at, r.status, r.source,
-               m.params_b, m.family, rk.recency
+               t.n, t.possibly_contaminated, t.conventions,
+               r.model_name AS model, r.model_id, r.started_at, r.status, r.source, r.regraded_from,
+               m.params_b, m.family, rk.recency,
+               a.grader AS audit_grader, a.n_checked AS audit_checked, a.n_disagree AS audit_disagree,
+               a.n_items_disagree AS audit_items,
+               CASE WHEN a.n_checked > 0 THEN a.n_disagree / a.n_checked END AS audit_rate
         FROM task_results t
         JOIN runs r USING (run_id)
         LEFT JOIN models m ON m.model_id = r.model_id
         LEFT JOIN ranked rk USING (run_id, task)
+        LEFT JOIN (SELECT * FROM audits
+                   QUALIFY row_number() OVER (PARTITION BY run_id, task ORDER BY audited_at DESC, grader) = 1) a
+               ON a.run_id = t.run_id AND a.task = t.task
         ORDER BY t.finished_at, r.model_name, t.task""")
+
+
+def audit_disagreements(con: duckdb.DuckDBPyConnection, run_ids: Sequence[str], tasks: Sequence[str]) -> pd.DataFrame:
+    """For the given (run, task) pairs (two parallel lists): every sample a second grader judged
+    otherwise than the stored verdict, from the newest audit of each, with the run's model."""
+    return _df(con, """
+        WITH wanted AS (SELECT unnest(?::TEXT[]) AS run_id, unnest(?::TEXT[]) AS task),
+        latest AS (SELECT run_id, task, grader FROM audits
+                   QUALIFY row_number() OVER (PARTITION BY run_id, task ORDER BY audited_at DESC, grader) = 1)
+        SELECT r.model_name AS model, d.task, d.item_id, d.sample_index AS sample, d.gold, d.extracted,
+               d.ours, d.theirs, d.grader, d.run_id
+        FROM audit_disagreements d
+        JOIN latest USING (run_id, task, grader)
+        JOIN wanted USING (run_id, task)
+        JOIN runs r USING (run_id)
+        ORDER BY d.task, r.model_name, TRY_CAST(d.item_id AS BIGINT) NULLS LAST, d.item_id, d.sample_index""",
+               [list(run_ids), list(tasks)])
 
 
 def value_histograms(con: duckdb.DuckDBPyConnection, run_ids: Sequence[str], tasks: Sequence[str]) -> pd.DataFrame:

@@ -313,6 +313,39 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "grading conventions recorded; regraded runs; a second grader's disagreements",
+        """
+        ALTER TABLE task_results ADD COLUMN conventions TEXT;  -- math: the named conventions (and flags) it was graded under
+        ALTER TABLE runs ADD COLUMN regraded_from TEXT;        -- a run graded again from another run's stored samples
+        CREATE TABLE audits (
+            run_id      TEXT NOT NULL,
+            task        TEXT NOT NULL,
+            grader      TEXT NOT NULL,     -- the second opinion, e.g. math-verify 0.9.0
+            audited_at  TIMESTAMP NOT NULL,
+            n_samples   INTEGER NOT NULL,  -- scored samples with an answer to judge
+            n_checked   INTEGER NOT NULL,  -- of those, judged by the second grader (not timed out or failed)
+            n_disagree  INTEGER NOT NULL,  -- samples where correct/not correct differs
+            n_items_disagree INTEGER NOT NULL,
+            n_items     INTEGER NOT NULL,
+            their_pass_at_1 DOUBLE,        -- pass@1 over the checked samples as the second grader sees it
+            our_pass_at_1   DOUBLE,        -- the same samples as ours sees them
+            PRIMARY KEY (run_id, task, grader)
+        );
+        CREATE TABLE audit_disagreements (
+            run_id       TEXT NOT NULL,
+            task         TEXT NOT NULL,
+            grader       TEXT NOT NULL,
+            item_id      TEXT NOT NULL,
+            sample_index INTEGER NOT NULL,
+            gold         TEXT,
+            extracted    TEXT,
+            ours         TEXT NOT NULL,    -- our verdict
+            theirs       TEXT NOT NULL,    -- correct | incorrect
+            PRIMARY KEY (run_id, task, grader, item_id, sample_index)
+        );
+        """,
+    ),
 ]
 
 
@@ -354,6 +387,7 @@ class RunRow:
     source: str = "harness"
     backend_report: str | None = None
     run_key: str | None = None  # what makes two runs the same run (pipeline.runner.run_key)
+    regraded_from: str | None = None  # the run whose stored samples this run graded again (harness regrade)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -486,6 +520,39 @@ class TaskResultRow:
     completion_tokens: int | None = dataclasses.field(default=None, metadata={"arrow": pa.int64()})
     thinking_tokens: int | None = dataclasses.field(default=None, metadata={"arrow": pa.int64()})
     latency_s: float | None = None
+    conventions: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    """A second grader's verdict on a run's task (`audits`)."""
+
+    run_id: str
+    task: str
+    grader: str
+    audited_at: datetime
+    n_samples: int
+    n_checked: int
+    n_disagree: int
+    n_items_disagree: int
+    n_items: int
+    their_pass_at_1: float | None = None
+    our_pass_at_1: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditDisagreementRow:
+    """One sample the second grader judged otherwise (`audit_disagreements`)."""
+
+    run_id: str
+    task: str
+    grader: str
+    item_id: str
+    sample_index: int
+    gold: str | None
+    extracted: str | None
+    ours: str
+    theirs: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -629,6 +696,7 @@ ROW_TABLES: dict[type, str] = {
     QueueRow: "train_queue", ScoreRow: "scores", ItemResultRow: "item_results", TaskResultRow: "task_results", TaskReportRow: "task_reports",
     NightRow: "nights", NightRunRow: "night_runs", NightlyCheckRow: "nightly_checks", LineageRow: "lineage",
     LineageItemRow: "lineage_items", LoopRow: "loops", LoopArmRow: "loop_arms",
+    AuditRow: "audits", AuditDisagreementRow: "audit_disagreements",
 }
 
 _SCALARS: dict[Any, pa.DataType] = {str: pa.string(), int: pa.int32(), float: pa.float64(), bool: pa.bool_(),

@@ -30,7 +30,7 @@ import pyarrow as pa
 from harness.errors import HarnessError, StoreLocked
 from harness.records import Completion, Prompt, stable_hash
 import harness.store.queries as queries
-from harness.store.schema import (MIGRATIONS, ROW_TABLES, GenerationRow, ItemResultRow, ItemRow, LineageItemRow,
+from harness.store.schema import (MIGRATIONS, ROW_TABLES, AuditDisagreementRow, AuditRow, GenerationRow, ItemResultRow, ItemRow, LineageItemRow,
                                    LineageRow, LoopArmRow, LoopRow, ModelRow, NightlyCheckRow, NightRow, NightRunRow,
                                    PromptRow, QueueRow, RunRow, ScoreRow, TaskReportRow, TaskResultRow, rows_table)
 
@@ -187,6 +187,52 @@ class Store:
         with self.connect() as con:
             self._insert(con, RunRow, [row])
         return row.run_id
+
+    def run_row(self, run_id: str) -> dict[str, Any] | None:
+        """The run's row, with its model's backend, path, params, family and spec; None when unknown."""
+        rows = self.query("""SELECT r.*, m.backend, m.path, m.params_b, m.family, m.spec
+                             FROM runs r LEFT JOIN models m USING (model_id) WHERE r.run_id = ?""", [run_id])
+        return rows[0] if rows else None
+
+    def scored_samples(self, run_id: str, task: str) -> list[dict[str, Any]]:
+        """What regrading a task of a run needs: each scored sample's item (version, gold, fields, meta),
+        sample index, generation key and stored completion, by item and sample."""
+        return self.query(
+            """SELECT s.item_id, s.sample_index, s.gen_key, s.verdict, s.extracted, ir.task_version,
+                      it.gold, it.fields, it.meta, g.text, g.finish, g.tokens, g.prompt_tokens, g.latency_s,
+                      g.thinking, g.thinking_tokens, g.forced
+               FROM scores s
+               JOIN item_results ir USING (run_id, task, item_id)
+               LEFT JOIN items it ON it.task = s.task AND it.task_version = ir.task_version AND it.item_id = s.item_id
+               LEFT JOIN generations g ON g.gen_key = s.gen_key
+               WHERE s.run_id = ? AND s.task = ?
+               ORDER BY TRY_CAST(s.item_id AS BIGINT) NULLS LAST, s.item_id, s.sample_index""", [run_id, task])
+
+    def put_audit(self, summary: AuditRow, disagreements: Sequence[AuditDisagreementRow]) -> None:
+        """A second grader's verdict on a run's task, replacing an earlier audit by the same grader."""
+        key = [summary.run_id, summary.task, summary.grader]
+        for row in disagreements:
+            if [row.run_id, row.task, row.grader] != key:
+                raise ValueError(f"disagreement of {row.run_id}/{row.task}/{row.grader} in the audit of {key}")
+        with self.connect() as con:
+            for cls, rows in ((AuditRow, [summary]), (AuditDisagreementRow, disagreements)):
+                table = ROW_TABLES[cls]
+                con.execute(f"DELETE FROM {table} WHERE run_id = ? AND task = ? AND grader = ?", key)
+                if rows:
+                    con.register("new_rows", rows_table(cls, rows))
+                    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM new_rows")
+                    con.unregister("new_rows")
+
+    def audits(self, run_id: str) -> list[dict[str, Any]]:
+        return self.query("SELECT * FROM audits WHERE run_id = ? ORDER BY task, grader", [run_id])
+
+    def audit_disagreements(self, run_id: str, task: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM audit_disagreements WHERE run_id = ?"
+        params: list[Any] = [run_id]
+        if task is not None:
+            sql += " AND task = ?"
+            params.append(task)
+        return self.query(sql + " ORDER BY task, TRY_CAST(item_id AS BIGINT) NULLS LAST, item_id, sample_index", params)
 
     def set_backend_report(self, run_id: str, report: Mapping[str, Any]) -> None:
         """What the backend says about its work in a run (e.g. requests per replica), as JSON."""

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import streamlit as st
 
-from harness.leaderboard import charts, common, metrics
+from harness.leaderboard import charts, common, grading, metrics
 
 st.title("Leaderboard")
 scores = common.scores_or_stop()
@@ -53,9 +53,10 @@ if not falls.empty:
 
 st.subheader("Scores with 95% intervals")
 detail = common.pct(rows, ["score", "low", "high"])
+detail["second opinion"] = [grading.disagreement_text(r) for r in detail.to_dict("records")]
 detail = detail[["model", "task", "score", "trend", "change", "low", "high", "n_items", "k", "n", "possibly_contaminated",
-                 "params_b", "family", "source", "run_id", "finished_at"]].sort_values(["task", "score"],
-                                                                                     ascending=[True, False])
+                 "conventions", "second opinion", "params_b", "family", "source", "run_id",
+                 "finished_at"]].sort_values(["task", "score"], ascending=[True, False])
 st.dataframe(detail, hide_index=True, width="stretch", column_config={
     "score": st.column_config.NumberColumn(metric, format="%.1f"),
     "trend": st.column_config.TextColumn("vs previous run", help="against this model's previous run of the task"),
@@ -68,6 +69,12 @@ st.dataframe(detail, hide_index=True, width="stretch", column_config={
         "exported items", help="items of this task that were exported as training data before this run: "
         "their scores may be contaminated"),
     "finished_at": st.column_config.DatetimeColumn("scored at", format="YYYY-MM-DD HH:mm"),
+    "conventions": st.column_config.TextColumn(
+        "conventions", help="math: the named conventions the answers were graded under (strict, lenient) and any "
+        "single flags; `harness regrade --run ID --conventions lenient` grades a run again from its samples"),
+    "second opinion": st.column_config.TextColumn(
+        "second opinion", help="samples a second grader (Math-Verify, `harness audit --run ID`) judged otherwise: "
+        "how much of the score depends on the grader"),
 })
 flagged = detail[detail["possibly_contaminated"].fillna(0) > 0]
 if not flagged.empty:
@@ -75,3 +82,5 @@ if not flagged.empty:
         f"{r.model} on {r.task}: {int(r.possibly_contaminated)} of {r.n_items} items were exported for training"
         for r in flagged.itertuples()))
 st.altair_chart(charts.scores_by_task(detail, metric))
+
+grading.second_opinion_section(rows)

@@ -85,3 +85,23 @@ def test_score_convention_flags(tmp_path):
         "correct", "incorrect", "correct", "correct"]
     r = CliRunner().invoke(_app(), ["score", "--task", "math", str(src), "--decimals", "sloppy"])
     assert r.exit_code == 2
+
+
+def test_score_named_conventions_and_a_flag_over_them(tmp_path):
+    src = tmp_path / "in.jsonl"
+    _write(src, [{"response": "\\boxed{0.6667}", "gold": "\\frac{2}{3}"}, {"response": "\\boxed{3,5}", "gold": "3.5"},
+                 {"response": "\\boxed{0.25}", "gold": "25\\%"}, {"response": "\\boxed{0.666...}", "gold": "\\frac23"}])
+
+    def run(*flags):
+        r = CliRunner().invoke(_app(), ["score", "--task", "math", str(src), *flags])
+        assert r.exit_code == 0, r.output
+        return [json.loads(x)["verdict"] for x in r.output.splitlines() if x.startswith("{")], r.output
+
+    strict, out = run()
+    assert strict == ["incorrect"] * 4 and "conventions strict" in out
+    lenient, out = run("--conventions", "lenient")
+    assert lenient == ["correct"] * 4 and "conventions lenient" in out
+    mixed, out = run("--conventions", "lenient", "--percent", "strip")
+    assert mixed == ["correct", "correct", "incorrect", "correct"] and "conventions lenient, percent=strip" in out
+    r = CliRunner().invoke(_app(), ["score", "--task", "math", str(src), "--conventions", "sloppy"])
+    assert r.exit_code == 2

@@ -80,3 +80,21 @@ def test_choice_lines_without_gold_are_read_in_the_dataset_order(tmp_path, share
               "response": f"Answer: {'ABCD'[r['answer_index']]}"} for r in rows]
     (run,) = ingest_file(Store(tmp_path / "r.duckdb"), write(tmp_path / "in.jsonl", lines), source=Source(shared_data))
     assert run.tasks[0].maj_at_k == 1.0 and run.tasks[0].n_items == 8
+
+
+def test_ingest_under_named_conventions_records_them(tmp_path):
+    from typer.testing import CliRunner
+
+    from harness.cli.app import app
+
+    f = write(tmp_path / "in.jsonl", [
+        {"model": "ext", "task": "arith", "item_id": "0", "response": "\\boxed{1200\\%}", "gold": "12"},
+        {"model": "ext", "task": "arith", "item_id": "1", "response": "\\boxed{7}", "gold": "7"}])
+    db = tmp_path / "r.duckdb"
+    strict = ingest_file(Store(db), f)
+    assert (strict[0].tasks[0].conventions, strict[0].tasks[0].pass_at_1) == ("strict", 0.5)
+    r = CliRunner().invoke(app, ["ingest", str(f), "--db", str(db), "--again", "--conventions", "lenient", "--json"])
+    assert r.exit_code == 0, r.output
+    (run,) = json.loads(r.stdout)
+    assert (run["tasks"][0]["conventions"], run["tasks"][0]["pass_at_1"]) == ("lenient", 1.0)
+    assert Store(db).task_results(run["run_id"])[0]["conventions"] == "lenient"

@@ -23,11 +23,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from harness.grading.math.normalize import drop_condition
+
 _BOX_CMDS = ("\\boxed", "\\fbox")
 _MINERVA = re.compile(r"final answer is[ \t]*:?[ \t]*(?P<a>[^\n]*?)[ \t]*(?:\.?[ \t]*I hope it is correct|$)",
                       re.IGNORECASE | re.MULTILINE)
 _HASHES = re.compile(r"####[ \t]*(?P<a>[^\n]*)")
 _ANSWER_IS = re.compile(r"answer(?:[ \t]+is|[ \t]*:|[ \t]*(?=\$|\\\(|\\\[))[ \t:]*(?P<a>[^\n]*)", re.IGNORECASE)
+# "Answer: \\[ ... \\]" or "**Answer**" over display math on the next lines: the display math, across lines.
+_ANSWER_DISPLAY = re.compile(r"answer(?:[ \t]+is)?[ \t:*#]*(?:\n[ \t]*){0,3}(?:\\\[(?P<a>[^$]{1,600}?)\\\]"
+                             r"|\$\$(?P<b>[^$]{1,600}?)\$\$|\\\((?P<c>[^$]{1,600}?)\\\))", re.IGNORECASE)
+_NUM = r"-?\d+(?:\.\d+)?(?:/\d+)?"
+_PART = r"(?:" + _NUM + r"|\$[^$\n]{1,80}\$|\\\([^\n]{1,80}?\\\))"
+# "The solutions are 5 and 3." / "The roots are $x = 7$ and $x = -2$.": a sentence ending in a list
+_PROSE_LIST = re.compile(r"\b(?:are|were|is)[ \t]+(?P<a>" + _PART + r"(?:[ \t]*,[ \t]*" + _PART + r")*,?[ \t]+and[ \t]+"
+                         + _PART + r")[ \t]*\.?[ \t]*$")
+_LIST_PART = re.compile(_PART)
 _A_LINE = re.compile(r"^[ \t]*A[ \t]*:[ \t]*(?P<a>[^\n]*)$", re.MULTILINE)
 _NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:/\d+)?|-?\.\d+")
 _DOLLAR_SPAN = re.compile(r"(?<!\\)\$\$?(?P<a>(?:\\\$|[^$])+?)(?<!\\)\$\$?|\\\((?P<b>.+?)\\\)")
@@ -141,6 +152,10 @@ def _trim_phrase(a: str, depth: int = 0) -> str:
     m = _LEAD_NUMBER.match(a)
     if m and any(w.lower() not in _MATH_WORDS for w in _WORD3.findall(m.group("rest"))):
         return m.group("n")
+    if depth == 0 and _is_prose(a) and "$" not in a and "\\" not in a:
+        numbers = _NUMBER.findall(a)
+        if len(numbers) == 1:  # "Jane started growing Rod 4 hours ago.": a sentence around one number
+            return numbers[0]
     return a
 
 
@@ -156,14 +171,24 @@ def extract_answer(text: str) -> Extraction:
         return Extraction(boxed.strip(), "boxed")
     for method, pattern in (("minerva", _MINERVA), ("hashes", _HASHES), ("answer_is", _ANSWER_IS),
                             ("a_line", _A_LINE)):
+        if method == "answer_is":
+            display = _answer_display(text)
+            if display is not None:
+                return Extraction(display, "answer_is")
         found = _last(pattern, text)
         if found is not None:
             trimmed = _trim_phrase(found)
             if trimmed:
                 return Extraction(trimmed, method)
     short = text.strip()
-    if short and len(short) <= 80 and "\n" not in short and not _is_prose(short):
+    if (short and len(short) <= 80 and "\n" not in short and not _is_prose(drop_condition(short))
+            and not _words_around_math(short)):
         return Extraction(short, "whole")  # a bare answer ("4\frac{2}{3}", "(2, 4)") is its own answer
+    listed = _PROSE_LIST.search(text[-300:])
+    if listed is not None:  # "The solutions are 5 and 3." ends with a list of numbers or math spans
+        parts = [p.strip("$").strip() for p in _LIST_PART.findall(listed.group("a"))]
+        parts = [p[2:-2].strip() if p.startswith("\\(") else p for p in parts]
+        return Extraction(", ".join(parts), "last_number")
     spans = list(_DOLLAR_SPAN.finditer(text[-2000:]))
     if spans and len(short) <= 2000:
         last = spans[-1]
@@ -178,6 +203,30 @@ def extract_answer(text: str) -> Extraction:
     if short and len(short) <= 80 and "\n" not in short:
         return Extraction(short, "whole")  # words only ("Evelyn"): a text answer
     return Extraction(None, "none")
+
+
+def _words_around_math(s: str) -> bool:
+    """Text outside a `$...$` span ("So: $x$"): then the span, not the whole line, is the answer."""
+    spans = list(_DOLLAR_SPAN.finditer(s))
+    if not spans:
+        return False
+    outside = _DOLLAR_SPAN.sub(" ", s)
+    return bool(re.search(r"[A-Za-z]{2,}", outside))
+
+
+def _answer_display(text: str) -> str | None:
+    """Display math right after the last "answer" phrase (`Answer: \\[\n9\n\\]`), when that phrase is
+    the last one: its content, which may span lines."""
+    last = None
+    for m in _ANSWER_DISPLAY.finditer(text[-5000:]):
+        last = m
+    if last is None:
+        return None
+    tail = text[-5000:][last.end():]
+    if re.search(r"answer(?:[ \t]+is|[ \t]*:)", tail, re.IGNORECASE):
+        return None
+    inner = (last.group("a") or last.group("b") or last.group("c") or "").strip()
+    return inner or None
 
 
 def _is_prose(s: str) -> bool:

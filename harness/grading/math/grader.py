@@ -26,6 +26,11 @@ Conventions (each a flag in `MathOptions`):
 - `decimal_comma=False` (default): a comma between digits separates list items or thousands
   (`3,5` is the list 3, 5; `1,234` is 1234). `decimal_comma=True` reads the locale form: `3,5` is 3.5,
   `1.234,5` is 1234.5.
+  `decimal_comma="either"` also reads a single number with one comma that cannot separate thousands
+  (`3,5`, `0,222`; never `1,234`) as a decimal: correct when either reading is.
+- `words=False` (default): "infinitely many" is text. `words=True` reads "infinitely many",
+  "all real numbers" and "no solution(s)" as `\\infty`, `\\mathbb{R}` and the empty set.
+- Named sets of these flags (`strict`, `lenient`) are in `conventions.py`.
 - `list_order="any"` (default): a bare list (`3, 5, 7`) is the set of its answers, in any order;
   tuples `(1, 2)` are always ordered. `list_order="ordered"` makes a bare list compare in order.
 - degrees: `30^\\circ` is 30 (inside a trig function it is pi/6).
@@ -34,17 +39,19 @@ Conventions (each a flag in `MathOptions`):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any, Hashable, Literal, Sequence
 
 from harness.records import Grade, Item, Verdict
 from harness.grading.base import classes_by_key
 from harness.grading.math.extract import extract_answer, gold_answer
-from harness.grading.math.normalize import clean_answer
+from harness.grading.math.normalize import clean_answer, word_answer
 from harness.grading.math.parse import AST, ParseError, TooComplex, parse_answer
 from harness.grading.math.pool import WorkerPool
-from harness.grading.math.rational import decimal_places, format_rational, rational_of, rounds_to
+from harness.grading.math.rational import (decimal_places, format_rational, is_truncated, rational_of, rounds_to,
+                                           truncates_to)
 from harness.grading.math.symbolic import Options
 
 _CACHE_MAX = 200_000
@@ -57,8 +64,9 @@ class MathOptions:
     percent: Literal["strip", "divide", "either"] = "strip"
     rel_tol: float = 0.0
     decimals: Literal["exact", "rounded"] = "exact"
-    decimal_comma: bool = False
+    decimal_comma: bool | Literal["either"] = False
     list_order: Literal["any", "ordered"] = "any"
+    words: bool = False  # "infinitely many", "all real numbers", "no solution" as \infty, \mathbb{R}, the empty set
     timeout_s: float = 5.0  # per check, in a worker
     workers: int | None = None  # default: min(2, cpu count)
     memory_mb: int | None = 3072  # per worker
@@ -74,6 +82,8 @@ class Parsed:
     value: Fraction | None  # exact value on the fast path
     error: str | None  # why there is no AST
     places: int | None = None  # digits after the point of a decimal literal (for decimals="rounded")
+    truncated: bool = False  # written with an ellipsis (`0.666...`): a truncation counts as well as a rounding
+    alt: "Parsed | None" = None  # the other reading under decimal_comma="either" (`3,5` as 3.5)
 
     @property
     def key(self) -> Hashable | None:
@@ -90,9 +100,25 @@ def _rounded_pair(a: Parsed, b: Parsed) -> bool:
     for d, x in ((a, b), (b, a)):
         dv, xv = d.value, x.value
         if (d.places is not None and dv is not None and xv is not None and (x.places is None or x.places > d.places)
-                and rounds_to(xv, dv, d.places)):
+                and (rounds_to(xv, dv, d.places) or (d.truncated and truncates_to(xv, dv, d.places)))):
             return True
     return False
+
+
+_LONE_DECIMAL_COMMA = re.compile(r"^-?(?:0,\d+|\d+,(?:\d{1,2}|\d{4,}))$")  # never thousands: 0,222 or 3,5
+
+
+def _alt_pairs(gold: Parsed, answers: Sequence[Parsed]) -> list[tuple[Parsed, Parsed]]:
+    """(gold, answer) readings beyond the first, where either has another (decimal_comma="either")."""
+    out = []
+    for p in answers:
+        if gold.alt is None and p.alt is None:
+            continue
+        for g in (gold, gold.alt):
+            for q in (p, p.alt):
+                if g is not None and q is not None and (g is not gold or q is not p):
+                    out.append((g, q))
+    return out
 
 
 class _UnionFind:
@@ -121,7 +147,7 @@ class MathGrader:
             opts = MathOptions(**{**opts.__dict__, **overrides})
         self.options = opts
         for name, allowed in (("percent", ("strip", "divide", "either")), ("decimals", ("exact", "rounded")),
-                              ("list_order", ("any", "ordered"))):
+                              ("list_order", ("any", "ordered")), ("decimal_comma", (False, True, "either"))):
             if getattr(opts, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, not {getattr(opts, name)!r}")
         self._sym_opts = Options(opts.percent, opts.rel_tol, opts.decimals, opts.list_order)
@@ -149,14 +175,25 @@ class MathGrader:
             self._parsed[key] = parsed
         return parsed
 
-    def _analyze(self, raw: str | None) -> Parsed:
+    def _analyze(self, raw: str | None, decimal_comma: bool | None = None) -> Parsed:
         if raw is None or not raw.strip():
             return Parsed(raw, None, None, None, "no answer found")
+        either = decimal_comma is None and self.options.decimal_comma == "either"
+        comma = bool(self.options.decimal_comma is True) if decimal_comma is None else decimal_comma
+        if self.options.words:
+            raw = word_answer(raw)
+        parsed = self._analyze_as(raw, comma)
+        if either and parsed.cleaned is not None and _LONE_DECIMAL_COMMA.match(parsed.cleaned):
+            return replace(parsed, alt=self._analyze_as(raw, True))
+        return parsed
+
+    def _analyze_as(self, raw: str, decimal_comma: bool) -> Parsed:
         cleaned = None
         try:
-            cleaned = clean_answer(raw, self.options.decimal_comma)
+            cleaned = clean_answer(raw, decimal_comma)
             ast = parse_answer(cleaned)
-            return Parsed(raw, cleaned, ast, rational_of(ast, self.options.percent), None, decimal_places(ast))
+            return Parsed(raw, cleaned, ast, rational_of(ast, self.options.percent), None, decimal_places(ast),
+                          is_truncated(ast))
         except TooComplex as exc:
             return Parsed(raw, cleaned, None, None, f"too complex: {exc}")
         except ParseError as exc:
@@ -193,6 +230,9 @@ class MathGrader:
             for p in reps:
                 if self._needs_check(gold, p):
                     pairs.append(self._pair_key(gold.ast, p.ast))
+        for g, p in _alt_pairs(gold, reps):
+            if self._needs_check(g, p):
+                pairs.append(self._pair_key(g.ast, p.ast))
         head = reps[:MAX_PAIRWISE]
         for i, p in enumerate(head):
             for q in head[i + 1:]:
@@ -292,6 +332,8 @@ class MathGrader:
                 detail = f"gold not parseable: {gold.error}"
             else:
                 r = self._same(gold, p)
+                if r[0] == "ok" and not r[1] and any(self._same(g, q) == ("ok", True) for g, q in _alt_pairs(gold, [p])):
+                    r = ("ok", True)  # decimal_comma="either": the other reading of `3,5` is right
                 if r[0] == "ok":
                     verdict = "correct" if r[1] else "incorrect"
                 else:

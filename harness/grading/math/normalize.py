@@ -27,7 +27,10 @@ import re
 _UNICODE = {
     "−": "-", "–": "-", "—": "-", "×": "*", "·": "*", "⋅": "*", "÷": "/", "π": "\\pi ", "∞": "\\infty ",
     "√": "\\sqrt ", "≤": "\\le ", "≥": "\\ge ", "≠": "\\ne ", "±": "\\pm ", "∪": "\\cup ", "∈": "\\in ",
-    "°": "\\degree ", "≈": "\\approx ", "\u00a0": " ", "\u2009": " ", "\u202f": " ",
+    "°": "\\degree ", "≈": "\\approx ", "\u00a0": " ", "\u2009": " ", "\u202f": " ", "…": "...",
+    "½": " \\frac{1}{2}", "⅓": " \\frac{1}{3}", "⅔": " \\frac{2}{3}", "¼": " \\frac{1}{4}", "¾": " \\frac{3}{4}",
+    "⅕": " \\frac{1}{5}", "⅛": " \\frac{1}{8}",
+    "ℝ": "\\mathbb{R}", "⁻¹": "^{-1}", "²": "^2", "³": "^3",
 }
 _SYNONYMS = [
     ("\\dfrac", "\\frac"), ("\\tfrac", "\\frac"), ("\\cfrac", "\\frac"),
@@ -61,10 +64,18 @@ _TEXT_JOIN = re.compile(r"\\(?:text|mbox|textrm|mathrm)\s*\{\s*(and|or)\s*\}")
 _JOIN_WORD = re.compile(r"\s*,?\s*\b(?:and|or)\b\s*")
 _DECIMAL_COMMA = re.compile(r"(?<![\d.,])(\d{1,3}(?:\.\d{3})+|\d+),(\d+)(?![\d,]|\.\d)")
 _MEMBERSHIP = re.compile(r"^\s*[a-zA-Z]\s*\\in\s*")
-_THOUSANDS_EXPLICIT = re.compile(r"(?<=\d)(?:\{,\}|,\\!\s*)(?=\d{3})")
+_THOUSANDS_EXPLICIT = re.compile(r"(?<=\d)\s*(?:\{\s*,\s*\}|,\\!)\s*(?=\d{3})")
 _WHOLE_THOUSANDS = re.compile(r"^-?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$|^-?[1-9]\d{0,2}(?: \d{3})+(?:\.\d+)?$")
 _LABELLED_THOUSANDS = re.compile(r"^(?P<l>[^=,]{1,40}=\s*)(?P<n>-?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?)$")
 _DELIMS = [("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")]
+# A decimal followed by an ellipsis ("0.666...", "0.3\\ldots"): kept as `\\ldots` for the parser.
+_ELLIPSIS = re.compile(r"(?<=\d)\s*(?:\.\.\.|\\[lc]?dots(?![a-zA-Z]))")
+# A condition after the answer: "\\text{ for some } a>0", "where a > 0", ", \\quad (a>0)"; the answer is before it.
+_CONDITION = re.compile(
+    r"(?:,\s*)?(?:\\(?:text|mbox|textrm)\s*\{\s*(?:for|where|with|if|when|provided|assuming)\b[^{}]*\}"
+    r"|(?<=[\s,}])(?:for\s+(?:some|all|any|every)|where|provided|assuming)\s+(?=[a-zA-Z\\]))")
+_PAREN_CONDITION = re.compile(r"(?:,|\s)\s*\(\s*[a-zA-Z]\s*(?:>|<|\\ge|\\le|\\ne)[^()]*\)\s*$")
+_REALS = re.compile(r"\\mathbb\s*\{?\s*R\s*\}?|\\R(?![a-zA-Z])|\\mathbb\s*\{\s*R\s*\}")
 
 MAX_CLEAN_CHARS = 2000  # answers longer than this are not cleaned further (the parser refuses them)
 
@@ -133,6 +144,37 @@ def _decimal_comma(s: str) -> str:
     return _DECIMAL_COMMA.sub(lambda m: m.group(1).replace(".", "") + "." + m.group(2), s)
 
 
+_WORD_ANSWERS = [
+    (re.compile(r"^(?:there\s+are\s+)?infinitely\s+many(?:\s+[a-z]+)?$|^infinite(?:ly\s+many)?$"), "\\infty"),
+    (re.compile(r"^(?:all\s+)?real\s+numbers$|^all\s+reals$"), "\\mathbb{R}"),
+    (re.compile(r"^(?:there\s+(?:is|are)\s+)?no\s+(?:real\s+)?(?:solutions?|roots?)$|^none$"), "\\emptyset"),
+]
+
+
+def word_answer(raw: str) -> str:
+    """A few answers in words as math (`words=True`): "infinitely many" -> \\infty, "all real numbers" ->
+    \\mathbb{R}, "no solution" -> the empty set; anything else unchanged."""
+    s = _strip_delimiters(raw.strip())
+    s = re.sub(r"^\\(?:text|mbox|textrm)\s*\{(.*)\}$", r"\1", s).strip().rstrip(".").strip().lower()
+    if len(s) > 60:
+        return raw
+    for pattern, spelled in _WORD_ANSWERS:
+        if pattern.match(s):
+            return spelled
+    return raw
+
+
+def drop_condition(s: str) -> str:
+    """`g(x)=ax^2 \\text{ for some } a>0` -> `g(x)=ax^2`: a condition on a parameter after the answer."""
+    m = _CONDITION.search(s)
+    if m is not None and m.start() > 0 and s[: m.start()].strip():
+        s = s[: m.start()].rstrip()
+    m = _PAREN_CONDITION.search(s)
+    if m is not None and "=" in s[: m.start()]:
+        s = s[: m.start()].rstrip()
+    return s
+
+
 def clean_answer(raw: str, decimal_comma: bool = False) -> str:
     """The answer in the one spelling the tokenizer expects; see the module docstring."""
     s = raw.strip()
@@ -142,6 +184,11 @@ def clean_answer(raw: str, decimal_comma: bool = False) -> str:
         if old in s:
             s = s.replace(old, new)
     s = _strip_delimiters(s)
+    s = drop_condition(s)
+    if "..." in s or "dots" in s:
+        s = _ELLIPSIS.sub(r"\\ldots ", s)
+    if "R" in s:
+        s = _REALS.sub(r"(-\\infty, \\infty)", s)
     if decimal_comma:
         s = _decimal_comma(s)
     s = _THOUSANDS_EXPLICIT.sub("", s)

@@ -60,7 +60,7 @@ _PLAIN_NAMES = sorted(FUNCTIONS | {"sqrt", "pi", "infty", "infinity", "inf", "oo
 _TEXT_CMDS = frozenset("text mbox textrm mathrm textup textnormal textsf texttt hbox".split())
 _RELOPS = {"=": "=", "<": "<", ">": ">", "le": "<=", "ge": ">=", "ne": "!=", "approx": "~"}
 _LABEL_CMDS = frozenset(("angle", "measuredangle", "triangle", "overline", "overrightarrow", "overleftrightarrow",
-                         "vec", "widehat", "overarc", "arc"))
+                         "vec", "widehat", "overarc", "arc", "bar"))
 _OPS = set("+-*/^_()[]{},=<>!|&';:")
 _DIGITS = frozenset("0123456789")
 _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -73,7 +73,8 @@ _WORDY_RE = re.compile(r"^[A-Za-z][A-Za-z \-',.;!?]*[A-Za-z.!?]$")
 
 _KNOWN_CMDS = FUNCTIONS | GREEK | frozenset(
     "frac sqrt binom pi infty pm cup in le ge ne percent degree lfloor rfloor lceil rceil emptyset varnothing "
-    "begin end approx".split()) | _LABEL_CMDS
+    "begin end approx ldots dots cdots".split()) | _LABEL_CMDS
+_ELLIPSES = frozenset(("ldots", "dots", "cdots"))
 
 
 def _split_command(name: str) -> tuple[str, str] | None:
@@ -196,6 +197,12 @@ def tokenize(s: str) -> list[Token]:
         raise ParseError(f"unexpected character {c!r}")
     out.append(("EOF", "", True))
     return out
+
+
+def _last_factor(node: AST) -> AST:
+    while node[0] == "*":
+        node = node[2]
+    return node
 
 
 def _is_int(node: AST) -> bool:
@@ -335,6 +342,8 @@ class _Parser:
                 node = ("/", node, self.unary())
             elif self._starts_factor():
                 node = ("*", node, self.power())
+            elif self.at("NUM") and _last_factor(node)[0] in ("^", "fact"):
+                node = ("*", node, self.power())  # "2^6 3^5", "2! 8!": side by side is a product
             elif self.at("NUM"):
                 raise ParseError("two numbers in a row")
             else:
@@ -520,6 +529,11 @@ class _Parser:
         if kind == "NUM":
             self.take()
             node: AST = ("num", value)
+            if "." in value and "e" not in value and self.at("CMD") and self.peek()[1] in ("overline", "bar"):
+                return self._repeating(value)
+            if "." in value and "e" not in value and self.at("CMD") and self.peek()[1] in _ELLIPSES:
+                self.take()
+                return ("trunc", ("num", value))
             if self.at("OP", "_"):  # a base subscript (204_5): the digits are the answer
                 self.subscript_name()
                 return node
@@ -555,7 +569,7 @@ class _Parser:
                 self.take()
                 node = self.seq(("}",))
                 self.expect("OP", "}")
-                return ("set", node[1]) if node[0] == "list" else node  # "{1, 2}" is a set
+                return node  # "{1, 2}": LaTeX grouping braces around a bare list (a set is \{1, 2\})
             if value == "\\{":
                 self.take()
                 if self.at("OP", "\\}"):
@@ -585,6 +599,22 @@ class _Parser:
             self.take()
             return self._command(value, plain)
         raise ParseError("unexpected end of answer")
+
+    def _repeating(self, value: str) -> AST:
+        """`0.1\\overline{6}` (after the number `0.1`): the exact rational 1/6, as a fraction of integers."""
+        self.take()
+        if not (self.at("OP", "{") and self.peek(1)[0] == "NUM" and self.peek(1)[1].isdigit()
+                and self.peek(2)[:2] == ("OP", "}")):
+            raise ParseError("a repeating decimal needs digits under the bar")
+        self.take()
+        rep = self.take()[1]
+        self.take()
+        whole, _, fixed = value.partition(".")
+        if len(rep) + len(fixed) > 200:
+            raise TooComplex("repeating decimal too long")
+        den = 10 ** len(fixed) * (10 ** len(rep) - 1)
+        num = int((whole or "0") + fixed + rep) - int((whole or "0") + fixed)
+        return ("/", ("num", str(num)), ("num", str(den)))
 
     def _command(self, name: str, plain: bool) -> AST:
         if name == "frac":
@@ -647,13 +677,23 @@ def is_label(node: AST) -> bool:
         return True
     if kind == "*":
         left, right = node[1], node[2]
+        if left[0] == "^" and left[1][0] == "sym" and left[2] == ("neg", ("num", "1")):
+            return is_label(right) or right[0] == "num"  # f^{-1}(x), f^{-1}(3): the inverse function
         return is_label(left) and (is_label(right) or right[0] == "num" or
                                    (left[0] == "sym" and right[0] in ("+", "-", "neg")))
+    if kind == "/":  # \frac{NO}{BO}: a ratio of two named lengths
+        return _named_product(node[1]) and _named_product(node[2])
     if kind == "abs":
         return is_label(node[1])
     if kind in ("tuple", "ratio"):
         return all(is_label(x) for x in node[1])
     return False
+
+
+def _named_product(node: AST) -> bool:
+    """Two or more letters side by side (`NO`, `AB`): a segment's name, not a product of variables."""
+    return node[0] == "*" and all(x[0] == "sym" for x in (node[1], node[2])) or (
+        node[0] == "*" and _named_product(node[1]) and node[2][0] == "sym")
 
 
 def _drop_approximation(ops: list[str], operands: list[AST]) -> tuple[list[str], list[AST]]:

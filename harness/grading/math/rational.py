@@ -82,7 +82,7 @@ def _value(node: AST, percent: PercentMode) -> Fraction:
             raise _Skip
         inner = _value(node[1], percent)
         return inner / 100 if percent == "divide" else inner
-    if kind == "deg":
+    if kind in ("deg", "trunc"):
         return _value(node[1], percent)
     raise _Skip
 
@@ -100,10 +100,24 @@ def decimal_places(node: AST) -> int | None:
     (`2/3`, `12`, `1.5e3`): what `decimals="rounded"` reads as a rounded value."""
     if node[0] == "neg":
         node = node[1]
+    if node[0] == "trunc":
+        node = node[1]
     if node[0] != "num" or "." not in node[1] or "e" in node[1]:
         return None
     places = len(node[1]) - node[1].index(".") - 1
     return places or None
+
+
+def is_truncated(node: AST) -> bool:
+    """A decimal written with an ellipsis (`0.666...`): its digits may be a truncation."""
+    return (node[1] if node[0] == "neg" else node)[0] == "trunc"
+
+
+def truncates_to(exact: Fraction, decimal: Fraction, places: int) -> bool:
+    """Whether `exact`'s expansion starts with `decimal`'s `places` digits (`1/7` and `0.142857`)."""
+    if (exact < 0) != (decimal < 0) and exact != 0 and decimal != 0:
+        return False
+    return abs(decimal) <= abs(exact) < abs(decimal) + Fraction(1, 10 ** places)
 
 
 def rounds_to(exact: Fraction, decimal: Fraction, places: int) -> bool:

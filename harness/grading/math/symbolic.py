@@ -33,7 +33,7 @@ import sympy
 from sympy.core.numbers import Rational as SRational
 
 from harness.grading.math.parse import AST, is_label
-from harness.grading.math.rational import decimal_fraction, decimal_places
+from harness.grading.math.rational import decimal_fraction, decimal_places, is_truncated
 
 MAX_POWER_BITS = 100_000
 MAX_EXPONENT = 10_000
@@ -216,6 +216,8 @@ def _alts(node: AST, opts: Options, trig: bool = False) -> list[Any]:
     if kind == "pct":
         vals = _alts(node[1], opts, trig)
         return [v / 100 for v in vals] if opts.percent == "divide" else vals
+    if kind == "trunc":  # "0.666...": the digits written (a rounded or truncated value under decimals="rounded")
+        return _alts(node[1], opts, trig)
     if kind == "deg":
         vals = _alts(node[1], opts, trig)
         return [v * sympy.pi / 180 for v in vals] if trig else vals
@@ -306,6 +308,12 @@ def _label_name(node: AST) -> str:
         return f"|{_label_name(node[1])}|"
     if kind == "num":
         return node[1]
+    if kind == "^":
+        return f"{_label_name(node[1])}^{_label_name(node[2])}"
+    if kind == "neg":
+        return f"-{_label_name(node[1])}"
+    if kind == "/":
+        return f"{_label_name(node[1])}/{_label_name(node[2])}"
     if kind == "tuple":
         return "(" + ", ".join(_label_name(x) for x in node[1]) + ")"
     if kind == "ratio":
@@ -419,7 +427,7 @@ def canonical(value: Value) -> str:
         if value.kind == "tuple":
             return "(" + ", ".join(parts) + ")"
         parts.sort()
-        return ("{" + ", ".join(parts) + "}") if value.kind == "set" else ", ".join(parts)
+        return ("\\{" + ", ".join(parts) + "\\}") if value.kind == "set" else ", ".join(parts)
     if isinstance(value, Interval):
         return (("[" if value.left_closed else "(") + f"{_sstr(value.lo)}, {_sstr(value.hi)}"
                 + ("]" if value.right_closed else ")"))
@@ -564,6 +572,8 @@ def _assignment(v: Relation) -> Value | None:
         return rv
     if isinstance(rhs, sympy.Symbol) and isinstance(lv, Scalar) and not lv.expr.free_symbols:
         return lv
+    if isinstance(lv, Scalar) and isinstance(rv, Scalar) and lhs.is_number and rhs.is_number and lhs == rhs:
+        return rv  # "\frac13 = 0.\overline{3}": one number written two ways
     return None
 
 
@@ -603,7 +613,9 @@ def equivalent(a: Value, b: Value, opts: Options) -> bool:
     if isinstance(b, Ratio) and not isinstance(a, Ratio):
         a, b = b, a
     if isinstance(a, Ratio):
-        if isinstance(b, Ratio):  # 3:11 is 6:22
+        if isinstance(b, Ratio):  # 3:11 is 6:22; with a zero part (a clock time, 12:00 vs 1:00) part by part
+            if any(x == 0 for x in a.items + b.items):
+                return len(a.items) == len(b.items) and all(scalar_equivalent(x, y, opts) for x, y in zip(a.items, b.items))
             return len(a.items) == len(b.items) and all(
                 scalar_equivalent(x * b.items[0], y * a.items[0], opts) for x, y in zip(a.items, b.items))
         if isinstance(b, Scalar) and len(a.items) == 2 and a.items[1] != 0:  # 3:11 is 3/11
@@ -634,6 +646,7 @@ def equivalent(a: Value, b: Value, opts: Options) -> bool:
             return equivalent(a, b.items[0], opts)
         return False
     if isinstance(a, Union) or isinstance(b, Union):
+        a, b = _intervals_as_union(a), _intervals_as_union(b)  # "x < -1 or x > 1" is (-oo, -1) U (1, oo)
         if isinstance(a, Union) and isinstance(b, Union):
             return _match_unordered(a.items, b.items, opts)
         return False
@@ -647,6 +660,12 @@ def equivalent(a: Value, b: Value, opts: Options) -> bool:
     if isinstance(a, Scalar) and isinstance(b, Scalar):
         return scalar_equivalent(a.expr, b.expr, opts)
     return False
+
+
+def _intervals_as_union(v: Value) -> Value:
+    if isinstance(v, Seq) and v.kind == "list" and v.items and all(isinstance(x, Interval) for x in v.items):
+        return Union(v.items)
+    return v
 
 
 def _endpoint_eq(x: Any, y: Any, opts: Options) -> bool:
@@ -682,10 +701,27 @@ def _equiv_job(x: AST, y: AST, opts: Options) -> bool:
     if equivalent(a, b, opts):
         return True
     if opts.decimals == "rounded":
-        for d_ast, dv, other_ast, ov in ((x, a, y, b), (y, b, x, a)):
-            places, other_places = decimal_places(d_ast), decimal_places(other_ast)
-            if places is not None and (other_places is None or other_places > places) and _rounds(ov, dv, places):
-                return True
+        return _rounded_equiv(x, y, opts)
+    return False
+
+
+def _rounded_equiv(x: AST, y: AST, opts: Options) -> bool:
+    """Under decimals="rounded": equal part by part, where a decimal part may be a rounding of the
+    other side's part (`(0.6, 2.6667]` is `(3/5, 8/3]`; a 2x1 matrix of roundings is its exact one)."""
+    if x[0] == y[0] == "interval":
+        return x[1] == y[1] and x[4] == y[4] and _rounded_equiv(x[2], y[2], opts) and _rounded_equiv(x[3], y[3], opts)
+    if x[0] == y[0] == "tuple" and len(x[1]) == len(y[1]):
+        return all(_rounded_equiv(p, q, opts) for p, q in zip(x[1], y[1]))
+    if x[0] == y[0] == "matrix" and len(x[1]) == len(y[1]) and all(len(r) == len(s) for r, s in zip(x[1], y[1])):
+        return all(_rounded_equiv(p, q, opts) for r, s in zip(x[1], y[1]) for p, q in zip(r, s))
+    a, b = _value(x, opts), _value(y, opts)
+    if equivalent(a, b, opts):
+        return True
+    for d_ast, dv, other_ast, ov in ((x, a, y, b), (y, b, x, a)):
+        places, other_places = decimal_places(d_ast), decimal_places(other_ast)
+        if places is not None and (other_places is None or other_places > places) and (
+                _rounds(ov, dv, places) or (is_truncated(d_ast) and _truncates(ov, dv, places))):
+            return True
     return False
 
 
@@ -696,7 +732,23 @@ def _rounds(exact: Value, decimal: Value, places: int) -> bool:
     e, d = _mp(sympy.N(exact.expr, _DIGITS)), _mp(sympy.N(decimal.expr, _DIGITS))
     if e is None or d is None or isinstance(e, mpmath.mpc) or isinstance(d, mpmath.mpc):
         return False
-    return bool(abs(e - d) * 2 * mpmath.mpf(10) ** places <= 1 + mpmath.mpf(10) ** -20)
+    gap = abs(e - d) * 2 * mpmath.mpf(10) ** places
+    if gap < 1 - mpmath.mpf(10) ** -20:
+        return True
+    if gap > 1 + mpmath.mpf(10) ** -20:
+        return False
+    # a tie (0.335 to two places): half up, away from zero (0.34), or half to even (0.34); never 0.33
+    return bool(abs(d) > abs(e) or int(mpmath.nint(abs(d) * mpmath.mpf(10) ** places)) % 2 == 0)
+
+
+def _truncates(exact: Value, decimal: Value, places: int) -> bool:
+    """Whether a number's decimal expansion starts with a decimal's `places` digits (`0.142857...` is 1/7)."""
+    if not (isinstance(exact, Scalar) and isinstance(decimal, Scalar)) or exact.expr.free_symbols:
+        return False
+    e, d = _mp(sympy.N(exact.expr, _DIGITS)), _mp(sympy.N(decimal.expr, _DIGITS))
+    if e is None or d is None or isinstance(e, mpmath.mpc) or isinstance(d, mpmath.mpc) or (e < 0) != (d < 0):
+        return False
+    return bool(abs(d) <= abs(e) < abs(d) + mpmath.mpf(10) ** -places)
 
 
 def run_job(job: tuple[Any, ...]) -> tuple[Any, ...]:

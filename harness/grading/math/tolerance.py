@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from harness.grading.math import MathGrader
+from harness.grading.math import MathGrader, MathOptions
 from harness.records import Grade, Item
 
 
@@ -25,12 +25,13 @@ def strip_unit(text: str, unit: str) -> str:
 class ToleranceGrader:
     """The Grader protocol over MathGraders keyed by tolerance; items without `rel_tol` are exact."""
 
-    def __init__(self) -> None:
+    def __init__(self, options: MathOptions | None = None) -> None:
+        self.options = options or MathOptions()  # conventions; each item's rel_tol replaces the tolerance
         self._graders: dict[float, MathGrader] = {}
 
     def _grader(self, rel_tol: float) -> MathGrader:
         if rel_tol not in self._graders:
-            self._graders[rel_tol] = MathGrader(rel_tol=rel_tol)
+            self._graders[rel_tol] = MathGrader(self.options, rel_tol=rel_tol)
         return self._graders[rel_tol]
 
     def grade(self, batch: Sequence[tuple[Item, Sequence[str]]]) -> list[list[Grade]]:

@@ -65,8 +65,59 @@ FREE_TEXT = [
     ("12", "\\boxed{12\\\\}", C), ("12", "\\boxed{12\\}", C), ("12", "The answer is 12\\", C), ("12", "12 \\", C),
 ]
 
+# Issue 28's forms, each family with cases of its own beyond the issue's strings.
+REPEATING = [
+    ("\\frac{1}{3}", "0.\\overline{3}", C), ("\\frac{4}{33}", "\\boxed{0.\\overline{12}}", C), ("\\frac{1}{6}", "0.1\\overline{6}", C),
+    ("\\frac{1}{12}", "0.08\\overline{3}", C), ("\\frac{3}{11}", "0.\\overline{27}", C), ("\\frac{7}{3}", "2.\\overline{3}", C),
+    ("\\frac{1}{7}", "0.\\overline{142857}", C), ("-\\frac{2}{9}", "-0.\\overline{2}", C), ("\\frac{1}{3}", "0.\\bar{3}", C),
+    ("\\frac{3}{11}", "0.\\overline{72}", I), ("\\frac{1}{3}", "\\boxed{\\frac{1}{3} = 0.\\overline{3}}", C),
+    ("\\frac{1}{2}", "\\boxed{\\frac{1}{3} = 0.\\overline{3}}", I), ("\\frac{19}{55}", "0.3\\overline{45}", C), ("\\frac{1}{3}", "0.3", I), ("0.\\overline{6}", "\\frac{2}{3}", C),
+]
+INVERSE = [
+    ("\\frac{x-3}{2}", "f^{-1}(x) = \\frac{x-3}{2}", C), ("\\sqrt{x}+1", "\\boxed{g^{-1}(x)=1+\\sqrt{x}}", C),
+    ("5", "f^{-1}(3) = 5", C), ("\\frac{x+3}{2}", "f^{-1}(x) = \\frac{x-3}{2}", I), ("2x", "h^{-1}(x) = x/2", I),
+]
+PRODUCTS = [
+    ("45", "\\frac{10!}{2!\\,8!}", C), ("2^6 \\cdot 3^5 \\cdot 5^4", "2^6 3^5 5^4", C), ("2^6 \\cdot 3^5 \\cdot 5^4", "2^6\\,3^5\\,5^4", C),
+    ("72", "2^3 3^2", C), ("20", "\\frac{6!}{3!\\;3!}", C), ("2^6 \\cdot 3^5", "2^5 3^6", I), ("12", "3! 2!", C),
+    ("2^2 \\cdot 3", "2^{2} 3", C),
+]
+DISPLAY = [
+    ("9", "Answer \\[ 9 \\]", C), ("9", "Answer: \\[\n9\n\\]", C), ("9", "The answer is $$\n9\n$$", C),
+    ("9", "Answer \\[ 9 \\] (checked in step 2)", C), ("9", "answer\n\\[ 9 \\]\nwith 2 checks", C),
+    ("\\frac{1}{2}", "**Answer:**\n\\[\n\\frac12\n\\]", C), ("9", "Answer: \\[\n8\n\\]", I),
+    ("9", "Answer \\(\n9\n\\)", C),
+    ("\\begin{pmatrix}2 & 5 \\\\7 & 9\\end{pmatrix}", "So: $ \\left[\\begin{array}{cc}2 & 5 \\\\7 & 9\\end{array}\\right] $", C),
+    ("14916", "Final Answer: The final answer is $14 {, }916$. I hope it is correct.", C), ("12", "Thus: $12$", C),
+    ("4", "Final Answer: Jane started growing Rod 4 hours ago.", C), ("5", "Final Answer: Jane started growing Rod 4 hours ago.", I),
+    ("(2,4)", "${2,4}$", C), ("(4,2)", "${2,4}$", I), ("\\{2,4\\}", "{4, 2}", C),
+]
+ARRAYS = [
+    ("\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", "\\boxed{\\left[\\begin{array}{rr}\n1&2\\\\\n3&4\n\\end{array}\\right]}", C),
+    ("\\begin{pmatrix} -1 \\\\ 3 \\end{pmatrix}", "\\left[\\begin{array}{c}-1\\\\3\\end{array}\\right]", C),
+    ("\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", "\\left(\\begin{array}{cc}1&2\\\\3&5\\end{array}\\right)", I),
+]
+CONDITIONS = [
+    ("\\frac{1}{\\sqrt{6}}", "\\frac{NO}{BO}=\\frac{1}{\\sqrt{6}}", C), ("\\frac{3}{4}", "\\boxed{\\frac{AB}{CD} = \\frac{3}{4}}", C),
+    ("\\frac{3}{4}", "\\frac{AB}{CD} = \\frac{4}{3}", I), ("ax^2", "g(x)=ax^2 \\text{ for some } a>0", C),
+    ("ax^2", "\\boxed{g(x)=ax^2, \\text{ where } a>0}", C), ("ax^2", "\\boxed{g(x)=ax^2 \\quad (a>0)}", C),
+    ("ax^2", "g(x)=ax^3 \\text{ for some } a>0", I), ("ke^x", "f(x) = ke^x \\text{ for any constant } k", C),
+]
+CLOCKS = [
+    ("12:00", "1:00", I), ("12:00", "\\boxed{12:00}", C), ("3:05", "\\boxed{3:05}", C), ("3:05", "3:50", I),
+    ("1:00", "\\boxed{12:00}", I), ("0:5", "0:1", I),
+]
+UNIONS = [
+    ("(-\\infty,-1)\\cup(1,\\infty)", "x<-1 \\text{ or } x>1", C), ("(-\\infty,-1)\\cup(1,\\infty)", "x < -1 or x > 1", C),
+    ("(-\\infty,-1]\\cup[2,\\infty)", "x \\le -1 \\text{ or } x \\ge 2", C), ("(-\\infty,-1)\\cup(1,\\infty)", "x<-1 \\text{ or } x>2", I),
+    ("(-\\infty, \\infty)", "\\mathbb{R}", C), ("\\mathbb{R}", "(-\\infty,\\infty)", C), ("(0, \\infty)", "\\mathbb{R}", I),
+    ("\\frac{1}{2}", "½", C), ("2\\frac{1}{2}", "2½", C),
+]
+
 GROUPS = {"delimiters": DELIMITERS, "labelled": LABELLED, "joined": JOINED, "inequalities": INEQUALITIES,
-          "ratios_angles": RATIOS_ANGLES, "spacing": SPACING, "free_text": FREE_TEXT, "approx": APPROX}
+          "ratios_angles": RATIOS_ANGLES, "spacing": SPACING, "free_text": FREE_TEXT, "approx": APPROX,
+          "repeating": REPEATING, "inverse": INVERSE, "products": PRODUCTS, "display": DISPLAY, "arrays": ARRAYS,
+          "conditions": CONDITIONS, "clocks": CLOCKS, "unions": UNIONS}
 CASES = [(group, gold, response, expected) for group, cases in GROUPS.items() for gold, response, expected in cases]
 
 
