@@ -29,7 +29,7 @@ def _node(node) -> bool:
     return type(node) in (list, tuple) and len(node) > 0 and type(node[0]) is str
 
 
-def _hash_spread(members) -> None:
+def check_spread(members) -> None:
     """Refuse members that hash alike: building a set of them would take quadratic time."""
     if len(members) <= MAX_SAME_HASH:
         return
@@ -81,11 +81,11 @@ def decode(node, depth: int = 0, objects=None):
     try:
         if tag in _SEQUENCES:
             if tag in ("S", "F"):
-                _hash_spread(members)
+                check_spread(members)
             return _SEQUENCES[tag](members)
         if tag in _MAPS and len(members) % 2 == 0:
             keys = members[::2]
-            _hash_spread(keys)
+            check_spread(keys)
             plain = dict(zip(keys, members[1::2]))
             return plain if tag == "d" else _MAPS[tag](plain)
     except TypeError as exc:  # an unhashable member of a set or a dict key

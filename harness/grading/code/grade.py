@@ -29,7 +29,7 @@ from harness.grading.code.limits import ReferenceTimes, TimePolicy, item_key
 from harness.grading.code.split import compare, split_tests
 from harness.records import Grade, Item, Verdict
 from harness.sandbox import Job, Limits, Outcome, Sandbox
-from harness.sandbox.plain import decode, try_decode
+from harness.sandbox.plain import check_spread, decode, try_decode
 from harness.sandbox.safe import safe_repr, safe_text
 
 
@@ -163,6 +163,11 @@ def judge_cases(plan: Plan, outcome: Outcome) -> tuple[bool, str]:
         if ok is not True:
             return False, f"failed case (tests line {case.line}): {call} {safe_text(value if isinstance(value, str) else 'failed', 300)}"
         ok, out = try_decode(value)
+        if ok and case.wrap in ("set", "frozenset") and type(out) in (list, tuple):
+            try:
+                check_spread(out)
+            except ValueError as exc:
+                ok, out = False, f"malformed output ({exc})"
         if not ok:
             return False, f"failed case (tests line {case.line}): {call} {out}"
         if not compare(case.kind, case.wrap, out, case.expected, case.params):
