@@ -90,22 +90,25 @@ def _private_tmp(disk_bytes, inodes):
             _mount("/tmp", other, None, MS_BIND, None)
 
 
-# Seccomp: refuse the kernel keyrings (they outlive a process and are shared per uid), and new
-# namespaces, mounts and tracing. Syscall numbers per architecture; anything else is refused.
+# Seccomp: refuse the kernel keyrings (they outlive a process and are shared per uid), POSIX message
+# queues, new namespaces, mounts and tracing; without an IPC namespace, SysV IPC too (it would be shared
+# with every other program). Syscall numbers per architecture; another architecture's calls are refused.
 _SECCOMP_DENY = {
-    "x86_64": (0xC000003E, (248, 249, 250, 272, 308, 165, 166, 155, 101, 310, 311)),
-    "aarch64": (0xC00000B7, (217, 218, 219, 97, 268, 40, 39, 41, 117, 270, 271)),
-}  # add_key request_key keyctl unshare setns mount umount2 pivot_root ptrace process_vm_readv/writev
+    "x86_64": (0xC000003E, (248, 249, 250, 240, 272, 308, 165, 166, 155, 101, 310, 311), (29, 64, 68)),
+    "aarch64": (0xC00000B7, (217, 218, 219, 180, 97, 268, 40, 39, 41, 117, 270, 271), (194, 190, 186)),
+}  # add_key request_key keyctl mq_open unshare setns mount umount2 pivot_root ptrace process_vm_readv/writev;
+#    shmget semget msgget
 
 
-def _seccomp():
+def _seccomp(deny_sysv=False):
     import ctypes
     import struct
 
     arch = os.uname().machine
     if arch not in _SECCOMP_DENY:
         raise OSError(0, "no seccomp table for %s" % arch)
-    audit, nrs = _SECCOMP_DENY[arch]
+    audit, nrs, sysv = _SECCOMP_DENY[arch]
+    nrs = nrs + (sysv if deny_sysv else ())
     eperm, allow, deny_all = 0x00050000 | 1, 0x7FFF0000, 0x00050000 | 38  # ERRNO(EPERM), ALLOW, ERRNO(ENOSYS)
     prog = [(0x20, 0, 0, 4), (0x15, 1, 0, audit), (0x06, 0, 0, deny_all), (0x20, 0, 0, 0)]
     if arch == "x86_64":
@@ -650,8 +653,9 @@ def _program_process(spec, fds, stdlib_fds, layers):
             notes.append("no Landlock (%s): files outside the run folder readable per uid" % exc)
     if spec.get("seccomp", True):
         try:
-            _seccomp()
-            isolation.append("seccomp (no keyrings, namespaces, mounts, ptrace)")
+            _seccomp(deny_sysv=not spec["ipc_ns"])
+            isolation.append("seccomp (no keyrings, message queues, namespaces, mounts, ptrace%s)"
+                             % ("" if spec["ipc_ns"] else ", SysV IPC"))
         except (OSError, AttributeError, ImportError) as exc:
             notes.append("no seccomp (%s): kernel keyrings reachable" % exc)
     os.umask(0o077)
@@ -842,6 +846,7 @@ def _worker(ctl_in, ctl_out, stdlib_fds, config):
             layers.append("private /tmp, /var/tmp, /dev/shm (tmpfs of %d MiB)" % (spec["disk_bytes"] >> 20))
         except OSError as exc:
             result["notes"].append("no private /tmp (%s): disk capped per file only" % exc)
+    spec["ipc_ns"] = bool(flags & CLONE_NEWIPC)
     run_dir = "/tmp" if private_tmp else spec["run_dir"]
     if not private_tmp:
         os.mkdir(run_dir, 0o700)
