@@ -320,6 +320,7 @@ class Sandbox:
                 except OSError:
                     pass
         if answer.get("error") or not isinstance(answer.get("wall"), float):
+            self._zygotes[slot].stop()  # its pipe may hold the rest of this job: start afresh next time
             raise SandboxError(str(answer.get("error") or "no answer from the sandbox worker"))
         rc = answer.get("rc") if isinstance(answer.get("rc"), int) else None
         cpu_s = answer.get("cpu") if isinstance(answer.get("cpu"), float) else None

@@ -236,3 +236,18 @@ def test_nothing_of_a_sandbox_is_left_after_close():
         assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
     if sb.uids:
         assert sysv_objects(set(sb.uids)) == {"msg": [], "shm": [], "sem": []}
+
+
+def test_a_dead_zygote_is_replaced(isolated):
+    for z in isolated._zygotes:
+        if z.proc is not None:
+            z.proc.kill()
+            z.proc.wait()
+    outs = isolated.run_many([Job("x = 3\n", "assert x == 3\n")] * 4)
+    assert all(o.passed for o in outs), [o.describe() for o in outs]
+
+
+def test_isolation_in_force_is_in_the_outcome(isolated):
+    out = isolated.run(Job("x = 1\n", "assert x == 1\n"))
+    for layer in ("own ipc+uts+pid+net+mount namespaces", "private /tmp", "seccomp"):
+        assert layer in out.isolation, out.isolation
