@@ -61,13 +61,16 @@ def _unshare(flags):
     _check(_c().unshare(flags), "unshare")
 
 
-def _map_user():
-    """After unshare(CLONE_NEWUSER) as a non-root user: be root in the new namespace (as `unshare -r`)."""
-    uid, gid = os.geteuid(), os.getegid()
+def _map_user(uid, gid):
+    """After unshare(CLONE_NEWUSER) as a non-root user (whose ids were `uid`, `gid` before): be root
+    in the new namespace (as `unshare -r`)."""
     for name, text in (("setgroups", "deny"), ("uid_map", "0 %d 1" % uid), ("gid_map", "0 %d 1" % gid)):
         try:
-            with open("/proc/self/" + name, "w") as fh:
-                fh.write(text)
+            fd = os.open("/proc/self/" + name, os.O_WRONLY)
+            try:
+                os.write(fd, text.encode())
+            finally:
+                os.close(fd)
         except OSError:
             if name != "setgroups":
                 raise
@@ -831,10 +834,11 @@ def _worker(ctl_in, ctl_out, stdlib_fds, config):
         flags |= NAMESPACES[name]
     private_tmp = False
     if flags:
+        ids = os.geteuid(), os.getegid()
         try:
             _unshare(flags | (CLONE_NEWUSER if config["user_ns"] else 0))
             if config["user_ns"]:
-                _map_user()
+                _map_user(*ids)
             layers.append("own %s namespaces" % "+".join(config["namespaces"]))
         except OSError as exc:
             result["notes"].append("namespaces refused (%s)" % exc)
@@ -995,9 +999,10 @@ def probe_layers(config):
     found["user_ns"] = user and bool(found["namespaces"])
 
     def tmp():
+        ids = os.geteuid(), os.getegid()
         _unshare(base | CLONE_NEWNS)
         if user:
-            _map_user()
+            _map_user(*ids)
         _private_tmp(1 << 20, 100)
     msg = attempt(tmp)
     found["private_tmp"] = msg == "ok"

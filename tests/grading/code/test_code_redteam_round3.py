@@ -162,3 +162,21 @@ def test_without_a_reference_the_programs_calls_are_checked_in_a_fresh_process(g
     grades = grader.grade([(item, [honest, *hacks])])[0]
     assert grades[0].verdict == "correct", grades[0].detail
     assert [g.verdict for g in grades[1:]] == ["incorrect"] * 3, [g.detail for g in grades[1:]]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task,split,on_outputs", [("humaneval", 163, ["HumanEval/32"]), ("mbpp", 257, []),
+                                                   ("mbpp_full", 500, [])])
+def test_no_item_is_checked_in_the_programs_reach(grader, shared_data, task, split, on_outputs):
+    items = get_task(task).load(Source(shared_data, None))
+    plans = grader.plans(items)
+    assert sum(p.split for p in plans.values()) == split
+    assert sorted(i for i, p in plans.items() if not p.split) == on_outputs
+    assert all(p.calls is not None for i, p in plans.items() if not p.split), "the reference's calls were recorded"
+
+
+@pytest.mark.slow
+def test_mbpp_full_canonical_solutions_all_pass(grader, shared_data):
+    items = get_task("mbpp_full").load(Source(shared_data, None))
+    grades = grader.grade([(it, [it.gold]) for it in items])
+    assert [(it.id, g[0].detail) for it, g in zip(items, grades) if g[0].verdict != "correct"] == []
