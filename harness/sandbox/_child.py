@@ -298,6 +298,9 @@ class NotPlain(Exception):
 
 
 _build = object()
+# Nodes and characters all the plain data of one run may take (set per run from the job): what the
+# parent reads back stays within its report cap.
+_BUDGET = [1 << 18]
 
 
 def _encode(value, budget, objects=False, _type=type, _bool=bool, _int=int, _float=float, _str=str,
@@ -390,9 +393,11 @@ def _safe_call(fn, args, kwargs, wrap, wrappers):
             out = wrappers[wrap](out)
     except BaseException as exc:
         return False, "raised " + _type_name(type(exc))
+    before = _BUDGET[0]
     try:
-        return True, _encode(out, [4 << 20])
+        return True, _encode(out, _BUDGET)
     except NotPlain as exc:
+        _BUDGET[0] = before  # only what is sent counts against the run's budget
         return False, "returned " + (exc.args[0] if exc.args and type(exc.args[0]) is str else "no plain data")
     except BaseException as exc:
         return False, "could not be read back (%s)" % _type_name(type(exc))
@@ -406,13 +411,13 @@ def _record_hook(records, wrappers):
         if len(records) >= 5000:
             raise RuntimeError("more than 5000 cases")
         try:
-            enc_args = _encode((args, kwargs), [4 << 20], objects=True)
+            enc_args = _encode((args, kwargs), _BUDGET, objects=True)
         except NotPlain as exc:
             records.append({"line": line, "unplain": "arguments: %s" % exc.args[0]})
             return
         ok, out = _safe_call(fn, args, kwargs, wrap, wrappers)
         try:
-            enc_exp = _encode((expected(), params), [4 << 20])
+            enc_exp = _encode((expected(), params), _BUDGET)
         except NotPlain as exc:
             records.append({"line": line, "unplain": "expected value: %s" % exc.args[0]})
             return
@@ -432,7 +437,7 @@ def _call_recorder(fn, records):
         if len(records) >= 5000:
             raise RuntimeError("more than 5000 calls")
         try:
-            enc = _encode((args, kwargs), [4 << 20], objects=True)
+            enc = _encode((args, kwargs), _BUDGET, objects=True)
         except NotPlain as exc:
             records.append({"unplain": "arguments: %s" % exc.args[0]})
             raise RuntimeError("arguments are not plain data")
@@ -445,7 +450,7 @@ def _call_recorder(fn, records):
         finally:
             depth[0] -= 1
         try:
-            records.append({"args": enc, "ok": True, "output": _encode(out, [4 << 20])})
+            records.append({"args": enc, "ok": True, "output": _encode(out, _BUDGET)})
         except NotPlain as exc:
             records.append({"args": enc, "ok": False, "output": "returned %s" % exc.args[0]})
         return out
@@ -534,6 +539,7 @@ def run_job(spec, report_fd, nonce):
             write(payload)
         os._exit(0)  # no atexit handlers, no lingering threads of the program
 
+    _BUDGET[0] = spec["budget"]
     program, tests, calls = spec["program"], spec["tests"], spec["calls"]
     sources = {"<program>": program, "<tests>": tests}
     namespace = {"__name__": "__sandbox__", "__builtins__": __builtins__}

@@ -55,7 +55,9 @@ STATUSES = ("passed", "failed", "error", "syntax")
 class Limits:
     """Resource limits of one run. `timeout_s` is the CPU limit (rounded up to whole seconds); the
     wall clock allows `WALL_SLACK` times it, more under load (see `contention`). `disk_bytes` caps the
-    run's private /tmp (all its files together); `report_bytes` what is read of its report."""
+    run's private /tmp (all its files together); `report_bytes` what is read of its report, and
+    `plain_units` the plain data a run may send back (nodes plus characters, all outputs together;
+    beyond it an output is "too large"), which keeps a report under `report_bytes`."""
 
     timeout_s: float = 5.0
     memory_bytes: int = 2 << 30
@@ -64,7 +66,8 @@ class Limits:
     open_files: int = 256
     capture_bytes: int = 64 << 10
     disk_bytes: int = 64 << 20
-    report_bytes: int = 16 << 20
+    report_bytes: int = 4 << 20
+    plain_units: int = 1 << 18
 
     def rlimits(self) -> dict[str, int]:
         return {
@@ -100,6 +103,11 @@ class Job:
     cases: tuple[tuple, ...] = ()
     entry: str = ""
     replay: tuple[tuple, ...] = ()
+    # A reference or a prompt, not a sample: its plain data may take TRUSTED_SCALE times more room.
+    trusted: bool = False
+
+
+TRUSTED_SCALE = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,11 +314,12 @@ class Sandbox:
                 "replay": [tuple(c) for c in job.replay], "limits": limits.rlimits(), "uid": uid, "gid": uid,
                 "run_dir": str(self._base / f"run-{tag}"), "files": {k: str(p) for k, p in files.items()},
                 "wall_s": wall_s, "disk_bytes": limits.disk_bytes, "inodes": 20000,
-                "seccomp": self.isolation.seccomp, "landlock": self.isolation.landlock}
+                "seccomp": self.isolation.seccomp, "landlock": self.isolation.landlock,
+                "budget": limits.plain_units * (TRUSTED_SCALE if job.trusted else 1)}
         try:
             answer = self._zygotes[slot].run(spec, wall_s + 60.0)
             with open(files["report"], "rb") as fh:
-                reports = read_reports(fh, nonce, limits.report_bytes)
+                reports = read_reports(fh, nonce, limits.report_bytes * (TRUSTED_SCALE if job.trusted else 1))
             stdout = _read_head(files["out"], limits.capture_bytes)
             stderr = _read_head(files["err"], limits.capture_bytes)
         finally:

@@ -251,3 +251,11 @@ def test_isolation_in_force_is_in_the_outcome(isolated):
     out = isolated.run(Job("x = 1\n", "assert x == 1\n"))
     for layer in ("own ipc+uts+pid+net+mount namespaces", "private /tmp", "seccomp"):
         assert layer in out.isolation, out.isolation
+
+
+def test_outputs_beyond_the_plain_budget_are_too_large(isolated):
+    no_args = ["t", [["t", []], ["d", []]]]
+    prog = "def f():\n    return list(range(10 ** 6))\ndef g():\n    return 'x' * 100\n"
+    out = isolated.run(Job(prog, "", mode="cases", cases=(("f", no_args, ""), ("g", no_args, ""))))
+    assert out.status == "ran"
+    assert [list(c) for c in out.cases] == [[False, "returned output too large"], [True, ["s", "x" * 100]]]
