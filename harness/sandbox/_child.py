@@ -400,6 +400,7 @@ def _safe_call(fn, args, kwargs, wrap, wrappers):
         _BUDGET[0] = before  # only what is sent counts against the run's budget
         return False, "returned " + (exc.args[0] if exc.args and type(exc.args[0]) is str else "no plain data")
     except BaseException as exc:
+        _BUDGET[0] = before
         return False, "could not be read back (%s)" % _type_name(type(exc))
 
 
@@ -721,7 +722,7 @@ def _sweep_shared(uid):
                 if entry.stat(follow_symlinks=False).st_uid != uid:
                     continue
                 if entry.is_dir(follow_symlinks=False):
-                    _remove_tree(entry.path)
+                    remove_tree(entry.path)
                 else:
                     os.unlink(entry.path)
             except OSError:
@@ -749,7 +750,7 @@ def _sweep_ipc(uid):
                 pass
 
 
-def _remove_tree(path):
+def remove_tree(path):
     """Remove a folder tree a program made (the run is over: nothing changes it meanwhile). Iterative,
     so a 3,000-deep chain needs no recursion; never raises."""
     try:
@@ -898,7 +899,7 @@ def _worker(ctl_in, ctl_out, stdlib_fds, config):
     result["cpu"] = usage.ru_utime + usage.ru_stime
     _reap_and_sweep(None if flags & CLONE_NEWPID else spec.get("uid"))
     if not private_tmp:
-        _remove_tree(run_dir)
+        remove_tree(run_dir)
         if spec.get("uid") is not None:
             _sweep_shared(spec["uid"])
     if not flags & CLONE_NEWIPC and spec.get("uid") is not None:

@@ -349,10 +349,11 @@ def _close(zygotes: list[_Zygote], base: str) -> None:
 
 
 def _remove_tree(path: str) -> None:
-    """Remove a folder of the harness's own (never raises)."""
-    import shutil
+    """Remove the sandbox's folder, whatever a run left in it (iterative: no depth overflows it;
+    never raises)."""
+    from harness.sandbox._child import remove_tree
 
-    shutil.rmtree(path, ignore_errors=True)
+    remove_tree(path)
 
 
 def _replace(out: Outcome, **changes) -> Outcome:

@@ -259,3 +259,21 @@ def test_outputs_beyond_the_plain_budget_are_too_large(isolated):
     out = isolated.run(Job(prog, "", mode="cases", cases=(("f", no_args, ""), ("g", no_args, ""))))
     assert out.status == "ran"
     assert [list(c) for c in out.cases] == [[False, "returned output too large"], [True, ["s", "x" * 100]]]
+
+
+def test_removing_a_3000_deep_tree_cannot_raise(tmp_path):
+    from harness.sandbox._child import remove_tree
+
+    top = tmp_path / "top"
+    top.mkdir()
+    fd = os.open(top, os.O_RDONLY)
+    for _ in range(3000):  # deeper than PATH_MAX and than the recursion limit
+        os.mkdir("d", dir_fd=fd)
+        nxt = os.open("d", os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = nxt
+    os.close(os.open("leaf", os.O_CREAT | os.O_WRONLY, 0o600, dir_fd=fd))
+    os.symlink("/etc/passwd", "link", dir_fd=fd)
+    os.close(fd)
+    remove_tree(str(top))
+    assert not top.exists() and Path("/etc/passwd").exists()
