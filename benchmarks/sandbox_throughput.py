@@ -74,7 +74,8 @@ def main() -> None:
                 else:
                     rate, ok = baseline(programs, args.workers, ("-S",) if name.endswith("-S") else ())
                 rates[name].append(rate)
-                print(f"round {r + 1}: {name:12s} {rate:7.1f} samples/s ({ok}/{len(programs)} passed)")
+                print(f"round {r + 1}: {name:12s} {rate:7.1f} samples/s ({ok}/{len(programs)} passed)"
+                      + (f", {rate / rates['baseline -S'][-1]:.2f}x bare python -S" if name == "sandbox" else ""))
     med = {name: statistics.median(v) for name, v in rates.items()}
     print("median: " + ", ".join(f"{name} {v:.1f}/s" for name, v in med.items()))
     print(f"ratio sandbox / bare python -S: {med['sandbox'] / med['baseline -S']:.2f} "
