@@ -226,6 +226,8 @@ class CodeResult:
 
 
 def verdict_of(outcome: Outcome) -> Verdict:
+    if outcome.stage == "sandbox":  # the sandbox failed, not the program: no verdict on it
+        return "error"
     if outcome.status == "passed":
         return "correct"
     if outcome.status == "timeout":
@@ -416,7 +418,7 @@ class CodeGrader:
             elif checked is None:
                 verdict = "incorrect"
             else:
-                verdict = "correct" if checked.passed else "incorrect"
+                verdict = "correct" if checked.passed else "error" if checked.stage == "sandbox" else "incorrect"
                 head = checked.describe() if checked.status != "failed" else \
                     f"failed assertion (tests line {checked.line}): {checked.text} -- {checked.message}"
                 if checked.status == "passed":

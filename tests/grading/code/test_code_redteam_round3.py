@@ -180,3 +180,13 @@ def test_mbpp_full_canonical_solutions_all_pass(grader, shared_data):
     items = get_task("mbpp_full").load(Source(shared_data, None))
     grades = grader.grade([(it, [it.gold]) for it in items])
     assert [(it.id, g[0].detail) for it, g in zip(items, grades) if g[0].verdict != "correct"] == []
+
+
+def test_a_sandbox_that_fails_gives_verdict_error_not_a_crash(tmp_path):
+    item = Item("rt3/1", PROMPT + "    return sorted(set(xs))\n", {
+        "prompt_code": PROMPT, "preamble": "", "entry_point": "uniq", "tests": TESTS, "examples": ()})
+    with Sandbox(Limits(timeout_s=2.0), workers=1, python=str(tmp_path / "no-python")) as broken:
+        g = CodeGrader("rt3", sandbox=broken, times=ReferenceTimes(tmp_path / "limits.json"))
+        grades = g.grade([(item, ["    return sorted(set(xs))\n", "nonsense ("])])[0]
+    assert [g.verdict for g in grades] == ["error", "unparseable"], [g.detail for g in grades]
+    assert "SandboxError" in grades[0].detail
