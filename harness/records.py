@@ -11,9 +11,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Mapping
 
 # "unfinished": the model's thinking never closed (it ran out of tokens thinking), so it gave no
-# answer; never credited, and counted apart from wrong answers.
-Verdict = Literal["correct", "incorrect", "unparseable", "timeout", "unfinished"]
-VERDICTS: tuple[Verdict, ...] = ("correct", "incorrect", "unparseable", "timeout", "unfinished")
+# answer; never credited, and counted apart from wrong answers. "error": the harness could not judge
+# the sample (a program's output it could not read, a sandbox failure); never credited.
+Verdict = Literal["correct", "incorrect", "unparseable", "timeout", "unfinished", "error"]
+VERDICTS: tuple[Verdict, ...] = ("correct", "incorrect", "unparseable", "timeout", "unfinished", "error")
 Finish = Literal["stop", "length", "error"]
 
 

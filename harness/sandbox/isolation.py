@@ -1,20 +1,22 @@
 """What isolation this machine allows, probed once per process.
 
-As root the sandbox enters fresh network and PID namespaces with `unshare` (no network; every process
-of a run dies with it) and drops each program to an unprivileged uid of its own, so RLIMIT_NPROC binds
-and a leftover process can be swept by uid. Without root it tries an unprivileged user namespace for
-the same network and PID isolation. Whatever is missing is written into `notes`, which the grader
-copies into every verdict's details, so a weaker sandbox is never silent.
+The sandbox's zygote (`_child.py`) gives every program its own IPC, UTS, PID, network and mount
+namespaces (a new user namespace too when not root), a size-capped tmpfs as its /tmp, /var/tmp and
+/dev/shm, a seccomp filter (no kernel keyrings, no new namespaces or mounts, no ptrace), Landlock, and,
+as root, an unprivileged uid of its own per slot, so RLIMIT_NPROC binds. `probe` asks a throw-away
+child which of these layers the kernel grants here. Whatever is missing is written into `notes`, which
+the grader copies into every verdict's details, so a weaker sandbox is never silent.
 """
 
 from __future__ import annotations
 
 import fcntl
 import functools
+import json
 import os
 import pwd
-import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,47 +24,58 @@ from pathlib import Path
 # maps only 65,536 ids still has them; a uid that belongs to a real account is skipped.
 BASE_UID = 61000
 NO_NAMESPACES_ENV = "HARNESS_SANDBOX_NO_NAMESPACES"
-
-_PLANS_ROOT = (
-    ("--net", "--pid", "--fork", "--kill-child"),
-    ("--net",),
-)
-_PLANS_USER = (
-    ("--user", "--map-root-user", "--net", "--pid", "--fork", "--kill-child"),
-    ("--user", "--map-root-user", "--net"),
-)
+ALL_NAMESPACES = ("ipc", "uts", "pid", "net", "mount")
+CHILD = str(Path(__file__).with_name("_child.py"))
 
 
 @dataclass(frozen=True, slots=True)
 class Isolation:
-    """How programs are started: `prefix` goes before the interpreter on the command line."""
+    """The layers each program runs under (see the module docstring)."""
 
-    prefix: tuple[str, ...]
-    drop_privileges: bool  # root: each run drops to its slot's uid
-    network_ns: bool
-    pid_ns: bool
-    notes: tuple[str, ...]  # what is missing, in words; empty when fully isolated
+    namespaces: tuple[str, ...] = ()  # of ALL_NAMESPACES
+    drop_privileges: bool = False  # root: each run drops to its slot's uid
+    user_ns: bool = False  # not root: the namespaces come with a user namespace
+    private_tmp: bool = False  # a size-capped tmpfs on /tmp, /var/tmp, /dev/shm (needs "mount")
+    seccomp: bool = True
+    landlock: bool = True  # tried in every run; a refusal is noted by the run itself
+    notes: tuple[str, ...] = ()  # what is missing, in words; empty when fully isolated
 
-    def describe(self, uid: int | None = None) -> str:
-        """The isolation in force for one run, in words (copied into every code verdict's detail)."""
+    @property
+    def network_ns(self) -> bool:
+        return "net" in self.namespaces
+
+    @property
+    def pid_ns(self) -> bool:
+        return "pid" in self.namespaces
+
+    def config(self) -> dict:
+        """What the zygote is told."""
+        return {"namespaces": list(self.namespaces), "user_ns": self.user_ns,
+                "private_tmp": self.private_tmp and "mount" in self.namespaces}
+
+    def describe(self, uid: int | None = None, layers: tuple[str, ...] | None = None) -> str:
+        """The isolation in force for one run, in words (copied into every code verdict's detail):
+        `layers` as the run reported them, else the namespaces planned."""
         parts = [f"uid {uid}" if uid is not None else "caller's uid"]
-        ns = [n for n, on in (("pid", self.pid_ns), ("net", self.network_ns)) if on]
-        parts.append(f"{'+'.join(ns)} namespaces" if ns else "no namespaces")
+        if layers is None:
+            parts.append(f"{'+'.join(self.namespaces)} namespaces" if self.namespaces else "no namespaces")
+        else:
+            parts.extend(layers or ["no namespaces"])
         parts.append("rlimits cpu/memory/procs/fsize")
         if self.notes:
             parts.append("missing: " + "; ".join(self.notes))
         return ", ".join(parts)
 
 
-def _works(cmd: list[str]) -> str | None:
-    """None when `cmd` runs and exits 0, else a short reason."""
+def _layers() -> dict:
+    """What the kernel grants here, asked of a throw-away child (see `_child.probe_layers`)."""
     try:
-        res = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"{type(exc).__name__}: {exc}"
-    if res.returncode != 0:
-        return (res.stderr.decode(errors="replace").strip().splitlines() or [f"exit {res.returncode}"])[-1]
-    return None
+        res = subprocess.run([sys.executable, "-S", "-B", "-P", CHILD, "probe"], stdin=subprocess.DEVNULL,
+                             capture_output=True, timeout=30, env={"PATH": "/usr/bin:/bin"})
+        found = json.loads(res.stdout.decode() or "{}")
+        return found if isinstance(found, dict) else {}
+    except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
+        return {"errors": {"probe": f"{type(exc).__name__}: {exc}"}}
 
 
 @functools.cache
@@ -73,31 +86,24 @@ def probe(namespaces: bool = True) -> Isolation:
     notes: list[str] = []
     if not root:
         notes.append("not root: programs run as the calling user (RLIMIT_NPROC counts all of its processes)")
-    unshare = shutil.which("unshare")
-    prefix: tuple[str, ...] = ()
+    found = _layers()
+    errors = found.get("errors") or {}
     if not namespaces or os.environ.get(NO_NAMESPACES_ENV) == "1":
-        notes.append("namespaces disabled: network allowed, detached children swept by uid only")
-    elif unshare is None:
-        notes.append("no `unshare` command: network allowed, no PID namespace")
+        have: tuple[str, ...] = ()
+        notes.append("namespaces disabled: network allowed, IPC shared, detached children swept by uid only")
     else:
-        reasons = []
-        for plan in _PLANS_ROOT if root else _PLANS_USER:
-            why = _works([unshare, *plan, "--", "true"])
-            if why is None:
-                prefix = (unshare, *plan, "--")
-                break
-            reasons.append(why)
-        if not prefix:
-            notes.append(f"no network/PID namespaces (unshare failed: {reasons[-1]}): network allowed")
-        elif "--pid" not in prefix:
-            notes.append("no PID namespace: detached children swept by uid only")
-    return Isolation(
-        prefix=prefix,
-        drop_privileges=root,
-        network_ns="--net" in prefix,
-        pid_ns="--pid" in prefix,
-        notes=tuple(notes),
-    )
+        have = tuple(n for n in ALL_NAMESPACES if n in (found.get("namespaces") or ()))
+        missing = [n for n in ALL_NAMESPACES if n not in have]
+        if missing:
+            notes.append(f"no {'/'.join(missing)} namespace ({errors.get(missing[0], 'refused')})")
+    private_tmp = bool(found.get("private_tmp")) and "mount" in have
+    if not private_tmp:
+        notes.append("no private /tmp: disk capped per file only, leftovers swept by uid")
+    seccomp = bool(found.get("seccomp"))
+    if not seccomp:
+        notes.append(f"no seccomp ({errors.get('seccomp', 'refused')}): kernel keyrings reachable")
+    return Isolation(namespaces=have, drop_privileges=root, user_ns=not root and bool(have),
+                     private_tmp=private_tmp, seccomp=seccomp, notes=tuple(notes))
 
 
 def _lock_dir() -> Path:

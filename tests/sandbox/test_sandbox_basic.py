@@ -69,12 +69,14 @@ def test_stdout_stderr_captured_and_stdin_closed(sandbox):
 
 def test_environment_is_scrubbed_and_cwd_is_private(sandbox, monkeypatch):
     monkeypatch.setenv("HARNESS_TEST_SECRET", "hunter2-secret")
-    prog = "import os\nprint(sorted(os.environ))\nprint(os.getcwd())\nprint(os.listdir('.'))\n"
+    name = "harness-left-" + os.urandom(6).hex()
+    prog = (f"import os\nprint(sorted(os.environ))\nprint(os.getcwd())\nprint(os.listdir('.'))\n"
+            f"open({name!r}, 'w').write('x')\n")
     out = sandbox.run(Job(prog))
     assert "HARNESS_TEST_SECRET" not in out.stdout and "hunter2" not in out.stdout
     env_line, cwd, listing = out.stdout.splitlines()
     assert listing == "[]"
-    assert not os.path.exists(cwd), "the run's temporary folder is removed after the run"
+    assert not os.path.exists(os.path.join(cwd, name)), "the run's files are gone after the run"
 
 
 def test_runs_as_unprivileged_uid_when_root(sandbox):
@@ -93,7 +95,7 @@ def test_run_many_keeps_order(sandbox):
 
 
 def test_missing_isolation_is_said_in_details():
-    iso = Isolation(prefix=(), drop_privileges=os.geteuid() == 0, network_ns=False, pid_ns=False,
+    iso = Isolation(namespaces=(), drop_privileges=os.geteuid() == 0,
                     notes=("namespaces disabled: network allowed",))
     with Sandbox(Limits(timeout_s=5.0), workers=1, isolation=iso) as sb:
         out = sb.run(Job("def f():\n    return 1\n", "assert f() == 1\n"))

@@ -29,12 +29,14 @@ from harness.grading.code.limits import ReferenceTimes, TimePolicy, item_key
 from harness.grading.code.split import compare, split_tests
 from harness.records import Grade, Item, Verdict
 from harness.sandbox import Job, Limits, Outcome, Sandbox
-from harness.sandbox.plain import try_decode
+from harness.sandbox.plain import check_spread, decode, try_decode
+from harness.sandbox.safe import safe_repr, safe_text
 
 
 @dataclass(frozen=True, slots=True)
 class Case:
-    """One split test case: what to call, and what the test expects (kept in the parent only)."""
+    """One split test case: what to call, and what the test expects (kept in the parent only).
+    `node` is the arguments as the child gets them (plain data; a test's own objects as attribute bags)."""
 
     line: int
     kind: str
@@ -44,18 +46,38 @@ class Case:
     kwargs: dict
     expected: object
     params: dict
+    node: object = None
 
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """How an item is checked: `cases` when its tests split, else None and `reason` (a replay)."""
+    """How an item is checked, never in reach of the program:
+
+    - split (`cases`): the program is called on each case's arguments and the parent compares;
+    - replayed outputs (`calls`, `helper`): the program is called on the arguments the test passed the
+      reference; the item's own test then runs in a fresh process with `helper` (the reference) and a
+      stand-in that returns those outputs call by call;
+    - traced (`trace`, `helper`): no reference: the program runs the test once only to produce its
+      calls and outputs; a fresh process with `helper` (the prompt) runs the test on them, checking
+      that every call has the arguments the test itself passes."""
 
     cases: tuple[Case, ...] | None
     reason: str | None = None
+    calls: tuple | None = None  # encoded (args, kwargs) per recorded call
+    helper: str | None = None
+    trace: bool = False
 
     @property
     def split(self) -> bool:
         return self.cases is not None
+
+    def describe(self) -> str:
+        if self.cases is not None:
+            return f"check: split, {len(self.cases)} cases compared outside the program"
+        if self.calls is not None:
+            return (f"check: {len(self.calls)} outputs replayed into the test in a fresh process with the "
+                    f"reference's helpers ({self.reason})")
+        return f"check: the program's calls and outputs replayed into the test in a fresh process ({self.reason})"
 
 
 def split_source(item: Item) -> tuple[str | None, str | None]:
@@ -67,6 +89,20 @@ def split_source(item: Item) -> tuple[str | None, str | None]:
     return sp.source, sp.reason
 
 
+def _shown(name: str, attrs: dict) -> object:
+    return _Shown(name.rsplit(".", 1)[-1])
+
+
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """An argument object of the test's own class, as shown in details."""
+
+    name: str
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
 def plan_from_record(outcome: Outcome, entry_point: str) -> Plan:
     """Validate a reference's record run: every case must be plain data and pass with the reference."""
     if outcome.status != "passed" or outcome.record is None:
@@ -74,22 +110,41 @@ def plan_from_record(outcome: Outcome, entry_point: str) -> Plan:
     cases = []
     for rec in outcome.record:
         line = rec.get("line") if isinstance(rec, dict) else None
-        if not isinstance(rec, dict) or "unplain" in rec:
+        if not isinstance(rec, dict) or "unplain" in rec or not isinstance(line, int):
             return Plan(None, f"tests line {line}: {rec.get('unplain') if isinstance(rec, dict) else 'bad record'}")
-        ok_a, args = try_decode(rec["args"])
+        try:
+            args = True, decode(rec["args"], objects=_shown)
+        except (ValueError, TypeError, RecursionError) as exc:
+            args = False, str(exc)
         ok_e, exp = try_decode(rec["expected"])
         ok_o, out = try_decode(rec["output"]) if rec.get("ok") else (False, rec.get("output"))
-        if not (ok_a and ok_e):
+        if not (args[0] and ok_e):
             return Plan(None, f"tests line {line}: arguments or expected value not plain data")
-        (a, kw), (e, params) = args, exp
-        case = Case(int(line), rec["kind"], rec["wrap"], entry_point if rec["callee"] == "candidate" else rec["callee"],
-                    a, kw, e, params)
+        (a, kw), (e, params) = args[1], exp
+        case = Case(line, rec["kind"], rec["wrap"], entry_point if rec["callee"] == "candidate" else rec["callee"],
+                    a, kw, e, params, rec["args"])
         if not ok_o or not compare(case.kind, case.wrap, out, case.expected, case.params):
-            return Plan(None, f"tests line {line}: the reference does not pass this case as split ({out!r:.80})")
+            return Plan(None, f"tests line {line}: the reference does not pass this case as split ({safe_repr(out, 80)})")
         cases.append(case)
     if not cases:
         return Plan(None, "the split tests recorded no case")
     return Plan(tuple(cases))
+
+
+def plan_from_calls(outcome: Outcome, reference: str, why: str) -> Plan:
+    """The calls the test made of the reference (mode "calls"): arguments as plain data."""
+    if outcome.status != "passed" or outcome.record is None:
+        return Plan(None, f"{why}; the reference did not pass its own test with its calls recorded "
+                          f"({outcome.describe()})", helper=reference, trace=True)
+    calls = []
+    for rec in outcome.record:
+        if not isinstance(rec, dict) or "args" not in rec:
+            return Plan(None, f"{why}; {safe_text(str(rec.get('unplain') if isinstance(rec, dict) else 'bad record'), 100)}",
+                        helper=reference, trace=True)
+        calls.append(rec["args"])
+    if not calls:
+        return Plan(None, f"{why}; the test made no call", helper=reference, trace=True)
+    return Plan(None, why, calls=tuple(calls), helper=reference)
 
 
 def judge_cases(plan: Plan, outcome: Outcome) -> tuple[bool, str]:
@@ -106,19 +161,43 @@ def judge_cases(plan: Plan, outcome: Outcome) -> tuple[bool, str]:
             return False, f"malformed output for case {i + 1} (tests line {case.line})"
         ok, value = entry
         if ok is not True:
-            return False, f"failed case (tests line {case.line}): {call} {value if isinstance(value, str) else 'failed'}"[:600]
+            return False, f"failed case (tests line {case.line}): {call} {safe_text(value if isinstance(value, str) else 'failed', 300)}"
         ok, out = try_decode(value)
+        if ok and case.wrap in ("set", "frozenset") and type(out) in (list, tuple):
+            try:
+                check_spread(out)
+            except ValueError as exc:
+                ok, out = False, f"malformed output ({exc})"
         if not ok:
             return False, f"failed case (tests line {case.line}): {call} {out}"
         if not compare(case.kind, case.wrap, out, case.expected, case.params):
             return False, (f"failed case (tests line {case.line}): {call} returned {_short(out)}, "
-                           f"expected {_expect_text(case)}")[:600]
+                           f"expected {_expect_text(case)}")
     return True, f"passed {len(plan.cases)} cases"
 
 
+def replay_of(outcome: Outcome, calls: tuple | None) -> tuple[tuple, ...] | str:
+    """(encoded args, ok, output) per call for a verify run, from a candidate's cases run (`calls`
+    given: the reference's arguments) or calls run (`calls` None: the candidate's own record)."""
+    if calls is not None:
+        got = outcome.cases or ()
+        out = []
+        for args, entry in zip(calls, got):
+            if not (isinstance(entry, (list, tuple)) and len(entry) == 2 and entry[0] in (True, False)):
+                return "malformed output"
+            out.append((args, entry[0], entry[1] if entry[0] or isinstance(entry[1], str) else "failed"))
+        return tuple(out)
+    rows = []
+    for rec in (outcome.record or ())[:5000]:
+        if not (isinstance(rec, dict) and "args" in rec and rec.get("ok") in (True, False)):
+            return "the program's calls are not plain data"
+        out = rec.get("output")
+        rows.append((rec["args"], rec["ok"], out if rec["ok"] or isinstance(out, str) else "failed"))
+    return tuple(rows)
+
+
 def _short(v, n: int = 120) -> str:
-    text = repr(v)
-    return text if len(text) <= n else text[:n] + "..."
+    return safe_repr(v, n)
 
 
 def _call_text(case: Case) -> str:
@@ -147,6 +226,8 @@ class CodeResult:
 
 
 def verdict_of(outcome: Outcome) -> Verdict:
+    if outcome.stage == "sandbox":  # the sandbox failed, not the program: no verdict on it
+        return "error"
     if outcome.status == "passed":
         return "correct"
     if outcome.status == "timeout":
@@ -221,21 +302,35 @@ class CodeGrader:
     # -- split tests -------------------------------------------------------------------------------
 
     def plans(self, items: Sequence[Item]) -> dict[str, Plan]:
-        """Item id -> Plan. Items whose tests split are run once with the reference in record mode
-        (cached for the grader's lifetime): the inputs, the expected values and the check's rules."""
+        """Item id -> Plan (cached for the grader's lifetime). Items whose tests split are run once with
+        the reference in record mode: the inputs, the expected values and the check's rules. The others
+        run their test once with the reference's calls recorded; without a reference, each sample's
+        own calls are checked (see Plan)."""
         keys = {it.id: item_key(self.task, it.id, it.gold, it.fields["tests"]) for it in items}
-        todo, jobs = [], []
-        for it in items:
-            if keys[it.id] in self._plans:
-                continue
+        todo = list({it.id: it for it in items if keys[it.id] not in self._plans}.values())
+        records, calls = [], []
+        for it in todo:
             source, reason = split_source(it)
-            if source is None or not it.gold:
-                self._plans[keys[it.id]] = Plan(None, reason or "no reference solution to record the cases with")
-                continue
-            todo.append(it)
-            jobs.append(Job(it.gold, source, timeout_s=self.policy.fallback_s, mode="record"))
-        for it, outcome in zip(todo, self.sandbox.run_many(jobs) if jobs else []):
-            self._plans[keys[it.id]] = plan_from_record(outcome, it.fields["entry_point"])
+            if not it.gold:
+                f = it.fields
+                self._plans[keys[it.id]] = Plan(None, "no reference solution", helper=f.get("preamble") or
+                                                f.get("prompt_code") or "", trace=True)
+            elif source is None:
+                calls.append((it, reason or "the tests do not split"))
+            else:
+                records.append((it, source))
+        jobs = [Job(it.gold, source, timeout_s=self.policy.fallback_s, mode="record", trusted=True)
+                for it, source in records]
+        for (it, _), outcome in zip(records, self.sandbox.run_many(jobs) if jobs else []):
+            plan = plan_from_record(outcome, it.fields["entry_point"])
+            if plan.split:
+                self._plans[keys[it.id]] = plan
+            else:
+                calls.append((it, plan.reason or "not split"))
+        jobs = [Job(it.gold, it.fields["tests"], timeout_s=self.policy.fallback_s, mode="calls",
+                    entry=it.fields["entry_point"], trusted=True) for it, _ in calls]
+        for (it, why), outcome in zip(calls, self.sandbox.run_many(jobs) if jobs else []):
+            self._plans[keys[it.id]] = plan_from_calls(outcome, it.gold, why)
         out = {it.id: self._plans[keys[it.id]] for it in items}
         self.checked.update({i: p.split for i, p in out.items()})
         return out
@@ -246,6 +341,17 @@ class CodeGrader:
 
     # -- grading -----------------------------------------------------------------------------------
 
+    def _first_job(self, item: Item, ex: Extraction, plan: Plan, limit: float) -> Job:
+        f = item.fields
+        examples = tuple(f.get("examples", ()))
+        if plan.cases is not None:
+            return Job(ex.program, "", examples, timeout_s=limit, mode="cases",
+                       cases=tuple((c.callee, c.node, c.wrap) for c in plan.cases))
+        if plan.calls is not None:
+            return Job(ex.program, "", examples, timeout_s=limit, mode="cases",
+                       cases=tuple((f["entry_point"], node, "") for node in plan.calls))
+        return Job(ex.program, f["tests"], examples, timeout_s=limit, mode="calls", entry=f["entry_point"])
+
     def results(self, batch: Sequence[tuple[Item, Sequence[str]]]) -> list[list[CodeResult]]:
         limits = self.time_limits([item for item, _ in batch])
         plans = self.plans([item for item, _ in batch])
@@ -255,50 +361,74 @@ class CodeGrader:
             for j, response in enumerate(responses):
                 ex = extract_program(response, prompt_code=f["prompt_code"], entry_point=f["entry_point"],
                                      preamble=f.get("preamble", ""))
-                how_checked = plans[item.id]
-                if ex.program is None:
-                    job = None
-                elif how_checked.cases is not None:
-                    job = Job(ex.program, "", tuple(f.get("examples", ())), timeout_s=limits[item.id][0],
-                              mode="cases", cases=tuple((c.callee, c.args, c.kwargs, c.wrap) for c in how_checked.cases))
-                else:
-                    job = Job(ex.program, f["tests"], tuple(f.get("examples", ())), timeout_s=limits[item.id][0])
+                job = None if ex.program is None else self._first_job(item, ex, plans[item.id], limits[item.id][0])
                 plan.append((i, j, ex, job))
         runnable = [p for p in plan if p[3] is not None]
         outcomes = dict(zip(((i, j) for i, j, _, _ in runnable), self.sandbox.run_many([p[3] for p in runnable])))
+        # Second step for tests that do not split: the test itself, in a fresh process, on plain outputs.
+        verify: dict[tuple[int, int], Job | str] = {}
+        for (i, j), outcome in outcomes.items():
+            item, how = batch[i][0], plans[batch[i][0].id]
+            if how.split or outcome.status not in ("ran", "passed", "error", "failed"):
+                continue
+            if how.trace and outcome.record is None:
+                continue
+            replay = replay_of(outcome, how.calls)
+            verify[(i, j)] = replay if isinstance(replay, str) else Job(
+                how.helper or "", item.fields["tests"], timeout_s=max(limits[item.id][0], self.policy.fallback_s),
+                mode="verify", entry=item.fields["entry_point"], replay=replay, trusted=True)
+        jobs = [(k, v) for k, v in verify.items() if isinstance(v, Job)]
+        checked = dict(zip((k for k, _ in jobs), self.sandbox.run_many([v for _, v in jobs]) if jobs else []))
         out: list[list[CodeResult]] = [[] for _ in batch]
         for i, j, ex, _ in plan:
             item = batch[i][0]
             outcome = outcomes.get((i, j))
             limit, how = limits[item.id]
-            has_examples = bool(item.fields.get("examples"))
-            key = behaviour_key(ex, outcome, has_examples)
-            if outcome is None:
-                verdict: Verdict = "unparseable"
-                detail = f"unparseable: {ex.reason}"
-            else:
-                how_checked = plans[item.id]
-                verdict = verdict_of(outcome)
-                head = outcome.describe()
-                if outcome.status == "ran" and how_checked.cases is not None:
-                    passed, head = judge_cases(how_checked, outcome)
-                    verdict = "correct" if passed else "incorrect"
-                elif how_checked.cases is not None and verdict == "correct":
-                    verdict = "incorrect"  # a split run reports only "ran"; anything else is no pass
-                check = (f"check: split, {len(how_checked.cases)} cases compared outside the program"
-                         if how_checked.cases is not None
-                         else f"check: replayed in the program's process ({how_checked.reason})")
-                detail = (f"{head} | {check} | {ex.kind} answer | time limit {limit:.2f} s ({how})"
-                          f" | isolation: {outcome.isolation or 'unknown'}")
-                if not has_examples:
-                    detail += " | vote by identical program (no examples in the prompt)"
-            grade = Grade(extracted=ex.program, canonical=key, verdict=verdict, cls=None, detail=detail)
+            try:
+                grade = self._grade(item, ex, outcome, plans[item.id], verify.get((i, j)), checked.get((i, j)),
+                                    limit, how)
+            except Exception as exc:  # noqa: BLE001 - one sample never costs the others their verdict
+                grade = Grade(extracted=ex.program, canonical=None, verdict="error",
+                              detail=safe_text(f"error: this sample could not be judged ({type(exc).__name__}: {exc})", 1000))
             out[i].append(CodeResult(grade, ex, outcome, limit))
         for row in out:
             classes = classes_by_key([r.grade.canonical for r in row])
             row[:] = [CodeResult(_with_cls(r.grade, c), r.extraction, r.outcome, r.time_limit_s)
                       for r, c in zip(row, classes)]
         return out
+
+    def _grade(self, item: Item, ex: Extraction, outcome: Outcome | None, how_checked: Plan,
+               verify: Job | str | None, checked: Outcome | None, limit: float, how: str) -> Grade:
+        has_examples = bool(item.fields.get("examples"))
+        key = behaviour_key(ex, outcome, has_examples)
+        if outcome is None:
+            return Grade(extracted=ex.program, canonical=key, verdict="unparseable", cls=None,
+                         detail=f"unparseable: {ex.reason}")
+        verdict = verdict_of(outcome)
+        head = outcome.describe()
+        if how_checked.cases is not None:
+            if outcome.status == "ran":
+                passed, head = judge_cases(how_checked, outcome)
+                verdict = "correct" if passed else "incorrect"
+            elif verdict == "correct":
+                verdict = "incorrect"  # a split run reports only "ran"; anything else is no pass
+        elif verdict in ("correct", "incorrect"):
+            if isinstance(verify, str):
+                verdict, head = "incorrect", f"failed: {verify}"
+            elif checked is None:
+                verdict = "incorrect"
+            else:
+                verdict = "correct" if checked.passed else "error" if checked.stage == "sandbox" else "incorrect"
+                head = checked.describe() if checked.status != "failed" else \
+                    f"failed assertion (tests line {checked.line}): {checked.text} -- {checked.message}"
+                if checked.status == "passed":
+                    head = "passed the test on its outputs"
+        detail = (f"{head} | {how_checked.describe()} | {ex.kind} answer | time limit {limit:.2f} s ({how})"
+                  f" | isolation: {outcome.isolation or 'unknown'}")
+        if not has_examples:
+            detail += " | vote by identical program (no examples in the prompt)"
+        return Grade(extracted=ex.program, canonical=None if key is None else safe_text(key, 1200),
+                     verdict=verdict, cls=None, detail=safe_text(detail, 4000))
 
     def grade(self, batch: Sequence[tuple[Item, Sequence[str]]]) -> list[list[Grade]]:
         return [[r.grade for r in row] for row in self.results(batch)]

@@ -32,6 +32,8 @@ import math
 import warnings
 from dataclasses import dataclass
 
+from harness.sandbox.plain import check_spread
+
 HOOK = "__case__"
 WRAPPERS = ("set", "frozenset", "tuple", "list", "sorted")
 KINDS = ("eq", "ne", "is", "truthy", "falsy", "abs", "isclose")
@@ -193,6 +195,8 @@ def compare(kind: str, wrap: str, output, expected, params: dict) -> bool:
     - isclose: `math.isclose(output, expected, rel_tol=..., abs_tol=...)`, numbers only.
     """
     try:
+        if wrap in ("set", "frozenset") and type(output) in (list, tuple):
+            check_spread(output)  # a set of members that hash alike would take quadratic time here
         if wrap:
             output = {"set": set, "frozenset": frozenset, "tuple": tuple, "list": list, "sorted": sorted}[wrap](output)
         if kind == "eq":
