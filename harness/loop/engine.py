@@ -211,15 +211,17 @@ def run_loop(cfg: LoopConfig, *, store: Store | None = None, student: ModelSpec 
     student = local_student(student or resolve(cfg.student, cfg.models))
     if teacher is None and cfg.teacher is not None:
         teacher = resolve(cfg.teacher, cfg.models)
+    # Everything that can be wrong with the input is found before a folder or a store is made.
+    say(f"fixing the pools of {len(cfg.phases)} phase(s) before anything is selected")
+    pools = [make_pools(ph, get_task) for ph in cfg.phases]
+    test_pools = _distinct_test_pools(pools)
+    if cfg.recipe.mix is not None and not cfg.recipe.mix.is_file():
+        raise HarnessError(f"the recipe's mix {cfg.recipe.mix} does not exist")
     out = cfg.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     store = store or Store(cfg.db or out / f"{cfg.name}.duckdb")
     loop = Loop(cfg, store, student=student, teacher=teacher, progress=progress, say=say)
     store.put_loop(loop.loop_id, cfg.name, cfg.to_json())
-
-    say(f"fixing the pools of {len(cfg.phases)} phase(s) before anything is selected")
-    pools = [make_pools(ph, get_task) for ph in cfg.phases]
-    test_pools = _distinct_test_pools(pools)
     all_questions = {str(it.fields.get("question", "")).strip() for p in pools for it in (*p.selection, *p.test)}
     starts = {(arm, seed): student for arm in cfg.arms for seed in cfg.seeds}
     phases_out: list[dict[str, Any]] = []

@@ -71,3 +71,23 @@ def test_missing_and_malformed_files(tmp_path):
     bad.write_text("name = \n")
     with pytest.raises(HarnessError, match="not valid TOML"):
         load_config(bad)
+
+
+BAD_RUNS = [
+    ({"student": "hf:/no/such/model"}, "must be a local model folder"),
+    ({"task": "no_such_task"}, "no_such_task"),
+    ({"test_size": 5000}, "must leave items"),
+    ({"recipe": {"mix": "missing.jsonl"}}, "does not exist"),
+]
+
+
+@pytest.mark.parametrize("change,message", BAD_RUNS)
+def test_a_loop_that_cannot_run_leaves_nothing_behind(change, message, tmp_path):
+    from harness.cli.demo import demo_model_dir
+    from harness.loop.engine import run_loop
+
+    table = {**BASE, "student": f"hf:{demo_model_dir('small')}", "out": "out", **change}
+    cfg = parse(table, base=tmp_path)
+    with pytest.raises(HarnessError, match=message):
+        run_loop(cfg, progress=False)
+    assert list(tmp_path.iterdir()) == []
