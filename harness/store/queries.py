@@ -218,12 +218,16 @@ def samples(con: duckdb.DuckDBPyConnection, run_id: str, task: str, item_id: str
 
 def train_queue(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The training queue (`harness teach`): every queued item with why it was queued, the model's
-    pass rate on it (the edge: some samples right, or none and a teacher solves it) and, once
-    `harness export-sft` wrote it, when and to which file."""
+    pass rate on it (the edge: some samples right, or none and a teacher solves it), once
+    `harness export-sft` wrote it, when and to which file; and the item's meta, fields and first prompt."""
     return _df(con, """
-        SELECT model_name AS model, task, task_version, item_id, reason, pass_rate, teacher, teacher_pass_rate,
-               run_id, teacher_run_id, queued_at, exported_at, export_path
-        FROM train_queue ORDER BY model_name, task, item_id""")
+        SELECT q.model_name AS model, q.task, q.task_version, q.item_id, q.reason, q.pass_rate, q.teacher,
+               q.teacher_pass_rate, q.run_id, q.teacher_run_id, q.queued_at, q.exported_at, q.export_path,
+               i.meta AS item_meta, i.fields AS item_fields, p.prompt
+        FROM train_queue q
+        LEFT JOIN items i ON i.task = q.task AND i.task_version = q.task_version AND i.item_id = q.item_id
+        LEFT JOIN prompts p ON p.prompt_hash = json_extract_string(i.prompt_hashes, '$[0]')
+        ORDER BY q.model_name, q.task, q.item_id""")
 
 
 def nights(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
