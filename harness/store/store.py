@@ -30,7 +30,7 @@ import pyarrow as pa
 from harness.errors import HarnessError, StoreLocked
 from harness.records import Completion, Prompt, stable_hash
 import harness.store.queries as queries
-from harness.store.schema import (MIGRATIONS, ROW_TABLES, AuditDisagreementRow, AuditRow, GenerationRow, ItemResultRow, ItemRow, LineageItemRow,
+from harness.store.schema import (ITEM_USAGE_SQL, MIGRATIONS, ROW_TABLES, AuditDisagreementRow, AuditRow, GenerationRow, ItemResultRow, ItemRow, LineageItemRow,
                                    LineageRow, LoopArmRow, LoopRow, ModelRow, NightlyCheckRow, NightRow, NightRunRow,
                                    PromptRow, QueueRow, RunRow, ScoreRow, TaskReportRow, TaskResultRow, rows_table)
 
@@ -328,6 +328,7 @@ class Store:
                 table = ROW_TABLES[cls]
                 con.execute(f"DELETE FROM {table} WHERE run_id = ? AND task = ?", [run_id, task])
                 self._insert(con, cls, rows)
+            con.execute(ITEM_USAGE_SQL.format(where="s.run_id = ? AND s.task = ?"), [run_id, task])
 
     def task_reports(self, run_id: str, task: str | None = None) -> list[dict[str, Any]]:
         sql = "SELECT * FROM task_reports WHERE run_id = ?"
