@@ -80,20 +80,30 @@ def with_intervals(rows: pd.DataFrame, hist: pd.DataFrame, metric: str,
 
 def board(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """Models by tasks from latest rows with `score`: one row per model, a column per task, `mean`
-    over the tasks every model has (so models are ranked on the same items), sorted by it.
+    over the tasks every model has (so models are ranked on the same items; NaN when no task is
+    shared), sorted by it.
 
     Returns the table and the task columns."""
     tasks = sorted(rows["task"].unique())
     wide = rows.pivot(index="model", columns="task", values="score")
     info = rows.sort_values("finished_at").groupby("model").agg(
         params_b=("params_b", "last"), family=("family", "last"), last_run=("finished_at", "max"))
-    shared = [t for t in tasks if wide[t].notna().all()]
+    shared = shared_tasks(rows)
     table = info.join(wide)
-    # No task every model has: each model's mean over its own tasks (not comparable across models,
-    # which the page says), rather than a column of None.
-    table["mean"] = wide[shared].mean(axis=1) if shared else wide.mean(axis=1)
+    # Ranked only on the tasks every listed model has; with none shared there is no mean (a mean over
+    # each model's own tasks would rank models on different items).
+    table["mean"] = wide[shared].mean(axis=1) if shared else float("nan")
     table = table.reset_index().sort_values(["mean", "model"], ascending=[False, True], na_position="last")
     return table.reset_index(drop=True), tasks
+
+
+def shared_tasks(rows: pd.DataFrame) -> list[str]:
+    """The tasks every model in `rows` (latest rows: model, task) has a score on, sorted."""
+    if rows.empty:
+        return []
+    models = set(rows["model"])
+    have = rows.dropna(subset=["score"]).groupby("task")["model"].agg(set)
+    return sorted(t for t, m in have.items() if m == models)
 
 
 def pareto(points: pd.DataFrame, size: str = "params_b", score: str = "score") -> pd.Series:

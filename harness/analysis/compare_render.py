@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from harness.analysis import numbers
 from harness.analysis.compare import Budget, Comparison, Score, TaskResult
 
 # --- words -------------------------------------------------------------------------------------
@@ -24,12 +25,8 @@ def format_params(n: float | None) -> str:
     return f"{n:.0f}"
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}"
-
-
-def _signed_pct(x: float) -> str:
-    return f"{100 * x:+.1f}"
+_pct = numbers.pct  # one rounding rule for every surface (harness.analysis.numbers)
+_signed_pct = numbers.signed_pct
 
 
 def _p(p: float) -> str:
