@@ -144,10 +144,13 @@ def compute(rows: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
     the cost per correct sample. `results`: the `latest_results` rows of those models and that task.
     A model without token counts has NaN there."""
     out = []
-    recs = results.to_dict("records")
+    groups = dict(list(results.groupby(["run_id", "task"], sort=False))) if not results.empty else {}
     for r in rows.to_dict("records"):
-        mine = from_rows(r["model"], [i for i in recs if i["run_id"] == r["run_id"] and i["task"] == r["task"]])
-        b = Budget.of(list(mine.outcomes.values()), mine.price)
+        items = groups.get((r["run_id"], r["task"]), results.iloc[0:0])
+        # Size and price as `harness compare` reads them (one row holds the run's record); the totals
+        # summed over the items' columns, not through one Python object per item.
+        mine = from_rows(r["model"], items.head(1).to_dict("records"))
+        b = _budget(items, mine.price)
         share = (b.thinking_tokens / b.completion_tokens
                  if b and b.thinking_tokens is not None and b.completion_tokens else None)
         out.append({
@@ -160,6 +163,22 @@ def compute(rows: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
     num = [c for c in COMPUTE_COLUMNS if c != "model"]
     df[num] = df[num].astype(float)
     return df.sort_values(["params_b", "model"], na_position="last").reset_index(drop=True)
+
+
+def _budget(items: pd.DataFrame, price: dict[str, float] | None) -> Budget | None:
+    """`Budget.of` over `latest_results` rows, by column sums (the same totals and the same rule: a
+    token total is unknown when an item's is)."""
+    if items.empty or items["n"].isna().any() or items["n_correct"].isna().any():
+        return None
+
+    def total(col: str) -> int | None:
+        return None if col not in items or items[col].isna().any() else int(items[col].sum())
+
+    return Budget.of_totals(n_samples=int(items["n"].sum()), n_correct=int(items["n_correct"].sum()),
+                            n_unfinished=int(items["n_unfinished"].fillna(0).sum()),
+                            prompt_tokens=total("prompt_tokens"), completion_tokens=total("completion_tokens"),
+                            thinking_tokens=total("thinking_tokens"), n_forced=int(items["n_forced"].fillna(0).sum()),
+                            price=price)
 
 
 def majority_verdict(items: pd.DataFrame) -> pd.Series:
