@@ -1,6 +1,7 @@
-"""Render every leaderboard page against a store of about 1 million generations and print the times.
+"""Render every leaderboard page against a store of about 1 million generations (10 million with
+`--items 52500`) and print each page's time.
 
-    python benchmarks/leaderboard_pages.py [--db PATH] [--rebuild] [--items N] [--repeat R]
+    python benchmarks/leaderboard_pages.py [--db PATH] [--rebuild] [--items N] [--repeat R] [--pages a,b]
 
 The store is synthetic but made through `harness.store.Store` (Arrow inserts), so it has the real
 schema: 4 models (phi 14.7B and 70b 70.6B with two nights each, 8b and 1.5b with one), 4 tasks of
@@ -128,19 +129,22 @@ def _store_changed(db: Path) -> None:
     os.utime(db, ns=(t, t))
 
 
-def render(db: Path, repeat: int) -> list[tuple[str, float, float]]:
+def render(db: Path, repeat: int, only: set[str] = frozenset()) -> list[tuple[str, float, float]]:
     from streamlit.testing.v1 import AppTest
 
-    from harness.leaderboard import APP_PATH
+    from harness.leaderboard import APP_PATH, PAGES
 
     os.environ["HARNESS_DB"] = str(db)
     results = []
-    for page in ["board", "size", "compare", "items", "history"]:
+    for script, _, _, _ in PAGES:  # every page, from the app's own list (views/*.py)
+        page = Path(script).stem
+        if only and page not in only:
+            continue
         cold, warm = [], []
         for _ in range(repeat):
             at = AppTest.from_file(str(APP_PATH), default_timeout=600)
             at.run()  # the default page; then the page under test, timed
-            at.switch_page(f"pages/{page}.py")
+            at.switch_page(script)
             _store_changed(db)
             t = time.perf_counter()
             at.run()
@@ -160,6 +164,8 @@ def main() -> None:
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--items", type=int, default=5250, help="items per task")
     ap.add_argument("--repeat", type=int, default=1, help="renders per page; the fastest is reported")
+    ap.add_argument("--pages", default="", help="comma-separated page names (views/NAME.py); default every page")
+    ap.add_argument("--build-only", action="store_true", help="build (or migrate) the store and stop")
     args = ap.parse_args()
     if args.rebuild and args.db.exists():
         args.db.unlink()
@@ -172,8 +178,10 @@ def main() -> None:
     Store(args.db).schema_version()  # a store built by an older harness gets the newer migrations
     n = Store(args.db, read_only=True).query("SELECT count(*) AS n FROM generations")[0]["n"]
     print(f"store {args.db}: {n:,} generations")
+    if args.build_only:
+        return
     print(f"{'page':10} {'cold (s)':>9} {'warm (s)':>9}")
-    for page, cold, warm in render(args.db, args.repeat):
+    for page, cold, warm in render(args.db, args.repeat, {p for p in args.pages.split(",") if p}):
         print(f"{page:10} {cold:9.2f} {warm:9.2f}", flush=True)
 
 

@@ -44,7 +44,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
-from harness.errors import HarnessError, UnknownModel
+from harness.errors import HarnessError, UnknownModel, did_you_mean
 from harness.records import stable_hash
 from harness.thinking import ThinkingFormat
 
@@ -175,7 +175,12 @@ def parse_inline(spec: str) -> ModelSpec | None:
         if not at or not model or not url.startswith(("http://", "https://")):
             raise UnknownModel(f"inline spec {spec!r}: write openai:MODEL@http://HOST:PORT/v1")
         return ModelSpec(name=spec, backend="openai", model=model, base_url=url, api_key_env="OPENAI_API_KEY")
-    return ModelSpec(name=spec, backend=backend, model=rest)
+    inline = ModelSpec(name=spec, backend=backend, model=rest)
+    missing = _missing_folder(inline)
+    if missing is not None:
+        raise UnknownModel(f"model {spec}: no such folder {missing} (write {backend}:PATH to a model folder, "
+                           f"or {backend}:NAMESPACE/NAME for a hub id)")
+    return inline
 
 
 def models_file(path: str | Path | None = None) -> Path | None:
@@ -232,11 +237,22 @@ def _spec_from_table(alias: str, t: Mapping[str, Any], where: str) -> ModelSpec:
         raise bad("an openai model needs base_url = \"http://HOST:PORT/v1\" (or base_urls = [...] for replicas)")
     if "api_key" in t:
         raise bad("holds an api_key: put the key in an environment variable and name it with api_key_env")
+    for table in ("sampling", "options"):
+        if not isinstance(t.get(table, {}), Mapping):
+            raise bad(f"{table} must be a table: [models.{alias}.{table}]")
     sampling = dict(t.get("sampling", {}))
     unknown = set(sampling) - _SAMPLING_KEYS
     if unknown:
         raise bad(f"unknown sampling keys {sorted(unknown)}; known: {sorted(_SAMPLING_KEYS)}")
+    for key, value in sampling.items():
+        if key == "stop":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise bad(f"sampling.stop must be a list of strings, got {value!r}")
+        elif isinstance(value, bool) or not isinstance(value, int if key in ("max_tokens", "seed") else (int, float)):
+            raise bad(f"sampling.{key} must be a number, got {value!r}")
     params = t.get("params_b")
+    if params is not None and (isinstance(params, bool) or not isinstance(params, (int, float)) or params <= 0):
+        raise bad(f"params_b must be a positive number (billions of parameters), got {params!r}")
     thinking = t.get("thinking", {})
     if not isinstance(thinking, Mapping):
         raise bad("thinking must be a table: [models.X.thinking] open = \"<think>\", close = \"</think>\"")
@@ -268,14 +284,26 @@ def resolve(name: str, path: str | Path | None = None) -> ModelSpec:
     if inline is not None:
         return inline
     models = load_models(path)
+    where = models_file(path) or "the bundled examples"
     if name in models:
+        missing = _missing_folder(models[name])
+        if missing is not None:
+            raise UnknownModel(f"{where}: [models.{name}] model = {models[name].model!r}: no such folder ({missing})")
         return models[name]
     known = ", ".join(sorted(models)) or "none"
-    where = models_file(path) or "the bundled examples"
     raise UnknownModel(
-        f"unknown model {name!r}; aliases in {where}: {known}. "
+        f"unknown model {name!r}{did_you_mean(name, models) or ';'} aliases in {where}: {known}. "
         "Or name a model inline: hf:PATH_OR_ID, vllm:PATH_OR_ID, openai:MODEL@BASE_URL"
     )
+
+
+def _missing_folder(spec: ModelSpec) -> Path | None:
+    """The folder a local model names when it is written as a path (absolute, ./, ../, ~) and does not
+    exist; None when it exists or the model is a hub id or a served model."""
+    if spec.backend == "openai" or not spec.model.startswith(("/", "./", "../", "~")):
+        return None
+    folder = Path(spec.model).expanduser()
+    return None if folder.exists() else folder.resolve()
 
 
 def to_json(spec: ModelSpec) -> str:

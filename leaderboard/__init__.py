@@ -10,6 +10,21 @@ Layout
 - `charts`: Altair charts. `app.py` and `views/*.py`: the Streamlit scripts.
 """
 
+from __future__ import annotations
+
 from pathlib import Path
 
 APP_PATH = Path(__file__).resolve().with_name("app.py")
+
+# The app's pages, in the sidebar's order: (script under views/, title, icon, URL path; None for the
+# default page). `app.py` builds its navigation from this and `harness leaderboard --help` names them.
+PAGES: tuple[tuple[str, str, str, str | None], ...] = (
+    ("views/board.py", "Leaderboard", ":material/leaderboard:", None),
+    ("views/size.py", "Small vs large", ":material/scatter_plot:", "size"),
+    ("views/compare.py", "Compare", ":material/compare_arrows:", "compare"),
+    ("views/items.py", "Item explorer", ":material/search:", "items"),
+    ("views/history.py", "History", ":material/timeline:", "history"),
+    ("views/nightly.py", "Nightly", ":material/nightlight:", "nightly"),
+    ("views/queue.py", "Training queue", ":material/school:", "queue"),
+    ("views/loop.py", "Loop", ":material/model_training:", "loop"),
+)

@@ -16,25 +16,16 @@ except ImportError:  # run from a checkout without installing: the package is be
 import streamlit as st
 
 from harness.errors import HarnessError
-from harness.leaderboard import common
+from harness.leaderboard import PAGES, common
 
 st.set_page_config(page_title="harness leaderboard", page_icon=":bar_chart:", layout="wide")
 
 # The page scripts live in views/, not pages/: Streamlit treats a pages/ folder beside the entry
 # script as a legacy multipage app, and a fresh server that first serves a sub-page URL then shows its
 # default sidebar of file names, in a narrow layout, to every later session.
-PAGES = [
-    st.Page("views/board.py", title="Leaderboard", icon=":material/leaderboard:", default=True),
-    st.Page("views/size.py", title="Small vs large", icon=":material/scatter_plot:", url_path="size"),
-    st.Page("views/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
-    st.Page("views/items.py", title="Item explorer", icon=":material/search:", url_path="items"),
-    st.Page("views/history.py", title="History", icon=":material/timeline:", url_path="history"),
-    st.Page("views/nightly.py", title="Nightly", icon=":material/nightlight:", url_path="nightly"),
-    st.Page("views/queue.py", title="Training queue", icon=":material/school:", url_path="queue"),
-    st.Page("views/loop.py", title="Loop", icon=":material/model_training:", url_path="loop"),
-]
-
-page = st.navigation(PAGES)
+page = st.navigation([st.Page(script, title=title, icon=icon, default=True) if url_path is None else
+                      st.Page(script, title=title, icon=icon, url_path=url_path)
+                      for script, title, icon, url_path in PAGES])
 common.sidebar()
 try:
     page.run()

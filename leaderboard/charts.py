@@ -113,13 +113,23 @@ def paired_difference(rows: pd.DataFrame, a: str, b: str, level: str = "95%") ->
     y = alt.Y("task:N", title=None, sort=order)
     base = alt.Chart(rows).encode(y=y)
     bars = base.mark_rule(strokeWidth=2).encode(
-        x=alt.X("low:Q", title=f"{a} − {b} (points), {level} paired interval"), x2="high:Q")
+        x=alt.X("low:Q", title=f"{a} − {b} (points), {level} paired interval", scale=alt.Scale(domain=difference_domain(rows))),
+        x2="high:Q")
     dots = base.mark_point(filled=True, size=80).encode(
         x="diff:Q", color=alt.condition("datum.diff >= 0", alt.value("#4c78a8"), alt.value("#e45756")),
         tooltip=["task", alt.Tooltip("diff:Q", format="+.1f"), alt.Tooltip("low:Q", format="+.1f"),
                  alt.Tooltip("high:Q", format="+.1f"), "items"])
     zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(strokeDash=[4, 3], color="gray").encode(x="x:Q")
     return alt.layer(zero, bars, dots).properties(height=alt.Step(28))
+
+
+def difference_domain(rows: pd.DataFrame) -> list[float]:
+    """The x range of the difference chart: every interval and 0, with room on both sides (a tenth of
+    the span, at least a point), so an interval that reaches 0 never runs into the chart's edge."""
+    lo = min(0.0, float(rows["low"].min()), float(rows["diff"].min()))
+    hi = max(0.0, float(rows["high"].max()), float(rows["diff"].max()))
+    pad = max(1.0, (hi - lo) / 10)
+    return [lo - pad, hi + pad]
 
 
 def outcome_counts(counts: pd.DataFrame, a: str, b: str) -> alt.Chart:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from harness.analysis import numbers
 from harness.errors import HarnessError
 
 from harness.leaderboard import data, metrics
@@ -108,11 +109,19 @@ def scored(scores: data.Loaded, metric: str, latest_only: bool = True, models: l
 
 
 def pct(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
-    """Fractions to percentages (rounded to 0.1) for display."""
+    """Fractions to percentages rounded to 0.1 for display, by the rounding the CLI and the story use
+    (`harness.analysis.numbers.points`), so a number reads the same everywhere."""
     out = df.copy()
     for c in cols:
-        out[c] = (out[c] * 100).round(1)
+        out[c] = pd.to_numeric(out[c].map(numbers.points), errors="coerce")
     return out
+
+
+def cell(x: object, fmt: str = ".1f") -> str:
+    """A table cell as text: a number formatted, a missing value blank (never "None" or "nan")."""
+    if x is None or (isinstance(x, float) and x != x):
+        return ""
+    return format(x, fmt) if isinstance(x, (int, float)) else str(x)
 
 
 def models_by_size(scores: pd.DataFrame) -> list[str]:

@@ -80,20 +80,30 @@ def with_intervals(rows: pd.DataFrame, hist: pd.DataFrame, metric: str,
 
 def board(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """Models by tasks from latest rows with `score`: one row per model, a column per task, `mean`
-    over the tasks every model has (so models are ranked on the same items), sorted by it.
+    over the tasks every model has (so models are ranked on the same items; NaN when no task is
+    shared), sorted by it.
 
     Returns the table and the task columns."""
     tasks = sorted(rows["task"].unique())
     wide = rows.pivot(index="model", columns="task", values="score")
     info = rows.sort_values("finished_at").groupby("model").agg(
         params_b=("params_b", "last"), family=("family", "last"), last_run=("finished_at", "max"))
-    shared = [t for t in tasks if wide[t].notna().all()]
+    shared = shared_tasks(rows)
     table = info.join(wide)
-    # No task every model has: each model's mean over its own tasks (not comparable across models,
-    # which the page says), rather than a column of None.
-    table["mean"] = wide[shared].mean(axis=1) if shared else wide.mean(axis=1)
+    # Ranked only on the tasks every listed model has; with none shared there is no mean (a mean over
+    # each model's own tasks would rank models on different items).
+    table["mean"] = wide[shared].mean(axis=1) if shared else float("nan")
     table = table.reset_index().sort_values(["mean", "model"], ascending=[False, True], na_position="last")
     return table.reset_index(drop=True), tasks
+
+
+def shared_tasks(rows: pd.DataFrame) -> list[str]:
+    """The tasks every model in `rows` (latest rows: model, task) has a score on, sorted."""
+    if rows.empty:
+        return []
+    models = set(rows["model"])
+    have = rows.dropna(subset=["score"]).groupby("task")["model"].agg(set)
+    return sorted(t for t, m in have.items() if m == models)
 
 
 def pareto(points: pd.DataFrame, size: str = "params_b", score: str = "score") -> pd.Series:
@@ -134,10 +144,13 @@ def compute(rows: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
     the cost per correct sample. `results`: the `latest_results` rows of those models and that task.
     A model without token counts has NaN there."""
     out = []
-    recs = results.to_dict("records")
+    groups = dict(list(results.groupby(["run_id", "task"], sort=False))) if not results.empty else {}
     for r in rows.to_dict("records"):
-        mine = from_rows(r["model"], [i for i in recs if i["run_id"] == r["run_id"] and i["task"] == r["task"]])
-        b = Budget.of(list(mine.outcomes.values()), mine.price)
+        items = groups.get((r["run_id"], r["task"]), results.iloc[0:0])
+        # Size and price as `harness compare` reads them (one row holds the run's record); the totals
+        # summed over the items' columns, not through one Python object per item.
+        mine = from_rows(r["model"], items.head(1).to_dict("records"))
+        b = _budget(items, mine.price)
         share = (b.thinking_tokens / b.completion_tokens
                  if b and b.thinking_tokens is not None and b.completion_tokens else None)
         out.append({
@@ -150,6 +163,22 @@ def compute(rows: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
     num = [c for c in COMPUTE_COLUMNS if c != "model"]
     df[num] = df[num].astype(float)
     return df.sort_values(["params_b", "model"], na_position="last").reset_index(drop=True)
+
+
+def _budget(items: pd.DataFrame, price: dict[str, float] | None) -> Budget | None:
+    """`Budget.of` over `latest_results` rows, by column sums (the same totals and the same rule: a
+    token total is unknown when an item's is)."""
+    if items.empty or items["n"].isna().any() or items["n_correct"].isna().any():
+        return None
+
+    def total(col: str) -> int | None:
+        return None if col not in items or items[col].isna().any() else int(items[col].sum())
+
+    return Budget.of_totals(n_samples=int(items["n"].sum()), n_correct=int(items["n_correct"].sum()),
+                            n_unfinished=int(items["n_unfinished"].fillna(0).sum()),
+                            prompt_tokens=total("prompt_tokens"), completion_tokens=total("completion_tokens"),
+                            thinking_tokens=total("thinking_tokens"), n_forced=int(items["n_forced"].fillna(0).sum()),
+                            price=price)
 
 
 def majority_verdict(items: pd.DataFrame) -> pd.Series:

@@ -156,14 +156,22 @@ class Budget:
             vals = [getattr(o, field) for o in outcomes]
             return None if any(v is None for v in vals) else sum(vals)
 
-        prompt, gen = total("prompt_tokens"), total("completion_tokens")
-        return Budget(
+        return Budget.of_totals(
             n_samples=sum(o.n for o in outcomes),  # type: ignore[misc]
             n_correct=sum(o.n_correct for o in outcomes),  # type: ignore[misc]
             n_unfinished=sum(o.n_unfinished or 0 for o in outcomes),
-            prompt_tokens=prompt, completion_tokens=gen, thinking_tokens=total("thinking_tokens"),
-            cost=cost(price, prompt, gen), n_forced=sum(o.n_forced or 0 for o in outcomes),
-        )
+            prompt_tokens=total("prompt_tokens"), completion_tokens=total("completion_tokens"),
+            thinking_tokens=total("thinking_tokens"), n_forced=sum(o.n_forced or 0 for o in outcomes), price=price)
+
+    @staticmethod
+    def of_totals(*, n_samples: int, n_correct: int, n_unfinished: int, prompt_tokens: int | None,
+                  completion_tokens: int | None, thinking_tokens: int | None, n_forced: int,
+                  price: Price | None) -> "Budget":
+        """A budget from totals already summed (a page sums columns), priced as `of` prices them."""
+        return Budget(n_samples=n_samples, n_correct=n_correct, n_unfinished=n_unfinished,
+                      prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+                      thinking_tokens=thinking_tokens, cost=cost(price, prompt_tokens, completion_tokens),
+                      n_forced=n_forced)
 
 
 def cost(price: Price | None, prompt_tokens: int | None, completion_tokens: int | None) -> float | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from harness.analysis import numbers
 from harness.analysis.compare import Budget, Comparison, Score, TaskResult
 
 # --- words -------------------------------------------------------------------------------------
@@ -24,12 +25,8 @@ def format_params(n: float | None) -> str:
     return f"{n:.0f}"
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}"
-
-
-def _signed_pct(x: float) -> str:
-    return f"{100 * x:+.1f}"
+_pct = numbers.pct  # one rounding rule for every surface (harness.analysis.numbers)
+_signed_pct = numbers.signed_pct
 
 
 def _p(p: float) -> str:
@@ -150,8 +147,8 @@ def _headers(c: Comparison) -> list[str]:
             "p", f"only {c.a_name}", f"only {c.b_name}", "agree %", f"unpaired {c.a_name}/{c.b_name}"]
 
 
-BUDGET_HEADERS = ["task", "model", "samples", "right", "wrong", "unfinished", "tokens/sample", "thinking %",
-                  "tokens/right", "cost", "cost/right"]
+BUDGET_HEADERS = ["task", "model", "samples", "right", "wrong", "unfinished", "tokens per sample", "thinking %",
+                  "tokens per right", "cost", "cost per right"]
 
 
 def _num(x: float | None, fmt: str = ",.0f") -> str:
@@ -254,41 +251,118 @@ def render_markdown(c: Comparison, include_items: bool = False, item_limit: int 
     return "\n".join(lines) + "\n"
 
 
-# --- rich table --------------------------------------------------------------------------------
+# --- rich table ---------------------------------------------------------------------------------
+#
+# A terminal gets every number whole: a cell is never wrapped or cut (an interval stays on its line).
+# A table that does not fit the width is split into several with the same leading columns (task,
+# model), and where even that does not fit each row is printed as lines of "header: value". Columns
+# with nothing to show (no thinking model, no prices, nothing unpaired) are left out.
 
 
-def render_table(c: Comparison, include_items: bool = False, item_limit: int | None = None) -> Any:
-    """A rich renderable (print it with a rich Console)."""
-    from rich.console import Group
+def _widths(headers: list[str], rows: list[list[str]]) -> list[int]:
+    """Each column's narrowest width that cuts no cell: its widest cell, or its header's longest word."""
+    return [max([max((len(w) for w in h.split()), default=1), *(len(r[i]) for r in rows)])
+            for i, h in enumerate(headers)]
+
+
+def _min_width(headers: list[str], rows: list[list[str]]) -> int:
+    """The narrowest table of these cells that cuts none (borders and padding: 3 a column, plus 1)."""
+    cols = _widths(headers, rows)
+    return sum(cols) + 3 * len(cols) + 1
+
+
+def _empty_columns(headers: list[str], rows: list[list[str]], keep: int) -> list[int]:
+    """Columns (after the first `keep`) whose every cell says nothing: a dash, or only zeros."""
+    def nothing(x: str) -> bool:
+        return x in ("", "—") or x.replace("0", "").replace(".", "").replace("/", "").replace("(", "").replace(
+            ")", "").replace("%", "").strip() == ""
+    return [i for i in range(keep, len(headers)) if rows and all(nothing(r[i]) for r in rows)]
+
+
+def _fit(title: str, headers: list[str], rows: list[list[str]], width: int, keep: int,
+         styles: list[list[str | None]] | None = None, row_styles: list[str | None] | None = None) -> list[Any]:
+    """`rows` as one table when it fits `width`, else as tables of the same `keep` leading columns and
+    as many others as fit, else (not even one other column fits) as "header: value" lines per row."""
     from rich.table import Table
     from rich.text import Text
 
+    def table(cols: list[int], part_title: str) -> Any:
+        t = Table(title=part_title, title_justify="left")
+        widths = _widths(headers, rows)
+        spare = width - (sum(widths[i] for i in cols) + 3 * len(cols) + 1)
+        for i in cols:  # as wide as its widest cell (wider, up to its header, where there is room)
+            grow = max(0, min(spare, len(headers[i]) - widths[i]))
+            spare -= grow
+            t.add_column(headers[i], justify="left" if i < keep else "right", width=widths[i] + grow)
+        for r, row in enumerate(rows):
+            cells = []
+            for i in cols:
+                cell = Text(row[i], no_wrap=True, justify="left" if i < keep else "right")
+                if styles and styles[r][i]:
+                    cell.stylize(styles[r][i])
+                cells.append(cell)
+            t.add_row(*cells, style=row_styles[r] if row_styles else None)
+        return t
+
+    every = list(range(len(headers)))
+    if _min_width(headers, rows) <= width:
+        return [table(every, title)]
+    lead, rest = every[:keep], every[keep:]
+    groups: list[list[int]] = []
+    for i in rest:
+        cols = [*lead, *(groups[-1][len(lead):] if groups else []), i]
+        if groups and _min_width([headers[j] for j in cols], [[r[j] for j in cols] for r in rows]) <= width:
+            groups[-1].append(i)
+        else:
+            groups.append([*lead, i])
+    def fits(g: list[int]) -> bool:
+        return _min_width([headers[j] for j in g], [[r[j] for j in g] for r in rows]) <= width
+
+    # As many tables as the greedy fill needed, the columns shared out evenly where that fits too.
+    size = -(-len(rest) // len(groups))
+    even = [[*lead, *rest[n:n + size]] for n in range(0, len(rest), size)]
+    if len(even) == len(groups) and all(fits(g) for g in even):
+        groups = even
+    if all(fits(g) for g in groups):
+        return [table(g, f"{title} ({n}/{len(groups)})") for n, g in enumerate(groups, 1)]
+    lines: list[Any] = [Text(title, style="italic")]
+    for row in rows:
+        lines.append(Text(" ".join(row[:keep]), style="bold"))
+        lines += [Text(f"  {headers[i]}: {row[i]}") for i in rest]
+    return lines
+
+
+def render_table(c: Comparison, include_items: bool = False, item_limit: int | None = None,
+                 width: int | None = None) -> Any:
+    """A rich renderable (print it with a rich Console) laid out for `width` columns (default: the
+    terminal's, as rich measures it)."""
+    from rich.console import Console, Group
+    from rich.text import Text
+
+    width = width or Console().width
     parts: list[Any] = []
-    t = Table(title=f"{c.a_name} vs {c.b_name} ({c.metric})", title_justify="left")
-    for i, h in enumerate(_headers(c)):
-        t.add_column(h, justify="left" if i == 0 else "right")
-    for row, res in zip(_rows(c), _shown(c)):
-        # Cells are Text, never markup: answers and task names may hold "[".
-        cells = [Text(x) for x in row]
-        if res.diff_ci_low > 0:
-            cells[4].stylize("green")
-        elif res.diff_ci_high < 0:
-            cells[4].stylize("red")
-        t.add_row(*cells, style="bold" if res is c.overall else None)
-    parts.append(t if c.tasks else Text("No task could be compared."))
+    if c.tasks:
+        headers, rows = _headers(c), _rows(c)
+        styles: list[list[str | None]] = []
+        for res in _shown(c):
+            row: list[str | None] = [None] * len(headers)
+            row[4] = "green" if res.diff_ci_low > 0 else "red" if res.diff_ci_high < 0 else None
+            styles.append(row)
+        drop = {i for i in _empty_columns(headers, rows, keep=2) if headers[i].startswith("unpaired")}
+        cols = [i for i in range(len(headers)) if i not in drop]
+        parts += _fit(f"{c.a_name} vs {c.b_name} ({c.metric})", [headers[i] for i in cols],
+                      [[r[i] for i in cols] for r in rows], width, keep=1,
+                      styles=[[st[i] for i in cols] for st in styles],
+                      row_styles=["bold" if res is c.overall else None for res in _shown(c)])
+    else:
+        parts.append(Text("No task could be compared."))
     parts += [Text(x, style="dim" if i == 0 else "") for i, x in enumerate(_footer(c))]
     if budget := _budget_rows(c):
-        bt = Table(title=_budget_title(c), title_justify="left")
-        for i, h in enumerate(_budget_headers(c)):
-            bt.add_column(h, justify="left" if i < 2 else "right")
-        for row in budget:
-            bt.add_row(*(Text(x) for x in row))
-        parts.append(bt)
+        headers = _budget_headers(c)
+        drop = set(_empty_columns(headers, budget, keep=2))
+        cols = [i for i in range(len(headers)) if i not in drop]
+        title = _budget_title(c) if "unfinished" in [headers[i] for i in cols] else BUDGET_TITLE.split(" (")[0]
+        parts += _fit(title, [headers[i] for i in cols], [[r[i] for i in cols] for r in budget], width, keep=2)
     if include_items:
-        it = Table(title=_items_title(c, item_limit), title_justify="left")
-        for h in _item_headers(c):
-            it.add_column(h, overflow="fold")
-        for row in _item_rows(c, item_limit):
-            it.add_row(*(Text(x) for x in row))
-        parts.append(it)
+        parts += _fit(_items_title(c, item_limit), _item_headers(c), _item_rows(c, item_limit), width, keep=2)
     return Group(*parts)

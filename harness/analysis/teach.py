@@ -94,17 +94,27 @@ class QueueReport:
 def queue_teachable(store: Store, model: str, *, teacher: str | None = None, tasks: Sequence[str] = (),
                     min_teacher_rate: float = MIN_TEACHER_RATE) -> list[QueueReport]:
     """Queue the teachable items of `model`'s newest run of each task (default: every task it has)."""
-    tasks = list(tasks) or store.tasks_of_model(model)
+    given = list(tasks)
+    tasks = given or store.tasks_of_model(model)
     if not tasks:
         raise HarnessError(f"no finished runs of model {model!r} in {store.path}: run `harness run --model {model}` first")
-    reports = []
+    # Every task's runs are found before anything is queued: a missing one queues nothing.
+    found_runs = []
     for task in tasks:
         run_id, own = _latest(store, model, task)
         if run_id is None:
             raise HarnessError(f"model {model!r} has no finished run of task {task!r} in {store.path}")
         t_run, t_rows = _latest(store, teacher, task) if teacher else (None, None)
         if teacher and t_run is None:
-            raise HarnessError(f"teacher {teacher!r} has no finished run of task {task!r} in {store.path}")
+            shared = [t for t in store.tasks_of_model(model) if t in set(store.tasks_of_model(teacher))]
+            hint = (f"; pass -t {','.join(shared)} for the task(s) both have" if shared else
+                    f"; the two share no task: run `harness run --model {teacher} -t {task}` first")
+            default = "" if given else f" (without -t, every task {model!r} has runs of is taken)"
+            raise HarnessError(f"teacher {teacher!r} has no finished run of task {task!r} in {store.path}"
+                               f"{default}{hint}")
+        found_runs.append((task, run_id, own, t_run, t_rows))
+    reports = []
+    for task, run_id, own, t_run, t_rows in found_runs:
         found = teachable(own, t_rows, min_teacher_rate)
         queued_at = now()
         store.queue_items([QueueRow(

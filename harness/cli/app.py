@@ -53,12 +53,45 @@ def _register_commands() -> None:
 _register_commands()
 
 
+# Commands that store what they generate as they go: interrupted, they resume where they stopped.
+RESUMABLE = ("run", "nightly", "demo", "loop", "synth", "ingest", "ingest-lm-eval")
+
+
+def interrupted_message(argv: list[str]) -> str:
+    """What Ctrl-C leaves: for a command that stores as it goes, how to pick up where it stopped."""
+    import shlex
+
+    command = next((a for a in argv if not a.startswith("-")), "")
+    if command in RESUMABLE:
+        return (f"interrupted: every completed batch is stored; run `{shlex.join(['harness', *argv])}` "
+                "again to resume (nothing stored is generated twice)")
+    return "interrupted"
+
+
+def _was_interrupted(exc: BaseException) -> bool:
+    """Typer turns Ctrl-C into a silent exit 130; the KeyboardInterrupt is in the exception's chain."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def main() -> None:
+    import sys
+
     try:
         app()
     except HarnessError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        from rich.markup import escape  # a message's [models.phi] is text, not markup to swallow
+
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise SystemExit(2) from None
     except KeyboardInterrupt:
-        err.print("interrupted: every completed batch is stored; run the same command again to resume")
+        err.print(interrupted_message(sys.argv[1:]), highlight=False, soft_wrap=True)
         raise SystemExit(130) from None
+    except SystemExit as exc:
+        if exc.code == 130 and _was_interrupted(exc):
+            err.print(interrupted_message(sys.argv[1:]), highlight=False, soft_wrap=True)
+        raise

@@ -6,14 +6,15 @@ and never from `harness.cli.app`, which imports them all.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Iterable, Optional
+from typing import Annotated, Any, Iterable, Iterator, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, did_you_mean
 from harness.vote import DEFAULT_K
 
 _consoles: dict[int | None, Console] = {}
@@ -77,13 +78,7 @@ KOpt = Annotated[int, typer.Option("-k", help=f"k of maj@k and pass@k: samples v
 
 def close_matches(name: str, known: Iterable[str]) -> str:
     """'; did you mean a, b?' for the known names closest to `name` (case-insensitive), else ''."""
-    import difflib
-
-    known = sorted(set(known))
-    lower = {k.lower(): k for k in known}
-    close = [lower[c] for c in difflib.get_close_matches(name.lower(), list(lower), n=3, cutoff=0.5)]
-    close += [k for k in known if name.lower() in k.lower() and k not in close][: 3 - len(close)]
-    return f"; did you mean {', '.join(close)}?" if close else ""
+    return did_you_mean(name, known)
 
 
 def existing_store(db: Path | None) -> Any:
@@ -96,6 +91,25 @@ def existing_store(db: Path | None) -> Any:
         raise HarnessError(f"no results store at {path}: check --db (or $HARNESS_DB), or make one with "
                            "`harness run` or `harness ingest`")
     return Store(path, read_only=True)
+
+
+@contextmanager
+def writing_store(db: Path | None) -> Iterator[Any]:
+    """The results store at --db for a command that writes. When the command fails on bad input
+    (HarnessError) and the file is one this command made, holding no run, the file is removed:
+    a failure leaves no store it did not find."""
+    from harness.store import Store, resolve_db_path
+
+    path = resolve_db_path(db)
+    fresh = not path.exists()
+    store = Store(path)
+    try:
+        yield store
+    except HarnessError:
+        if fresh and path.exists() and not store.runs():
+            for leftover in (path, path.with_name(path.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+        raise
 
 
 def require_model(store: Any, name: str, *, role: str = "model") -> None:

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from harness.cli.common import ConventionsOpt, DbOpt, JsonOpt, ModelsOpt, err, math_options, print_summary
+from harness.cli.common import ConventionsOpt, DbOpt, JsonOpt, ModelsOpt, err, math_options, print_summary, writing_store
 from harness.errors import HarnessError
 
 
@@ -21,12 +21,12 @@ def ingest_lm_eval(path: Path | None, *, db: Path | None = None, model: str | No
     """Ingest, then print one summary table per run (or one JSON list with --json)."""
     from harness.errors import HarnessError
     from harness.pipeline.ingest_lmeval import ingest_lm_eval as do_ingest
-    from harness.store import Store
 
     if path is None:
         raise HarnessError("write `harness ingest lm-eval DIR`, DIR being the folder given to lm_eval --output_path")
-    runs, skipped = do_ingest(Store(db), path, model=model, models_path=models, params_b=params_b, family=family,
-                              filter_name=filter_name)
+    with writing_store(db) as store:
+        runs, skipped = do_ingest(store, path, model=model, models_path=models, params_b=params_b, family=family,
+                                  filter_name=filter_name)
     for note in skipped:
         err.print(f"skipped {note}", highlight=False)
     if as_json:
@@ -69,15 +69,15 @@ def ingest(
     they are compared and shown like any other run."""
     from harness.data import Source
     from harness.pipeline.ingest import ingest_file
-    from harness.store import Store
 
     if str(path) == "lm-eval":  # harness ingest lm-eval DIR
 
         return ingest_lm_eval(lm_eval_dir, db=db, model=model, params_b=params_b, family=family, as_json=as_json)
     if lm_eval_dir is not None:
         raise HarnessError(f"unexpected argument {lm_eval_dir}: ingest takes one JSONL file, or `lm-eval DIR`")
-    runs_ = ingest_file(Store(db), path, params_b=params_b, family=family, source=Source.resolve(data_dir), again=again,
-                        math_options=math_options(conventions) if conventions is not None else None)
+    with writing_store(db) as store:
+        runs_ = ingest_file(store, path, params_b=params_b, family=family, source=Source.resolve(data_dir), again=again,
+                            math_options=math_options(conventions) if conventions is not None else None)
     if as_json:
         print(json.dumps([r.to_json() for r in runs_]))
         return

@@ -48,15 +48,12 @@ def leaderboard(
     host: Annotated[str, typer.Option("--host", help="address to bind; 0.0.0.0 exposes the app to the network")] = "127.0.0.1",
     parquet: Annotated[Path | None, typer.Option("--parquet", help="read a folder of exported runs (`harness export-runs`) instead of --db")] = None,
 ) -> None:
-    """Serve the leaderboard (Streamlit) on a results store, read-only, at http://HOST:PORT.
-
-    Pages: Leaderboard, Small vs large, Compare, Item explorer, History. Safe to leave running
-    while `harness run` writes the store: pages refresh with the store's changes."""
     from harness.leaderboard import APP_PATH
     from harness.store import resolve_db_path
 
     if not 0 < port < 65536:
         raise HarnessError(f"--port must be between 1 and 65535, got {port}")
+    check_port_free(host, port)
     path = parquet_store(parquet) if parquet is not None else resolve_db_path(db).resolve()
     cmd = streamlit_command(APP_PATH, host, port)
     where = f"http://{'localhost' if host in ('127.0.0.1', 'localhost') else host}:{port}"
@@ -66,6 +63,32 @@ def leaderboard(
         os.execve(sys.executable, cmd, streamlit_env(path))
     except OSError as exc:
         raise HarnessError(f"cannot start streamlit: {exc}") from None
+
+
+def check_port_free(host: str, port: int) -> None:
+    """HarnessError naming the port when nothing could listen on HOST:PORT (another server holds it)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise HarnessError(f"--host {host}: cannot resolve it ({exc.strerror})") from None
+    family, _, _, _, addr = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will: TIME_WAIT is no conflict
+        try:
+            sock.bind(addr)
+        except OSError as exc:
+            raise HarnessError(f"port {port} on {host} is not available ({exc.strerror}): pass --port OTHER, "
+                               "or stop what is serving there") from None
+
+
+def help_text() -> str:
+    from harness.leaderboard import PAGES
+
+    return ("Serve the leaderboard (Streamlit) on a results store, read-only, at http://HOST:PORT.\n\n"
+            f"Pages: {', '.join(title for _, title, _, _ in PAGES)}. Safe to leave running while `harness run` "
+            "writes the store: pages refresh with the store's changes.")
 
 
 def parquet_store(folder: Path) -> Path:
@@ -81,4 +104,4 @@ def parquet_store(folder: Path) -> Path:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("leaderboard")(leaderboard)
+    app.command("leaderboard", help=help_text())(leaderboard)

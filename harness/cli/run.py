@@ -11,7 +11,7 @@ import typer
 
 from harness.cli.common import (DEFAULT_K, ConventionsOpt, DataDirOpt, DbOpt, JsonOpt, KOpt, ModelsOpt, ProgressOpt, RevisionOpt,
                                 TaskArgOpt, audit_after_run, audits_json, err, math_options, print_audits, print_summary,
-                                split_csv)
+                                split_csv, writing_store)
 from harness.errors import HarnessError
 
 
@@ -45,7 +45,6 @@ def run(
     from harness.data import Source
     from harness.pipeline.identity import identify
     from harness.pipeline.runner import run as do_run
-    from harness.store import Store
     from harness.task import configure_tasks, parse_task_args
     from harness.tasks import get_tasks
 
@@ -63,9 +62,9 @@ def run(
     source = Source.resolve(data_dir, limit)
     sampling = {"temperature": temperature, "top_p": top_p, "max_tokens": max_tokens, "seed": seed}
     opts = math_options(conventions) if conventions is not None else None
-    store = Store(db)
-    summary = do_run(spec, tasks, k, store, source, n=n, sampling=sampling, progress=progress,
-                     command=shlex.join(["harness", *sys.argv[1:]]), math_options=opts)
+    with writing_store(db) as store:
+        summary = do_run(spec, tasks, k, store, source, n=n, sampling=sampling, progress=progress,
+                         command=shlex.join(["harness", *sys.argv[1:]]), math_options=opts)
     audits = audit_after_run(store, summary.run_id) if audit else None
     if as_json:
         print(json.dumps({**summary.to_json(), **({"audit": audits_json(audits)} if audits is not None else {})}))

@@ -67,8 +67,12 @@ def export_sft_cmd(
     queued = found.queue(model, pending_only=not include_exported)
     if not queued:
         require_model(found, model)
-        more = "" if include_exported else " (add --all to export items exported before)"
-        raise HarnessError(f"nothing queued for {model} in {found.path}{more}: run `harness teach --model {model} "
+        before = [] if include_exported else found.queue(model)
+        if before:
+            raise HarnessError(f"all {len(before)} item(s) queued for {model} in {found.path} were exported before "
+                               f"(pass --all to export them again, or queue more with `harness teach`); "
+                               f"{out} was not written")
+        raise HarnessError(f"nothing queued for {model} in {found.path}: run `harness teach --model {model} "
                            f"--db {found.path}` first; {out} was not written")
     n = export_sft(Store(found.path), model, out, include_exported=include_exported,
                    thinking=thinking)  # type: ignore[arg-type]

@@ -96,6 +96,10 @@ def ingest_rows(store: Store, lines: Sequence[tuple[int, dict[str, Any]]], *, wh
     for tasks in by_model.values():
         for name in tasks:
             get_task(name)  # unknown task names fail before anything is written
+    # Every line's item is found (or its gold given) before anything is written: a line naming an
+    # item the task lacks fails with no run stored.
+    prepared = {model: {name: _prepare_task(name, rows, where, source) for name, rows in sorted(tasks.items())}
+                for model, tasks in by_model.items()}
     runs = []
     for model, tasks in by_model.items():
         model_id = ingested_model_id(model)
@@ -104,8 +108,9 @@ def ingest_rows(store: Store, lines: Sequence[tuple[int, dict[str, Any]]], *, wh
         k = max(_samples_per_item(rows) for rows in tasks.values())
         with run_lifecycle(store, record, k=k, sampling={"source": origin}, tasks=sorted(tasks),
                            command=f"harness ingest {where}", source=origin) as run_id:
-            summaries = [_ingest_task(store, run_id, model_id, name, rows, where, batch_key, source, math_options)
-                         for name, rows in sorted(tasks.items())]
+            summaries = [store_graded(store, run_id, model_id, name, get_task(name).version, batch_key, *parts,
+                                      task_grader(get_task(name), math_options))
+                         for name, parts in prepared[model].items()]
         runs.append(RunSummary(run_id, model, model_id, tuple(summaries)))
     return runs
 
@@ -117,8 +122,10 @@ def _samples_per_item(rows: Sequence[tuple[int, dict[str, Any]]]) -> int:
     return max(counts.values())
 
 
-def _ingest_task(store: Store, run_id: str, model_id: str, name: str, rows: Sequence[tuple[int, dict[str, Any]]],
-                 where: str, batch_key: str, source: Source, math_options: Any = None) -> TaskSummary:
+def _prepare_task(name: str, rows: Sequence[tuple[int, dict[str, Any]]], where: str, source: Source,
+                  ) -> tuple[list[Item], list[Prompt], list[list[tuple[int, Completion]]]]:
+    """One task's lines as items, prompts and each item's samples; reads the task's items where a
+    line gives no gold. Writes nothing."""
     task = get_task(name)
     known: dict[str, Item] | None = None
     grouped: dict[str, dict[int, tuple[int, dict[str, Any]]]] = defaultdict(dict)
@@ -152,8 +159,7 @@ def _ingest_task(store: Store, run_id: str, model_id: str, name: str, rows: Sequ
         items.append(item)
         prompts.append(prompt)
         samples.append([(i, _completion(by_sample[i][1])) for i in sorted(by_sample)])
-    return store_graded(store, run_id, model_id, name, task.version, batch_key, items, prompts, samples,
-                        task_grader(task, math_options))
+    return items, prompts, samples
 
 
 def _completion(row: dict[str, Any]) -> Completion:

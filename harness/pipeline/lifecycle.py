@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator, Mapping, Sequence
 
 from harness import __version__
+from harness.errors import HarnessError
 from harness.models import ModelSpec
 from harness.store import ModelRow, RunRow, Store, new_run_id, now
 
@@ -23,18 +24,25 @@ def run_lifecycle(store: Store, model: ModelRow, *, k: int, sampling: Mapping[st
                   command: str | None, source: str = "harness", regraded_from: str | None = None) -> Iterator[str]:
     """Record the model, start a run and yield its id; the run ends `done` when the block completes,
     `interrupted` on Ctrl-C and `failed` on any other exception (which propagates). `regraded_from`:
-    the run whose stored samples this one grades again."""
+    the run whose stored samples this one grades again. A user's error (HarnessError: a model that does
+    not load, an item the task lacks) raised before the run stored anything of its own leaves no run
+    row, and no model row that only this run had."""
     store.upsert_model(model)
     run_id = store.start_run(RunRow(run_id=new_run_id(), model_id=model.model_id, model_name=model.name,
                                     started_at=now(), k=k, sampling=json.dumps(dict(sampling)),
                                     tasks=json.dumps(list(tasks)), command=command, harness_version=__version__,
                                     source=source, regraded_from=regraded_from))
-    status = "failed"
+    status: str | None = "failed"
     try:
         yield run_id
         status = "done"
     except KeyboardInterrupt:
         status = "interrupted"
         raise
+    except HarnessError:
+        if store.discard_empty_run(run_id):
+            status = None
+        raise
     finally:
-        store.finish_run(run_id, status)
+        if status is not None:
+            store.finish_run(run_id, status)

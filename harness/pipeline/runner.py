@@ -66,13 +66,17 @@ def _variants(task: Task, item: Item) -> tuple[Prompt, ...]:
 
 
 class _Progress:
-    """rich progress bars on stderr; silent when disabled."""
+    """Progress on stderr: rich bars on a terminal; elsewhere (a log file, a pipe) one line per stage
+    as it ends, so a log holds no redrawn bars; silent when disabled."""
 
-    def __init__(self, enabled: bool):
+    def __init__(self, enabled: bool, console: Console | None = None):
+        console = console or Console(stderr=True)
+        self.console = console if enabled else None
         self.bar = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TimeRemainingColumn(), console=Console(stderr=True), transient=False,
-        ) if enabled else None
+            TimeRemainingColumn(), console=console, transient=False,
+        ) if enabled and console.is_terminal else None
+        self.open: dict[str, tuple[int, list[int], float]] = {}  # plain lines: stage -> total, done, start
 
     def __enter__(self) -> "_Progress":
         if self.bar:
@@ -82,12 +86,33 @@ class _Progress:
     def __exit__(self, *exc: Any) -> None:
         if self.bar:
             self.bar.__exit__(*exc)
+        for description in list(self.open):  # stages cut short (an error, Ctrl-C) say how far they got
+            self._line(description, stopped=True)
+
+    def _line(self, description: str, stopped: bool = False) -> None:
+        import time
+
+        total, done, start = self.open.pop(description)
+        how = "stopped at" if stopped else "done,"
+        self.console.print(f"{description}: {how} {done[0]}/{total} in {time.monotonic() - start:.1f} s",
+                           highlight=False, soft_wrap=True)
 
     def add(self, description: str, total: int) -> Callable[[int], None]:
-        if not self.bar:
+        if self.console is None:
             return lambda n: None
-        tid = self.bar.add_task(description, total=total)
-        return lambda n: self.bar.advance(tid, n)
+        if self.bar:
+            tid = self.bar.add_task(description, total=total)
+            return lambda n: self.bar.advance(tid, n)
+        import time
+
+        done = [0]
+        self.open[description] = (total, done, time.monotonic())
+
+        def advance(n: int) -> None:
+            done[0] += n
+            if done[0] >= total and description in self.open:
+                self._line(description)
+        return advance
 
 
 def run(

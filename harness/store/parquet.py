@@ -18,6 +18,7 @@ from typing import Sequence
 import pyarrow.parquet as pq
 
 from harness.errors import HarnessError
+from harness.store.schema import ITEM_USAGE_SQL
 from harness.store.store import Store
 
 # table -> its key, in the order an import fills them
@@ -118,4 +119,6 @@ def import_runs(store: Store, paths: Sequence[str | Path]) -> dict[str, int]:
                 + " AND ".join(f't."{c}" = s."{c}"' for c in key) + ")")
             con.unregister("src")
             added[table] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] - before
+        if added.get("item_results"):  # an export from before per-item token totals: count them here
+            con.execute(ITEM_USAGE_SQL.format(where="true"))
     return added

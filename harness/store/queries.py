@@ -40,19 +40,6 @@ RANKED_RUNS = """ranked AS (
     FROM task_results t JOIN runs r USING (run_id)
     WHERE r.status = 'done')"""
 
-# Token totals of each item's scored samples (a total is NULL when a sample did not report its count;
-# `n_forced`: samples whose thinking budget forcing closed), for the (run, task) pairs in `wanted`.
-_USAGE = """usage AS (
-    SELECT s.run_id, s.task, s.item_id,
-           CASE WHEN count(g.prompt_tokens) = count(*) THEN CAST(sum(g.prompt_tokens) AS BIGINT) END AS prompt_tokens,
-           CASE WHEN count(g.tokens) = count(*) THEN CAST(sum(g.tokens) AS BIGINT) END AS completion_tokens,
-           CASE WHEN count(g.thinking_tokens) = count(*) THEN CAST(sum(g.thinking_tokens) AS BIGINT) END
-             AS thinking_tokens,
-           CAST(count_if(g.forced) AS INTEGER) AS n_forced
-    FROM scores s JOIN wanted USING (run_id, task) LEFT JOIN generations g ON g.gen_key = s.gen_key
-    GROUP BY s.run_id, s.task, s.item_id)"""
-
-
 def latest_results_sql(models: Sequence[str] | None = None, tasks: Sequence[str] | None = None,
                        back: int = 0) -> tuple[str, list[object]]:
     """The SQL and parameters of `latest_results` (the store runs the same text for the commands)."""
@@ -61,12 +48,9 @@ def latest_results_sql(models: Sequence[str] | None = None, tasks: Sequence[str]
         wanted AS (
             SELECT run_id, task, model_name FROM ranked
             WHERE recency = ? AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], model_name))
-              AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], task))),
-        {_USAGE}
-        SELECT w.model_name AS model, i.*, u.prompt_tokens, u.completion_tokens, u.thinking_tokens,
-               coalesce(u.n_forced, 0) AS n_forced, m.params_b, m.family, m.spec
+              AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], task)))
+        SELECT w.model_name AS model, i.* REPLACE (coalesce(i.n_forced, 0) AS n_forced), m.params_b, m.family, m.spec
         FROM item_results i JOIN wanted w USING (run_id, task)
-        LEFT JOIN usage u USING (run_id, task, item_id)
         JOIN runs r ON r.run_id = i.run_id
         LEFT JOIN models m ON m.model_id = r.model_id
         ORDER BY w.model_name, i.task, i.item_id""",
@@ -76,8 +60,8 @@ def latest_results_sql(models: Sequence[str] | None = None, tasks: Sequence[str]
 def latest_results(con: duckdb.DuckDBPyConnection, models: Sequence[str] | None = None,
                    tasks: Sequence[str] | None = None, back: int = 0) -> pd.DataFrame:
     """Per item, each model's results from its latest run of each task (of some models and tasks;
-    `back=1`: the run before the latest): the item's `item_results` row, the token totals of its
-    scored samples, and the run's model record (`params_b`, `family`, `spec`: its models-file entry
+    `back=1`: the run before the latest): the item's `item_results` row (with the token totals of its
+    scored samples, stored there with the results: no sample is read) and the run's model record (`params_b`, `family`, `spec`: its models-file entry
     as JSON). `harness.analysis.results` turns these rows into a model's results, size and price."""
     return _df(con, *latest_results_sql(models, tasks, back))
 
@@ -218,12 +202,16 @@ def samples(con: duckdb.DuckDBPyConnection, run_id: str, task: str, item_id: str
 
 def train_queue(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The training queue (`harness teach`): every queued item with why it was queued, the model's
-    pass rate on it (the edge: some samples right, or none and a teacher solves it) and, once
-    `harness export-sft` wrote it, when and to which file."""
+    pass rate on it (the edge: some samples right, or none and a teacher solves it), once
+    `harness export-sft` wrote it, when and to which file; and the item's meta, fields and first prompt."""
     return _df(con, """
-        SELECT model_name AS model, task, task_version, item_id, reason, pass_rate, teacher, teacher_pass_rate,
-               run_id, teacher_run_id, queued_at, exported_at, export_path
-        FROM train_queue ORDER BY model_name, task, item_id""")
+        SELECT q.model_name AS model, q.task, q.task_version, q.item_id, q.reason, q.pass_rate, q.teacher,
+               q.teacher_pass_rate, q.run_id, q.teacher_run_id, q.queued_at, q.exported_at, q.export_path,
+               i.meta AS item_meta, i.fields AS item_fields, p.prompt
+        FROM train_queue q
+        LEFT JOIN items i ON i.task = q.task AND i.task_version = q.task_version AND i.item_id = q.item_id
+        LEFT JOIN prompts p ON p.prompt_hash = json_extract_string(i.prompt_hashes, '$[0]')
+        ORDER BY q.model_name, q.task, q.item_id""")
 
 
 def nights(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

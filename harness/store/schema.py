@@ -21,6 +21,26 @@ RUN_STATUSES = ("running", "done", "failed", "interrupted")
 # which `Store.latest_run`, `queries.latest_results` and the leaderboard's `task_scores` all read.
 LATEST_RUN_ORDER = ("started_at", "run_id")
 
+# Each item's token totals over its scored samples, from `generations` (a total is NULL when a sample
+# did not report its count; `n_forced`: samples whose thinking budget forcing closed), written into
+# `item_results`: by the migration that added the columns for every row, and by `Store.put_results`
+# for the run and task it stores (`where` restricts the scores read).
+ITEM_USAGE_SQL = """
+        UPDATE item_results SET prompt_tokens = u.prompt_tokens, completion_tokens = u.completion_tokens,
+                                thinking_tokens = u.thinking_tokens, n_forced = u.n_forced
+        FROM (SELECT s.run_id, s.task, s.item_id,
+                     CASE WHEN count(g.prompt_tokens) = count(*) THEN CAST(sum(g.prompt_tokens) AS BIGINT) END
+                       AS prompt_tokens,
+                     CASE WHEN count(g.tokens) = count(*) THEN CAST(sum(g.tokens) AS BIGINT) END AS completion_tokens,
+                     CASE WHEN count(g.thinking_tokens) = count(*) THEN CAST(sum(g.thinking_tokens) AS BIGINT) END
+                       AS thinking_tokens,
+                     CAST(count_if(g.forced) AS INTEGER) AS n_forced
+              FROM scores s LEFT JOIN generations g ON g.gen_key = s.gen_key
+              WHERE {where}
+              GROUP BY s.run_id, s.task, s.item_id) AS u
+        WHERE item_results.run_id = u.run_id AND item_results.task = u.task AND item_results.item_id = u.item_id;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     (
         "initial schema",
@@ -346,6 +366,15 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "per-item token totals, so pages and compare never join samples with generations",
+        """
+        ALTER TABLE item_results ADD COLUMN prompt_tokens BIGINT;      -- over the item's scored samples;
+        ALTER TABLE item_results ADD COLUMN completion_tokens BIGINT;  -- NULL where a sample did not report it
+        ALTER TABLE item_results ADD COLUMN thinking_tokens BIGINT;
+        ALTER TABLE item_results ADD COLUMN n_forced INTEGER DEFAULT 0;
+        """ + ITEM_USAGE_SQL.format(where="true"),
+    ),
 ]
 
 
@@ -494,6 +523,11 @@ class ItemResultRow:
     maj_at_k: float | None = None
     n_unfinished: int = 0
     possibly_contaminated: bool = False  # these weights were trained on the item (their lineage says)
+    # Token totals over the item's samples: filled in from `generations` by `Store.put_results`.
+    prompt_tokens: int | None = dataclasses.field(default=None, metadata={"arrow": pa.int64()})
+    completion_tokens: int | None = dataclasses.field(default=None, metadata={"arrow": pa.int64()})
+    thinking_tokens: int | None = dataclasses.field(default=None, metadata={"arrow": pa.int64()})
+    n_forced: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

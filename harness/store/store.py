@@ -30,7 +30,7 @@ import pyarrow as pa
 from harness.errors import HarnessError, StoreLocked
 from harness.records import Completion, Prompt, stable_hash
 import harness.store.queries as queries
-from harness.store.schema import (MIGRATIONS, ROW_TABLES, AuditDisagreementRow, AuditRow, GenerationRow, ItemResultRow, ItemRow, LineageItemRow,
+from harness.store.schema import (ITEM_USAGE_SQL, MIGRATIONS, ROW_TABLES, AuditDisagreementRow, AuditRow, GenerationRow, ItemResultRow, ItemRow, LineageItemRow,
                                    LineageRow, LoopArmRow, LoopRow, ModelRow, NightlyCheckRow, NightRow, NightRunRow,
                                    PromptRow, QueueRow, RunRow, ScoreRow, TaskReportRow, TaskResultRow, rows_table)
 
@@ -244,6 +244,21 @@ class Store:
             row = con.execute("SELECT backend_report FROM runs WHERE run_id = ?", [run_id]).fetchone()
         return None if row is None or row[0] is None else json.loads(row[0])
 
+    def discard_empty_run(self, run_id: str) -> bool:
+        """Delete a run that stored nothing of its own (no generation, score or result), and its
+        model's row when no other run has that model: a command that failed on bad input leaves no
+        trace. False (nothing deleted) when the run stored something."""
+        with self.connect() as con:
+            for table in ("generations", "scores", "item_results", "task_results", "task_reports"):
+                if con.execute(f"SELECT count(*) FROM {table} WHERE run_id = ?", [run_id]).fetchone()[0]:
+                    return False
+            row = con.execute("SELECT model_id FROM runs WHERE run_id = ?", [run_id]).fetchone()
+            con.execute("DELETE FROM runs WHERE run_id = ?", [run_id])
+            if row is not None:
+                con.execute("DELETE FROM models WHERE model_id = ? AND NOT EXISTS "
+                            "(SELECT 1 FROM runs WHERE runs.model_id = models.model_id)", [row[0]])
+        return True
+
     def finish_run(self, run_id: str, status: str) -> None:
         with self.connect() as con:
             con.execute("UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?", [status, now(), run_id])
@@ -313,6 +328,7 @@ class Store:
                 table = ROW_TABLES[cls]
                 con.execute(f"DELETE FROM {table} WHERE run_id = ? AND task = ?", [run_id, task])
                 self._insert(con, cls, rows)
+            con.execute(ITEM_USAGE_SQL.format(where="s.run_id = ? AND s.task = ?"), [run_id, task])
 
     def task_reports(self, run_id: str, task: str | None = None) -> list[dict[str, Any]]:
         sql = "SELECT * FROM task_reports WHERE run_id = ?"

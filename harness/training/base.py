@@ -136,7 +136,9 @@ def train_loop(model, data: Sequence[tuple[list[int], int]], *, steps: int, lr: 
 
 
 def _bar(total: int, enabled: bool):
-    if not enabled:
+    import sys
+
+    if not enabled or not sys.stderr.isatty():  # written to a file, a bar is one endless line
         return None
     from tqdm.auto import tqdm
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -112,16 +113,19 @@ def finetune(model_dir: Path, export: Path, out: Path, config: SftConfig = SftCo
         peft_config = LoraConfig(r=config.lora_r, lora_alpha=2 * config.lora_r, lora_dropout=0.0,
                                  target_modules="all-linear", task_type="CAUSAL_LM")
     tmp = out.with_name(out.name + f".tmp{os.getpid()}")
+    # Bars redraw in place on a terminal; written to a file they are one endless line each. There a
+    # line when training starts and one when it ends stand in for them.
+    bars = progress and sys.stderr.isatty()
     args = TrlConfig(
         output_dir=str(tmp / "trainer"), num_train_epochs=config.epochs, max_steps=config.max_steps or -1,
         per_device_train_batch_size=config.batch_size, learning_rate=config.learning_rate,
         lr_scheduler_type="cosine", warmup_steps=config.warmup, weight_decay=0.0, bf16=config.bf16, seed=config.seed,
         data_seed=config.seed, max_length=config.max_length, logging_steps=1, save_strategy="no",
-        report_to="none", disable_tqdm=not progress, use_cpu=not torch.cuda.is_available(),
+        report_to="none", disable_tqdm=not bars, use_cpu=not torch.cuda.is_available(),
         dataloader_num_workers=0,
     )
     t0 = time.perf_counter()
-    if not progress:
+    if not bars:
         import datasets
 
         datasets.disable_progress_bars()
@@ -131,13 +135,27 @@ def finetune(model_dir: Path, export: Path, out: Path, config: SftConfig = SftCo
     # losses go to sft.json, not to the terminal: the printer and the progress bar both echo every
     # logged step (logging_steps=1); the bar stays, its echo goes
     trainer.remove_callback(PrinterCallback)
-    if progress:
+    if bars:
         class QuietProgress(ProgressCallback):
             def on_log(self, args, state, control, logs=None, **kwargs):  # the bar, without a line per step
                 return None
 
         trainer.remove_callback(ProgressCallback)
         trainer.add_callback(QuietProgress())
+    elif progress:
+        from transformers.trainer_callback import TrainerCallback
+
+        class StageLines(TrainerCallback):
+            def on_train_begin(self, args, state, control, **kwargs):
+                print(f"sft: training {state.max_steps} steps on {len(data)} examples", file=sys.stderr, flush=True)
+
+            def on_train_end(self, args, state, control, **kwargs):
+                losses = [h["loss"] for h in state.log_history if "loss" in h]
+                loss = f", loss {losses[0]:.3f} -> {losses[-1]:.3f}" if losses else ""
+                print(f"sft: trained {state.global_step} steps in {time.perf_counter() - t0:.1f} s{loss}",
+                      file=sys.stderr, flush=True)
+
+        trainer.add_callback(StageLines())
     result = trainer.train()
     seconds = time.perf_counter() - t0
     trained = trainer.model

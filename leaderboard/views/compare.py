@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
+from harness.analysis import numbers
 from harness.analysis.compare import Comparison, compare
 from harness.analysis.compare_render import size_summary
 from harness.analysis.results import from_rows
@@ -28,14 +29,24 @@ if len(models) < 2:
 
 
 def default_pair(latest: pd.DataFrame, models: list[str]) -> tuple[str, str]:
-    """The pair that shares the most items (by the tasks both have), smallest first; among equals the
-    smallest and the largest model, so the page never opens on two models with nothing in common."""
+    """Small against large: of the pairs that share items (by the tasks both have), the one furthest
+    apart in size (smaller first; unknown sizes count as equal), then the one sharing the most items, so
+    the page opens on the question it is for and never on two models with nothing in common."""
     items = {m: dict(zip(g["task"], g["n_items"])) for m, g in latest.groupby("model")}
+    sizes = {m: float(g["params_b"].dropna().iloc[-1]) if g["params_b"].notna().any() else None
+             for m, g in latest.groupby("model")}
     order = {m: i for i, m in enumerate(models)}
     pairs = [(x, y) for i, x in enumerate(models) for y in models[i + 1:]]
+
     def shared(p: tuple[str, str]) -> int:
         return sum(min(n, items[p[1]][t]) for t, n in items[p[0]].items() if t in items[p[1]])
-    return max(pairs, key=lambda p: (shared(p), order[p[1]] - order[p[0]], -order[p[0]]))
+
+    def ratio(p: tuple[str, str]) -> float:
+        x, y = sizes[p[0]], sizes[p[1]]
+        return y / x if x and y and x > 0 else 1.0
+
+    sharing = [p for p in pairs if shared(p)] or pairs
+    return max(sharing, key=lambda p: (ratio(p), shared(p), order[p[1]] - order[p[0]], -order[p[0]]))
 
 
 da, db_ = default_pair(latest, models)
@@ -74,14 +85,16 @@ if c.overall is None:
 o = c.overall
 level = f"{round(100 * c.confidence)}%"
 m1, m2, m3, m4 = st.columns(4)
-m1.metric(f"{a} {metric}", f"{100 * o.a.score:.1f}", help=f"{level} CI {100 * o.a.ci_low:.1f}-{100 * o.a.ci_high:.1f}")
-m2.metric(f"{b} {metric}", f"{100 * o.b.score:.1f}", help=f"{level} CI {100 * o.b.ci_low:.1f}-{100 * o.b.ci_high:.1f}")
-m3.metric(f"{a} − {b} (points)", f"{100 * o.diff:+.1f}",
-          help=f"paired bootstrap {level} CI [{100 * o.diff_ci_low:+.1f}, {100 * o.diff_ci_high:+.1f}]")
+# Every number rounded once, by the rule the CLI and the story use (harness.analysis.numbers).
+pct, signed, points = numbers.pct, numbers.signed_pct, numbers.points
+m1.metric(f"{a} {metric}", pct(o.a.score), help=f"{level} CI {pct(o.a.ci_low)}-{pct(o.a.ci_high)}")
+m2.metric(f"{b} {metric}", pct(o.b.score), help=f"{level} CI {pct(o.b.ci_low)}-{pct(o.b.ci_high)}")
+m3.metric(f"{a} − {b} (points)", signed(o.diff),
+          help=f"paired bootstrap {level} CI [{signed(o.diff_ci_low)}, {signed(o.diff_ci_high)}]")
 m4.metric("p-value", f"{o.p_value:.3g}", help=o.p_method)
 summary = size_summary(c)
-st.markdown(summary or f"Over {o.n_items} shared items: {a} − {b} = {100 * o.diff:+.1f} points, {level} CI "
-            f"[{100 * o.diff_ci_low:+.1f}, {100 * o.diff_ci_high:+.1f}], p = {o.p_value:.3g} ({o.p_method}).")
+st.markdown(summary or f"Over {o.n_items} shared items: {a} − {b} = {signed(o.diff)} points, {level} CI "
+            f"[{signed(o.diff_ci_low)}, {signed(o.diff_ci_high)}], p = {o.p_value:.3g} ({o.p_method}).")
 
 for t in c.tasks:
     for name, n in ((a, t.a_contaminated), (b, t.b_contaminated)):
@@ -90,9 +103,9 @@ for t in c.tasks:
                        "score there may be inflated (possibly contaminated).")
 
 table = pd.DataFrame([{
-    "task": t.task, "items": t.n_items, a: 100 * t.a.score, b: 100 * t.b.score, "diff": 100 * t.diff,
-    "diff low": 100 * t.diff_ci_low, "diff high": 100 * t.diff_ci_high, "p": t.p_value,
-    f"only {a}": t.a_only, f"only {b}": t.b_only, "agreement": 100 * t.agreement,
+    "task": t.task, "items": t.n_items, a: points(t.a.score), b: points(t.b.score), "diff": points(t.diff),
+    "diff low": points(t.diff_ci_low), "diff high": points(t.diff_ci_high), "p": t.p_value,
+    f"only {a}": t.a_only, f"only {b}": t.b_only, "agreement": points(t.agreement),
 } for t in (*c.tasks, o)])
 st.dataframe(table, hide_index=True, width="stretch", column_config={
     a: st.column_config.NumberColumn(f"{a} {metric}", format="%.1f"),
@@ -115,19 +128,21 @@ if c.skipped:
         for s in c.skipped))
 
 st.subheader("Items each one wins")
+st.caption("Most confident disagreements first. \"open\", beside each item, shows both models' samples of it "
+           "side by side.")
 items = pd.DataFrame([{
     "task": d.task, "item": d.item_id, "gold": d.gold, f"{a} answer": d.a_answer, f"{a} share": d.a_share,
     f"{b} answer": d.b_answer, f"{b} share": d.b_share, "winner": a if d.winner == "a" else b,
     f"{a} value": d.a_value, f"{b} value": d.b_value,
 } for d in c.items], columns=["task", "item", "gold", f"{a} answer", f"{a} share", f"{b} answer", f"{b} share",
                               "winner", f"{a} value", f"{b} value"])
-items["samples"] = ["items?" + urlencode({"task": t, "models": f"{a},{b}", "item": i}, safe=",")
-                    for t, i in zip(items["task"], items["item"])]
+# The link sits beside the item it opens (not in a last column scrolled out of a half-width table).
+items.insert(2, "samples", ["items?" + urlencode({"task": t, "models": f"{a},{b}", "item": i}, safe=",")
+                            for t, i in zip(items["task"], items["item"])])
 config = {**{f"{m} share": st.column_config.NumberColumn(f"{m} vote share", format="%.2f") for m in (a, b)},
           "samples": st.column_config.LinkColumn("samples", display_text="open",
                                                  help=f"{a} and {b}'s samples of this item side by side")}
-for col, model in zip(st.columns(2), (a, b)):
+for model in (a, b):
     won = items[items["winner"] == model].drop(columns=["winner"])
-    col.markdown(f"**{model} wins {len(won)} item(s)**")
-    col.dataframe(won, hide_index=True, width="stretch", column_config=config)
-st.caption("Most confident disagreements first. \"open\" shows both models' samples of the item side by side.")
+    st.markdown(f"**{model} wins {len(won)} item(s)**")
+    st.dataframe(won, hide_index=True, width="stretch", column_config=config)

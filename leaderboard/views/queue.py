@@ -1,7 +1,9 @@
 """Training queue: the items `harness teach` queued for a model to learn (by model, task and the
 reason each was queued), the edge they sit on (the model's pass rate on them), the SFT files
 `harness export-sft` wrote from them, and each item linked to its samples. `queue?model=M` opens
-on one model (`queue?models=A,B` on several), and the URL follows the models picked."""
+on one model (`queue?models=A,B` on several), and the URL follows the models picked. Where the items
+have traits of their own (a template, a subject and level, a number of steps) the page opens on the
+queue grouped by them, each group's prompts one click away: what to train on next."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from harness.leaderboard import charts, common, data, metrics
+from harness.leaderboard import charts, common, data, metrics, queue_groups
 
 REASONS = {"own_samples": "some of its own samples are right", "teacher": "a stronger model solves it reliably"}
 
@@ -69,6 +71,37 @@ if shown.empty:
     st.info("No queued item matches these filters.")
     st.stop()
 
+shown = queue_groups.with_traits(shown)
+
+
+def _samples_link(r) -> str:
+    return "items?" + urlencode({"task": r.task, **({"models": f"{r.model},{r.teacher}"} if isinstance(r.teacher, str)
+                                                   else {"model": r.model}), "item": r.item_id}, safe=",")
+
+
+traits = queue_groups.trait_names(shown)
+if traits:
+    st.subheader("What to train on next")
+    st.caption("The queued items grouped by what they have in common: the item's own "
+               f"{', '.join(traits)}. The groups with the most pending items first; open one for its prompts.")
+    trait = st.radio("Group by", traits, horizontal=True, key="queue_trait") if len(traits) > 1 else traits[0]
+    grouped = queue_groups.groups(shown, trait)
+    st.dataframe(grouped.assign(mean_pass_rate=100 * grouped["mean_pass_rate"], share=100 * grouped["share"]),
+                 hide_index=True, width="stretch", column_config={
+                     trait: st.column_config.TextColumn(trait),
+                     "mean_pass_rate": st.column_config.NumberColumn("mean pass rate (%)", format="%.1f"),
+                     "share": st.column_config.NumberColumn("share of the queue (%)", format="%.0f")})
+    for value in grouped[trait].head(12):
+        members = shown[shown[trait].astype(str) == str(value)]
+        pending = int(members["exported_at"].isna().sum())
+        with st.expander(f"{trait} {value}: {len(members)} item(s), {pending} pending"):
+            st.dataframe(common.pct(members.assign(samples=[_samples_link(r) for r in members.itertuples()]),
+                                    ["pass_rate"])[["task", "item_id", "prompt", "pass_rate", "samples"]],
+                         hide_index=True, width="stretch", column_config={
+                             "item_id": "item", "prompt": st.column_config.TextColumn("prompt", width="large"),
+                             "pass_rate": st.column_config.NumberColumn("pass rate (%)", format="%.1f"),
+                             "samples": st.column_config.LinkColumn("samples", display_text="open")})
+
 st.subheader("By model, task and reason")
 summary = common.pct(metrics.queue_summary(shown), ["mean_pass_rate"])
 st.dataframe(summary, hide_index=True, width="stretch", column_config={
@@ -95,14 +128,11 @@ else:
 st.subheader("Queued items")
 order = {iid: n for n, iid in enumerate(metrics.sort_item_ids(shown["item_id"].unique().tolist()))}
 items = shown.sort_values(["model", "task", "item_id"], key=lambda s: s.map(order) if s.name == "item_id" else s)
-items = items.assign(samples=[
-    "items?" + urlencode({"task": r.task, **({"models": f"{r.model},{r.teacher}"} if isinstance(r.teacher, str)
-                                            else {"model": r.model}), "item": r.item_id}, safe=",")
-    for r in items.itertuples()])
+items = items.assign(samples=[_samples_link(r) for r in items.itertuples()])
 items = common.pct(items, ["pass_rate", "teacher_pass_rate"])
 st.dataframe(
-    items[["model", "task", "item_id", "reason", "pass_rate", "teacher", "teacher_pass_rate", "queued_at",
-           "exported_at", "export_path", "samples"]],
+    items[["model", "task", "item_id", *traits, "prompt", "reason", "pass_rate", "teacher", "teacher_pass_rate",
+           "queued_at", "exported_at", "export_path", "samples"]],
     hide_index=True, width="stretch", column_config={
         "item_id": "item", "pass_rate": st.column_config.NumberColumn("pass rate (%)", format="%.1f"),
         "teacher_pass_rate": st.column_config.NumberColumn("teacher's (%)", format="%.1f"),

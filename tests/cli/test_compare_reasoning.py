@@ -100,7 +100,7 @@ def test_budget_in_table(store_and_models):
             for line in out.splitlines() if line.count("│") > 8 and "arith" in line and "tokens" not in line}
     assert rows["thinker"][2:] == ["12", "6", "3", "3 (25.0%)", "32", "76.9", "65", "0.001692", "0.000282"]
     assert rows["plain"][2:] == ["12", "12", "0", "0 (0.0%)", "5", "0.0", "5", "—", "—"]
-    assert "unfinished" in out and "tokens/right" in out
+    assert "unfinished" in out and "tokens per right" in out
 
     md = compare(db, models, "--format", "markdown")
     assert "| arith | thinker | 12 | 6 | 3 | 3 (25.0%) | 32 | 76.9 | 65 | 0.001692 | 0.000282 |" in md

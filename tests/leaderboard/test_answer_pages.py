@@ -203,7 +203,7 @@ def test_board_marks_changes_against_each_models_previous_run(seeded, monkeypatc
     assert board.loc["phi", "vs previous run"] == "arith ▲ +20.0 · arith_b ▲ +30.0"  # night 1: 50 and 50
     assert board.loc["70b", "vs previous run"] == "first run"
     detail = at.dataframe[1].value.set_index(["model", "task"])
-    assert detail.loc[("phi", "arith"), ["trend", "change"]].tolist() == ["▲ +20.0", 20.0]
+    assert detail.loc[("phi", "arith"), ["trend", "change"]].tolist() == ["▲ +20.0", "+20.0"]
     assert detail.loc[("70b", "arith"), "trend"] == "new"
     assert not [w for w in at.warning if "Fell" in w.value]
 
@@ -214,9 +214,9 @@ def test_board_flags_a_model_that_fell(seeded, tmp_path, monkeypatch):
     _run(Store(db), PHI, phi_right, 0)  # phi again as on night 1: 50 and 50
     at = app(db, monkeypatch)
     board = at.dataframe[0].value
-    assert board["model"].tolist() == ["70b", "phi"] and board["mean"].tolist() == [90.0, 50.0]  # best first
+    assert board["model"].tolist() == ["70b", "phi"] and board["mean"].tolist() == ["90.0", "50.0"]  # best first
     assert board.set_index("model").loc["phi", "vs previous run"] == "arith ▼ −20.0 · arith_b ▼ −30.0"
     falls = [w.value for w in at.warning if w.value.startswith("Fell")]
     assert len(falls) == 1 and "phi on arith_b: 50.0 (▼ −30.0 points" in falls[0]
     at.radio(key="board_metric").set_value("pass@1").run()  # the change follows the metric
-    assert at.dataframe[1].value.set_index(["model", "task"]).loc[("phi", "arith"), "change"] == -22.5
+    assert at.dataframe[1].value.set_index(["model", "task"]).loc[("phi", "arith"), "change"] == "-22.5"

@@ -1,0 +1,68 @@
+"""Each item's token totals are stored with its results (so the Small vs large page and `harness
+compare` never join samples with generations), by `put_results` for new results and by the migration
+for results stored before it, with the same rules as the join they replace."""
+
+from __future__ import annotations
+
+import duckdb
+
+from harness.records import Completion
+from harness.store import MIGRATIONS, ItemResultRow, RunRow, ScoreRow, Store, TaskResultRow
+from harness.store.store import now
+
+# (item, sample, completion): item "a" reports every count, "b" misses one completion count,
+# "c" has a forced sample and thinking counts.
+SAMPLES = [
+    ("a", 0, Completion("x", "stop", 10, 5)), ("a", 1, Completion("y", "stop", 20, 5)),
+    ("b", 0, Completion("x", "stop", 7, 5)), ("b", 1, Completion("y", "stop", None, 5)),
+    ("c", 0, Completion("x", "stop", 30, 5, thinking="t", thinking_tokens=12, forced=True)),
+    ("c", 1, Completion("y", "stop", 40, 5, thinking="t", thinking_tokens=8)),
+]
+EXPECTED = {  # item: prompt, completion, thinking tokens, forced samples
+    "a": {"prompt_tokens": 10, "completion_tokens": 30, "thinking_tokens": None, "n_forced": 0},
+    "b": {"prompt_tokens": 10, "completion_tokens": None, "thinking_tokens": None, "n_forced": 0},
+    "c": {"prompt_tokens": 10, "completion_tokens": 70, "thinking_tokens": 20, "n_forced": 1},
+}
+
+
+def _store(path) -> Store:
+    store = Store(path)
+    store.start_run(RunRow(run_id="r1", model_id="m", model_name="m", started_at=now(), k=2))
+    keys = store.put_generations("r1", "m", "sk", [(f"p{item}", i, i, c) for item, i, c in SAMPLES])
+    scores = [ScoreRow(run_id="r1", task="t", item_id=item, sample_index=i, gen_key=key, extracted="1",
+                       canonical="1", verdict="correct", cls=0, detail=None)
+              for (item, i, _), key in zip(SAMPLES, keys)]
+    items = [ItemResultRow(run_id="r1", task="t", task_version=1, item_id=item, gold="1", n=2, n_correct=2,
+                           n_unparseable=0, n_timeout=0, maj_answer="1", maj_correct=True, vote_share=1.0,
+                           margin=1.0, n_classes=1, pass_at_1=1.0, pass_at_k=1.0) for item in "abc"]
+    store.put_results(scores, items, TaskResultRow(
+        run_id="r1", task="t", task_version=1, n_items=3, k=2, generated=6, reused=0, maj_at_k=1.0, pass_at_1=1.0,
+        pass_at_k=1.0, n_timeout=0, n_unparseable=0, finished_at=now()))
+    store.finish_run("r1", "done")
+    return store
+
+
+def usage(store: Store) -> dict:
+    cols = ("prompt_tokens", "completion_tokens", "thinking_tokens", "n_forced")
+    return {r["item_id"]: {c: r[c] for c in cols} for r in store.latest_results(["m"], ["t"])}
+
+
+def test_put_results_stores_each_items_token_totals(tmp_path):
+    store = _store(tmp_path / "r.duckdb")
+    assert usage(store) == EXPECTED  # what compare and the pages read
+    rows = store.query("SELECT item_id, prompt_tokens, completion_tokens, thinking_tokens, n_forced "
+                       "FROM item_results ORDER BY item_id")
+    assert {r.pop("item_id"): r for r in rows} == EXPECTED
+
+
+def test_the_migration_fills_in_results_stored_before_it(tmp_path):
+    db = tmp_path / "r.duckdb"
+    _store(db)
+    con = duckdb.connect(str(db))  # back to the schema before the migration, totals unknown
+    for col in ("prompt_tokens", "completion_tokens", "thinking_tokens", "n_forced"):
+        con.execute(f"ALTER TABLE item_results DROP COLUMN {col}")
+    con.execute("DELETE FROM schema_migrations WHERE version = ?", [len(MIGRATIONS)])
+    con.close()
+    store = Store(db)
+    assert store.schema_version() == len(MIGRATIONS)
+    assert usage(store) == EXPECTED
