@@ -74,7 +74,8 @@ def test_missing_and_malformed_files(tmp_path):
 
 
 BAD_RUNS = [
-    ({"student": "hf:/no/such/model"}, "must be a local model folder"),
+    ({"student": "hf:/no/such/model"}, "no such folder"),
+    ({"student": "openai:m@http://127.0.0.1:9/v1"}, "must be a local model folder"),
     ({"task": "no_such_task"}, "no_such_task"),
     ({"test_size": 5000}, "must leave items"),
     ({"recipe": {"mix": "missing.jsonl"}}, "does not exist"),
