@@ -206,13 +206,13 @@ def _pts(x: float) -> str:
 
 
 def _story(r: dict, db: Path, models_file: Path) -> None:
-    s, l = r["models"]
+    s, big = r["models"]
     f, t, v, tp = r["finetune"], r["teachable"], r["teachable_vs_random"], r["test_pool"]
     p = lambda x: f"{x:.2g}" if x >= 1e-3 else f"{x:.1e}"  # noqa: E731
     won = v["ci_low"] > 0
     lines = [
         f"[bold]{s['name']}[/] ({s['params'] / 1e6:.2f}M parameters) scores maj@{r['k']} {_pts(s['maj_at_k'])}; "
-        f"[bold]{l['name']}[/] ({l['params'] / 1e6:.2f}M) scores {_pts(l['maj_at_k'])} on the {r['compare']['items']} "
+        f"[bold]{big['name']}[/] ({big['params'] / 1e6:.2f}M) scores {_pts(big['maj_at_k'])} on the {r['compare']['items']} "
         "items of the selection pool.",
         f"The large model leads by {_pts(r['compare']['diff'])} points, 95% CI [{_pts(r['compare']['ci_low'])}, "
         f"{_pts(r['compare']['ci_high'])}], p = {p(r['compare']['p_value'])}.",
@@ -231,7 +231,7 @@ def _story(r: dict, db: Path, models_file: Path) -> None:
         f"On the selection pool the first teachable model scores {_pts(f['original_after'])}; its "
         f"{f['original_flagged']} training items there carry the contamination flag (the base carries none).",
         f"Took {r['seconds']:.0f} s. Look closer: harness leaderboard --db {db}   ·   "
-        f"harness compare {s['name']} vs {l['name']} --db {db} --models {models_file}",
+        f"harness compare {s['name']} vs {big['name']} --db {db} --models {models_file}",
     ]
     for line in lines:
         out.print(line, highlight=False)

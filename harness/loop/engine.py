@@ -30,7 +30,7 @@ from harness.errors import HarnessError
 from harness.lineage import read_lineage
 from harness.loop.arms import select
 from harness.loop.config import LoopConfig, Phase
-from harness.loop.measure import Gain, per_seed, pooled
+from harness.loop.measure import per_seed, pooled
 from harness.loop.pools import Pools, check_disjoint, make_pools
 from harness.models import ModelSpec, resolve, to_toml
 from harness.pipeline.runner import run as do_run
@@ -159,7 +159,7 @@ def augment(export: Path, dest: Path, task: Task, items: dict[str, Item], n: int
             q = v.fields["question"].strip()
             # a variant whose prose synth could not keep has a bare calculation for a solution: not the
             # answer format the task teaches
-            answer = task.reference(v) if v.meta.get("prose_kept", True) else None
+            answer = task.reference(v) if v.meta.get("prose_kept", True) and task.reference is not None else None
             if q in seen or answer is None:
                 continue
             seen.add(q)
@@ -206,7 +206,9 @@ def run_loop(cfg: LoopConfig, *, store: Store | None = None, student: ModelSpec 
              get_task: Callable[[str], Task] | None = None) -> dict[str, Any]:
     """Run the loop `cfg` describes; returns its result as JSON-able data (also in the store)."""
     if get_task is None:
-        from harness.tasks import get_task
+        from harness.tasks import get_task as registry
+
+        get_task = registry
     t0 = time.perf_counter()
     student = local_student(student or resolve(cfg.student, cfg.models))
     if teacher is None and cfg.teacher is not None:
@@ -228,7 +230,8 @@ def run_loop(cfg: LoopConfig, *, store: Store | None = None, student: ModelSpec 
     arm_models: list[ModelSpec] = []
     for i, (phase, pool) in enumerate(zip(cfg.phases, pools), 1):
         arms, selection = _train_phase(loop, i, phase, pool, starts, all_questions, out)
-        trained = {x for a in arms for x in (read_lineage(a.spec.model).items if read_lineage(a.spec.model) else ())}
+        lineages = [read_lineage(a.spec.model) for a in arms]
+        trained = {x for lin in lineages if lin is not None for x in lin.items}
         asked = {_user_text(line) for a in arms for line in a.train.read_text(encoding="utf-8").splitlines() if line.strip()}
         if cfg.recipe.mix is not None:
             asked |= {_user_text(line) for line in cfg.recipe.mix.read_text(encoding="utf-8").splitlines() if line.strip()}
@@ -292,7 +295,9 @@ def _train_phase(loop: Loop, i: int, phase: Phase, pool: Pools, starts: dict[tup
 
     def reference(item_id: str) -> tuple[Any, str] | None:
         it = by_id.get(item_id)
-        answer = task.reference(it) if (it is not None and task.reference is not None) else None
+        if it is None or task.reference is None:
+            return None
+        answer = task.reference(it)
         if answer is None:
             return None
         rendered = task.render(it)
@@ -326,7 +331,7 @@ def _train_phase(loop: Loop, i: int, phase: Phase, pool: Pools, starts: dict[tup
     say(f"phase {i}: arms picked " + ", ".join(f"{a} {n}" for a, s, _, _, _, n, _, _ in plans if s == cfg.seeds[0])
         + f" items; fine-tuning {len(plans)} models ({cfg.recipe.steps} steps each)")
     jobs = []
-    for arm, seed, start, export, train, n_picked, sources, examples in plans:
+    for arm, seed, start, _export, train, n_picked, _sources, examples in plans:
         if not n_picked or not examples:
             raise HarnessError(f"phase {i}: arm {arm} (seed {seed}) has nothing to train on "
                                f"({n_picked} items picked, {examples} examples): widen the band, add a teacher, or "
@@ -343,7 +348,7 @@ def _train_phase(loop: Loop, i: int, phase: Phase, pool: Pools, starts: dict[tup
 
 def _measure_phase(loop: Loop, i: int, phase: Phase, arms: list[Arm], pools: list[Pools],
                    selection: dict[str, Any], n_checked: int) -> dict[str, Any]:
-    cfg, store, say = loop.cfg, loop.store, loop.say
+    store, say = loop.store, loop.say
     rows: list[LoopArmRow] = []
     tests: list[dict[str, Any]] = []
     pooled_out: list[dict[str, Any]] = []

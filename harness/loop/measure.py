@@ -36,8 +36,10 @@ class Gain:
 
 def per_seed(a: Sequence[float], b: Sequence[float], seed: int = 0) -> Gain:
     """A against B on the same items (values 0/1: the item's majority verdict)."""
-    binary = all(v in (0.0, 1.0) for v in (*a, *b))
-    p = (stats.paired_binary if binary else stats.paired_means)(a, b, seed=seed)  # type: ignore[operator]
+    if all(v in (0.0, 1.0) for v in (*a, *b)):
+        p = stats.paired_binary([bool(v) for v in a], [bool(v) for v in b], seed=seed)
+    else:
+        p = stats.paired_means(a, b, seed=seed)
     return Gain(p.n, p.b.estimate, p.a.estimate, p.diff.estimate, p.diff.low, p.diff.high, p.p_value)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from harness.data import Source
 from harness.errors import HarnessError
@@ -53,7 +53,7 @@ def _question(it: Item) -> str | None:
     return q.strip() if isinstance(q, str) else None
 
 
-def make_pools(phase: Phase, get_task: "callable") -> Pools:  # type: ignore[valid-type]
+def make_pools(phase: Phase, get_task: Callable[[str], Task]) -> Pools:
     source = Source.resolve(phase.data_dir, None)
     if phase.task is not None:
         task = get_task(phase.task).configure(phase.task_args)
