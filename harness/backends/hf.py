@@ -1,7 +1,7 @@
 """Hugging Face transformers: CPU or GPU, batched sampling with `generate`.
 
-Prompts with messages go through the tokenizer's chat template when it has one; otherwise the
-prompt's plain text is used. Sequences are sorted by length and sampled in batches of
+Prompts with messages go through the tokenizer's chat template when it has one (a final assistant
+turn is continued, not closed: the start of an answer); otherwise the prompt's plain text is used. Sequences are sorted by length and sampled in batches of
 `batch_size` with left padding. Per-sample seeds are not possible inside one batched `generate`,
 so each batch seeds torch from the seeds of the samples in it: the same batch reproduces.
 
@@ -68,7 +68,9 @@ class HFBackend:
         """Text fed to the model, and whether it already holds the special tokens."""
         if prompt.messages is not None and self.has_template:
             msgs = [{"role": m.role, "content": m.content} for m in prompt.messages]
-            return self.tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True), True
+            started = msgs[-1]["role"] == "assistant"  # the answer's start (a prefix): continue it
+            return self.tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=not started,
+                                                continue_final_message=started), True
         return prompt.text, False
 
     def generate(self, requests: Sequence[Request], params: Sampling) -> list[list[Completion]]:
