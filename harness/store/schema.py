@@ -394,10 +394,10 @@ MIGRATIONS: list[tuple[str, str]] = [
             tokens_generated BIGINT,         -- tokens of the generated rollouts
             seconds       DOUBLE,
             budget_hit    BOOLEAN,           -- the rollout budget stopped the search early
+            finished_at   TIMESTAMP NOT NULL,
             recheck_seed  INTEGER,           -- fresh rollouts (another seed) re-estimated each delta
             recheck_agree INTEGER,           -- pivotal tokens whose delta kept its sign
-            recheck_n     INTEGER,
-            finished_at   TIMESTAMP NOT NULL
+            recheck_n     INTEGER
         );
         CREATE TABLE pivotal_prefixes (
             search_id   TEXT NOT NULL,
