@@ -30,6 +30,7 @@ class ExportReport:
     pairs: int
     pivotal: int  # pivotal tokens considered
     no_alternative: int  # of them, no rollout from the prefix began with a token on the other side
+    duplicates: int  # of them, the same pair as one before (another sample with the same prefix)
     searches: tuple[str, ...]
 
 
@@ -46,7 +47,7 @@ def preference_lines(store: Store, model_name: str, *, chat: bool, search_id: st
     else:
         searches = [search_id]
     tokens = [t for sid in searches for t in store.pivotal_tokens(search_id=sid, model_name=model_name, task=task)]
-    lines, missing = [], 0
+    lines, missing, seen, duplicates = [], 0, set(), 0
     prompts_cache: dict[str, dict[str, list[Any]]] = {}
     for t in tokens:
         prefixes = store.pivotal_prefixes(t["search_id"], t["task"], t["item_id"], t["sample"])
@@ -72,6 +73,11 @@ def preference_lines(store: Store, model_name: str, *, chat: bool, search_id: st
             }
         else:
             row = {"prompt": base.text + prefix, "chosen": pair.chosen, "rejected": pair.rejected}
+        same = json.dumps([row["prompt"], row["chosen"], row["rejected"]])
+        if same in seen:  # samples that share a prefix share its pivotal token: one pair
+            duplicates += 1
+            continue
+        seen.add(same)
         row.update({
             "model": model_name, "task": t["task"], "item_id": t["item_id"], "sample": t["sample"],
             "position": t["position"], "prefix": prefix, "token": t["token"],
@@ -80,7 +86,7 @@ def preference_lines(store: Store, model_name: str, *, chat: bool, search_id: st
             "search_id": t["search_id"], "source_run_id": t["source_run_id"],
         })
         lines.append(row)
-    return lines, ExportReport(len(lines), len(tokens), missing, tuple(searches))
+    return lines, ExportReport(len(lines), len(tokens), missing, duplicates, tuple(searches))
 
 
 def write_lines(lines: Sequence[dict[str, Any]], out: Path) -> None:

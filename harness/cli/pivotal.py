@@ -166,7 +166,8 @@ def export_dpo(
                            f"{out_path} was not written (more --rollouts give more alternatives)")
     write_lines(lines, out_path)
     err.print(f"wrote {report.pairs} preference pairs to {out_path} ({report.pivotal} pivotal tokens, "
-              f"{report.no_alternative} without an alternative token among their rollouts)", highlight=False)
+              f"{report.no_alternative} without an alternative token among their rollouts, {report.duplicates} "
+              "the same pair as another sample's)", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

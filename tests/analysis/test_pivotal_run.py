@@ -5,7 +5,6 @@ oracle that calls everything correct."""
 
 from __future__ import annotations
 
-import random
 from dataclasses import replace
 
 import pytest
@@ -20,6 +19,7 @@ from harness.records import Grade, Item, Message, Prompt, Sampling
 from harness.store import Store
 from harness.tasks import get_task
 from fakes import FakeBackend
+from pivotal_world import answers
 
 SPEC = ModelSpec(name="fake", backend="hf", model="fake-model-id")
 PARAMS = Sampling(max_tokens=64, temperature=0.8)
@@ -30,22 +30,8 @@ def chars(text: str) -> tuple[str, ...]:
     return tuple(text)  # one character per token
 
 
-def world(task, items, p_right: float = 0.5, shift: int = 0):
-    """Answers " So it is X. The answer is X." with X the gold (probability p_right) or gold + 1,
-    continuing whatever prefix the prompt already holds; the digit after "is " decides."""
-    golds = {task.render(it).text: int(it.gold) + shift for it in items}
-
-    def answer(text: str, rng: random.Random) -> str:
-        base = next(b for b in golds if text.startswith(b))
-        prefix, g = text[len(base):], golds[base]
-        right, wrong = f" So it is {g}. The answer is {g}.", f" So it is {g + 1}. The answer is {g + 1}."
-        options = [t for t in (right, wrong) if t.startswith(prefix)]
-        if not options:
-            return " ?"
-        pick = options[0] if len(options) == 1 else (right if rng.random() < p_right else wrong)
-        return pick[len(prefix):]
-
-    return answer
+def world(task, items, p_right: float = 0.5):
+    return answers(task, items, p_right)
 
 
 @pytest.fixture
@@ -179,6 +165,8 @@ def test_pairs_prompt_is_the_prompt_plus_a_prefix_of_a_stored_sample(setup):
     report = search(store, task, items, FakeBackend(world(task, items), batch_size=512), rollouts=128)
     lines, summary = preference_lines(store, "fake", chat=False)
     assert lines and summary.pairs == len(lines)
+    assert len({(x["prompt"], x["chosen"], x["rejected"]) for x in lines}) == len(lines)  # no pair twice
+    assert summary.pivotal == len(report.tokens) == summary.pairs + summary.no_alternative + summary.duplicates
     texts = {(str(r["item_id"]), r["sample"]): r["text"] for r in store.run_samples(report.search.source_run_id, task.name)}
     gold = {it.id: it.gold for it in items}
     for line in lines:
