@@ -175,9 +175,12 @@ def choose_samples(rows: Sequence[Mapping[str, Any]], per_item: int) -> list[Map
 def find_pivotal(store: Store, spec: ModelSpec, task: Task, items: Sequence[Item], pieces: Callable[[str], Sequence[str]],
                  get_backend: Callable[[], Any], params: Sampling, config: PivotalConfig = PivotalConfig(), *,
                  command: str | None = None, progress: Progress | None = None,
-                 on_round: Callable[[int, int], None] | None = None) -> PivotalReport:
+                 on_round: Callable[[int, int], None] | None = None,
+                 logprobs: Callable[[Prompt, Sequence[str]], Sequence[float] | None] | None = None) -> PivotalReport:
     """Search `items` (their samples in the model's latest run of `task`) for pivotal tokens; store
-    and return what was found, with the cost."""
+    and return what was found, with the cost. `logprobs(prompt, pieces)`: each token's log-probability
+    under the model, where it can say (Subdivide then splits at the middle of the log-probability
+    mass; else at the middle token)."""
     if config.rollouts < 1:
         raise HarnessError(f"--rollouts must be at least 1, got {config.rollouts}")
     lo, hi = config.band
@@ -224,6 +227,12 @@ def find_pivotal(store: Store, spec: ModelSpec, task: Task, items: Sequence[Item
             except Budget:
                 start, budget_hit = {}, True
             in_band = [s for s in samples if (s.item, "") in start and lo <= start[(s.item, "")].p <= hi]
+            split = "count"
+            if logprobs is not None and in_band:
+                scored = [logprobs(bases[s.item][1], s.pieces) for s in in_band]
+                if all(x is not None for x in scored):
+                    in_band = [replace(s, logprobs=tuple(x)) for s, x in zip(in_band, scored)]
+                    split = "logprob"
             result = search(in_band, est, config.p_gap, on_round) if not budget_hit else SearchResult((), {}, True)
             budget_hit = budget_hit or result.budget_hit
             search_id = run_id
@@ -233,7 +242,7 @@ def find_pivotal(store: Store, spec: ModelSpec, task: Task, items: Sequence[Item
                 search_id=search_id, model_name=spec.name, model_id=model.model_id, task=task.name,
                 source_run_id=source,
                 params=json.dumps({"rollouts": config.rollouts, "p_gap": config.p_gap, "band": [lo, hi],
-                                   "samples": config.samples, "max_rollouts": config.max_rollouts,
+                                   "samples": config.samples, "max_rollouts": config.max_rollouts, "split": split,
                                    "sampling": params.to_json(), "sampling_key": params.key()}),
                 n_items=len({str(r["item_id"]) for r in chosen}), n_in_band=len({s.item for s in in_band}),
                 n_samples=len(in_band), n_pivotal=len(tokens), rollouts=est.requested, generated=est.generated,

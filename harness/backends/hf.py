@@ -145,6 +145,22 @@ class HFBackend:
                                     thinking_tokens=thinking_tokens(self.tok, text, finish, self.fmt, len(new))))
         return comps
 
+    def token_logprobs(self, prompt: Prompt, pieces: Sequence[str]) -> list[float]:
+        """The log-probability of each piece of a sample's text (its tokens' sum) after the prompt
+        and the pieces before it: one forward pass over the prompt and the pieces' own token ids."""
+        torch = self._torch
+        text, templated = self.render(prompt)
+        ids = self.tok(text, add_special_tokens=not templated)["input_ids"]
+        spans = []
+        for piece in pieces:
+            piece_ids = self.tok(piece, add_special_tokens=False)["input_ids"]
+            spans.append((len(ids), len(ids) + len(piece_ids)))
+            ids = ids + piece_ids
+        with torch.inference_mode():
+            logits = self.model(torch.tensor([ids], device=self.device)).logits[0].float()
+        logp = torch.log_softmax(logits[:-1], dim=-1).gather(1, torch.tensor(ids[1:], device=self.device)[:, None])[:, 0]
+        return [float(logp[a - 1:b - 1].sum()) for a, b in spans]
+
     def close(self) -> None:
         self.model = None
 

@@ -35,6 +35,7 @@ def pivotal(
     samples: Annotated[int, typer.Option("--samples", help="stored samples searched per item (its wrong ones first)")] = 2,
     max_rollouts: Annotated[Optional[int], typer.Option("--max-rollouts", help="budget: stop before the estimates would use more rollouts (cached ones count)")] = None,
     seed: Annotated[Optional[int], typer.Option(help="base seed of the rollouts (default: the model's)")] = None,
+    count_split: Annotated[bool, typer.Option("--count-split", help="split segments at their middle token, not at the middle of their log-probability (which needs the hf backend, and loads the model even when every rollout is stored)")] = False,
     recheck_seed: Annotated[Optional[int], typer.Option("--recheck-seed", help="afterwards, re-estimate each pivotal token's delta p with fresh rollouts at this seed and report how many keep their sign")] = None,
     db: DbOpt = None,
     models: ModelsOpt = None,
@@ -88,6 +89,10 @@ def pivotal(
             backend = make_backend(spec)
         return backend
 
+    def logprobs(prompt, pieces):
+        score = getattr(get_backend(), "token_logprobs", None)  # hf: the model scores its own tokens
+        return None if score is None else score(prompt, pieces)
+
     console = Console(stderr=True)
     bars = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     console=console, transient=False) if progress and not as_json else None
@@ -107,7 +112,7 @@ def pivotal(
             bars.__enter__()
         report = find_pivotal(store, spec, the_task, [loaded[i] for i in wanted], splitter.pieces, get_backend, params,
                               config, command=shlex.join(["harness", *sys.argv[1:]]), progress=bar,
-                              on_round=on_round)
+                              on_round=on_round, logprobs=None if count_split else logprobs)
     finally:
         if bars is not None:
             bars.__exit__(None, None, None)

@@ -191,3 +191,27 @@ def test_with_prefix_continues_the_answer():
     got = with_prefix(chat, "It is")
     assert got.messages[-1] == Message("assistant", "It is") and got.messages[0] == Message("user", "2+2?")
     assert got.hash != chat.hash
+
+
+def test_log_probabilities_steer_the_split_to_the_surprising_token(setup):
+    """Where the model says which token surprised it, Subdivide splits there first: the same pivotal
+    tokens for fewer estimated prefixes than splitting at the middle token."""
+    store, task, items = setup
+
+    def logprobs(prompt, pieces):  # all the surprise on the digits of the number after "is "
+        text = "".join(pieces)
+        at = text.index(" is ") + len(" is ")
+        end = text.index(".", at)
+        return [-5.0 if at <= sum(map(len, pieces[:i])) < end else -0.01 for i in range(len(pieces))]
+
+    by_count = search(store, task, items, FakeBackend(world(task, items), batch_size=512))
+    other = Store(store.path.with_name("lp.duckdb"))
+    run(SPEC, [task], 4, other, Source(limit=N_ITEMS), backend_factory=lambda s: FakeBackend(world(task, items)),
+        progress=False, sampling={"temperature": 0.8, "max_tokens": 64})
+    by_mass = find_pivotal(other, SPEC, task, items, chars, lambda: FakeBackend(world(task, items), batch_size=512),
+                           PARAMS, PivotalConfig(rollouts=128), logprobs=logprobs)
+    import json
+
+    assert json.loads(by_mass.search.params)["split"] == "logprob" and json.loads(by_count.search.params)["split"] == "count"
+    assert [(t.item_id, t.sample, t.position) for t in by_mass.tokens] == [(t.item_id, t.sample, t.position) for t in by_count.tokens]
+    assert by_mass.search.rollouts < by_count.search.rollouts

@@ -36,6 +36,7 @@ def test_run_pivotal_export_dpo_and_run_the_result(tmp_path, monkeypatch):
     assert found["pivotal"] == len(found["tokens"]) > 0
     assert found["generated"] > 0 and found["tokens_generated"] > 0 and found["rollouts_per_pivotal"] > 0
     assert found["recheck"]["n"] == found["pivotal"]
+    assert found["params"]["split"] == "logprob"  # the hf backend scores the sample's tokens
     store = Store(db, read_only=True)
     texts = {(r["item_id"], r["sample"]): r["text"] for r in store.run_samples(found["source_run_id"], "wordmath")}
     for t in store.pivotal_tokens(search_id=found["search_id"]):
@@ -80,3 +81,20 @@ def test_dpo_refuses_pairs_that_prefer_nothing(tmp_path):
                                  "--out", str(tmp_path / "o"), "--max-steps", "1", "--no-progress"])
     assert isinstance(r.exception, HarnessError) and "pairs.jsonl:1" in str(r.exception)
     assert not (tmp_path / "o").exists()
+
+
+def test_hf_scores_each_token_of_a_sample():
+    from harness.backends.hf import HFBackend
+    from harness.backends.tokens import TokenSplitter
+    from harness.models import ModelSpec
+    from harness.records import Prompt
+
+    backend = HFBackend(ModelSpec(name="s", backend="hf", model=str(demo_model_dir("small"))))
+    prompt = Prompt("Question: Ana has 6 shells. Ana buys 2 more shells. How many shells does Ana have now?\nAnswer:")
+    split = TokenSplitter(backend.tok)
+    right, wrong = split.pieces(" Ana has 6 + 2 = 8 shells."), split.pieces(" Ana has 6 + 2 = 3 shells.")
+    lp_right, lp_wrong = backend.token_logprobs(prompt, right), backend.token_logprobs(prompt, wrong)
+    assert len(lp_right) == len(right) and all(x < 0 for x in lp_right)
+    at = right.index("8")
+    assert lp_right[:at] == pytest.approx(lp_wrong[:at])  # the same prefix, the same scores
+    assert lp_right[at] > lp_wrong[at]  # the model that learnt addition prefers 8 to 3
