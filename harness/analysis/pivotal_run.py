@@ -176,11 +176,13 @@ def find_pivotal(store: Store, spec: ModelSpec, task: Task, items: Sequence[Item
                  get_backend: Callable[[], Any], params: Sampling, config: PivotalConfig = PivotalConfig(), *,
                  command: str | None = None, progress: Progress | None = None,
                  on_round: Callable[[int, int], None] | None = None,
-                 logprobs: Callable[[Prompt, Sequence[str]], Sequence[float] | None] | None = None) -> PivotalReport:
+                 logprobs: Callable[[Prompt, Sequence[str]], Sequence[float] | None] | None = None,
+                 source_run: str | None = None) -> PivotalReport:
     """Search `items` (their samples in the model's latest run of `task`) for pivotal tokens; store
     and return what was found, with the cost. `logprobs(prompt, pieces)`: each token's log-probability
     under the model, where it can say (Subdivide then splits at the middle of the log-probability
-    mass; else at the middle token)."""
+    mass; else at the middle token). `source_run`: the run whose samples are searched (default: the
+    model's latest finished run of the task)."""
     if config.rollouts < 1:
         raise HarnessError(f"--rollouts must be at least 1, got {config.rollouts}")
     lo, hi = config.band
@@ -188,7 +190,10 @@ def find_pivotal(store: Store, spec: ModelSpec, task: Task, items: Sequence[Item
         raise HarnessError(f"--band must be two probabilities LOW,HIGH with LOW <= HIGH, got {lo},{hi}")
     if not 0 < config.p_gap <= 1:
         raise HarnessError(f"--p-gap must be in (0, 1], got {config.p_gap}")
-    source = store.latest_run(spec.name, task.name)
+    source = source_run or store.latest_run(spec.name, task.name)
+    if source_run is not None and not any(r["run_id"] == source_run and r["status"] == "done"
+                                          for r in store.runs(model=spec.name, task=task.name)):
+        raise HarnessError(f"run {source_run} is no finished run of {spec.name} on {task.name} in {store.path}")
     if source is None:
         raise HarnessError(f"{spec.name} has no finished run of {task.name} in {store.path}: "
                            f"run `harness run --model {spec.name} --task {task.name}` first")

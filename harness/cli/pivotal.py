@@ -28,7 +28,8 @@ def _band(text: str) -> tuple[float, float]:
 def pivotal(
     model: Annotated[str, typer.Option("--model", "-m", help="alias from the models file, or hf:PATH / vllm:PATH (its tokenizer cuts the prefixes)")],
     task: Annotated[str, typer.Option("--task", "-t", help="the task whose grader is the oracle")],
-    items: Annotated[list[str], typer.Option("--items", help="item ids (repeat or comma-separate; default: the model's training queue for the task)")] = [],
+    items: Annotated[list[str], typer.Option("--items", help="item ids (repeat or comma-separate; default: the model's training queue for the task, else the run's teachable items)")] = [],
+    run: Annotated[Optional[str], typer.Option("--run", help="the run whose samples are searched (default: the model's latest of the task); a loop's selection-pool run keeps its test pool out")] = None,
     rollouts: Annotated[int, typer.Option("--rollouts", "-N", help="continuations sampled per prefix")] = 16,
     p_gap: Annotated[float, typer.Option("--p-gap", help="a jump in p(correct) at least this large is pivotal")] = 0.2,
     band: Annotated[str, typer.Option("--band", help="search items whose p(prompt) lies in LOW,HIGH")] = "0.2,0.8",
@@ -72,9 +73,14 @@ def pivotal(
     wanted = split_csv(items)
     if not wanted:
         wanted = [r["item_id"] for r in store.queue(spec.name) if r["task"] == the_task.name]
+    if not wanted:  # nothing queued: the run's own teachable items (majority wrong, some samples right)
+        from harness.analysis.teach import teachable
+
+        source = run or store.latest_run(spec.name, the_task.name)
+        wanted = [t.item_id for t in teachable(store.item_results(source, [the_task.name]))] if source else []
         if not wanted:
-            raise HarnessError(f"nothing queued for {spec.name} on {the_task.name} in {store.path}: run `harness teach "
-                               f"--model {spec.name}` first, or name items with --items")
+            raise HarnessError(f"no teachable item of {spec.name} on {the_task.name} in {store.path}: run `harness "
+                               f"teach --model {spec.name}` or `harness run` first, or name items with --items")
     loaded = {it.id: it for it in the_task.load_items(Source.resolve(data_dir, None))}
     unknown = [i for i in wanted if i not in loaded]
     if unknown:
@@ -112,7 +118,7 @@ def pivotal(
             bars.__enter__()
         report = find_pivotal(store, spec, the_task, [loaded[i] for i in wanted], splitter.pieces, get_backend, params,
                               config, command=shlex.join(["harness", *sys.argv[1:]]), progress=bar,
-                              on_round=on_round, logprobs=None if count_split else logprobs)
+                              on_round=on_round, logprobs=None if count_split else logprobs, source_run=run)
     finally:
         if bars is not None:
             bars.__exit__(None, None, None)

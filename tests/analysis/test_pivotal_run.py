@@ -215,3 +215,17 @@ def test_log_probabilities_steer_the_split_to_the_surprising_token(setup):
     assert json.loads(by_mass.search.params)["split"] == "logprob" and json.loads(by_count.search.params)["split"] == "count"
     assert [(t.item_id, t.sample, t.position) for t in by_mass.tokens] == [(t.item_id, t.sample, t.position) for t in by_count.tokens]
     assert by_mass.search.rollouts < by_count.search.rollouts
+
+
+def test_the_searched_run_can_be_named_and_must_be_the_models(setup):
+    store, task, items = setup
+    first = store.latest_run("fake", task.name)
+    run(SPEC, [task], 4, store, Source(limit=N_ITEMS), backend_factory=lambda s: FakeBackend(world(task, items)),
+        progress=False, sampling={"temperature": 0.8, "max_tokens": 64, "seed": 3})
+    assert store.latest_run("fake", task.name) != first
+    report = find_pivotal(store, SPEC, task, items, chars, lambda: FakeBackend(world(task, items), batch_size=512),
+                          PARAMS, PivotalConfig(rollouts=128), source_run=first)
+    assert report.search.source_run_id == first
+    with pytest.raises(HarnessError, match="no finished run"):
+        find_pivotal(store, SPEC, task, items, chars, lambda: FakeBackend(world(task, items)), PARAMS,
+                     PivotalConfig(rollouts=128), source_run="not-a-run")
