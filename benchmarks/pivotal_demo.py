@@ -1,6 +1,7 @@
 """Pivotal tokens on the demo store, end to end, with the numbers issue 24 asks for.
 
-On a store made by `harness demo --out DIR` (demo-small's teachable items queued):
+On a store made by `harness demo --out DIR` (the items: demo-small's training queue, else the searched
+run's teachable items):
 
 1. `harness pivotal --model demo-small --task wordmath` on a copy of the store (the demo's own is left
    as it was): the time, pivotal tokens found, rollouts and tokens generated, rollouts per token;
@@ -10,7 +11,7 @@ On a store made by `harness demo --out DIR` (demo-small's teachable items queued
    stored sample, and its chosen and rejected tokens differ;
 4. `harness dpo` on the pairs, then `harness run` of the result on the first items: it loads and runs.
 
-    python benchmarks/pivotal_demo.py --demo DIR [--rollouts 16] [--seed 0] [--recheck-seed 1]
+    python benchmarks/pivotal_demo.py --demo DIR [--run RUN] [--rollouts 16] [--seed 0] [--recheck-seed 1]
 
 Prints one JSON object. Use `nice -n 10` and OMP_NUM_THREADS=1 on a shared machine.
 """
@@ -38,6 +39,7 @@ def harness(*args: str) -> tuple[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--demo", type=Path, required=True, help="the folder `harness demo --out` wrote")
+    ap.add_argument("--run", help="the run of demo-small to search (default: its latest on wordmath)")
     ap.add_argument("--rollouts", type=int, default=16)
     ap.add_argument("--seed", type=int, default=0, help="seed of the search's rollouts")
     ap.add_argument("--recheck-seed", type=int, default=1)
@@ -53,7 +55,8 @@ def main() -> None:
     shutil.copy(args.demo / "demo.duckdb", db)
     models = str(args.demo / "models.toml")
     common = ["--model", "demo-small", "--models", models, "--db", str(db)]
-    out, search_s = harness("pivotal", *common, "--task", "wordmath", "--rollouts", str(args.rollouts),
+    out, search_s = harness("pivotal", *common, "--task", "wordmath", *(["--run", args.run] if args.run else []),
+                            "--rollouts", str(args.rollouts),
                             "--seed", str(args.seed), "--recheck-seed", str(args.recheck_seed), "--json", "--no-progress")
     found = json.loads(out)
     pairs = work / "pairs.jsonl"
