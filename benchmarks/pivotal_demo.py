@@ -40,6 +40,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--demo", type=Path, required=True, help="the folder `harness demo --out` wrote")
     ap.add_argument("--run", help="the run of demo-small to search (default: its latest on wordmath)")
+    ap.add_argument("--task-arg", "-T", action="append", default=[], help="wordmath's options (the loop's demo: n=600)")
     ap.add_argument("--rollouts", type=int, default=16)
     ap.add_argument("--seed", type=int, default=0, help="seed of the search's rollouts")
     ap.add_argument("--recheck-seed", type=int, default=1)
@@ -56,6 +57,7 @@ def main() -> None:
     models = str(args.demo / "models.toml")
     common = ["--model", "demo-small", "--models", models, "--db", str(db)]
     out, search_s = harness("pivotal", *common, "--task", "wordmath", *(["--run", args.run] if args.run else []),
+                            *[x for t in args.task_arg for x in ("-T", t)],
                             "--rollouts", str(args.rollouts),
                             "--seed", str(args.seed), "--recheck-seed", str(args.recheck_seed), "--json", "--no-progress")
     found = json.loads(out)

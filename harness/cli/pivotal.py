@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from harness.cli.common import DataDirOpt, DbOpt, JsonOpt, ModelsOpt, ProgressOpt, err, out, split_csv
+from harness.cli.common import DataDirOpt, DbOpt, JsonOpt, ModelsOpt, ProgressOpt, TaskArgOpt, err, out, split_csv
 from harness.errors import HarnessError
 
 
@@ -41,6 +41,7 @@ def pivotal(
     db: DbOpt = None,
     models: ModelsOpt = None,
     data_dir: DataDirOpt = None,
+    task_arg: TaskArgOpt = [],
     as_json: JsonOpt = False,
     progress: ProgressOpt = True,
 ) -> None:
@@ -59,6 +60,7 @@ def pivotal(
     from harness.data import Source
     from harness.pipeline.runner import resolve_sampling
     from harness.store import Store
+    from harness.task import configure_tasks, parse_task_args
     from harness.tasks import get_task
 
     spec = models_mod.resolve(model, models)
@@ -66,6 +68,7 @@ def pivotal(
         the_task = get_task(task)
     except HarnessError as exc:
         raise HarnessError(f"{exc}; pivotal tokens need the task's own grader as the oracle") from None
+    the_task = configure_tasks([the_task], parse_task_args(task_arg))[0]
     lo, hi = _band(band)
     config = PivotalConfig(rollouts=rollouts, p_gap=p_gap, band=(lo, hi), samples=samples,
                            max_rollouts=max_rollouts, recheck_seed=recheck_seed)
