@@ -285,8 +285,9 @@ def _prefix_rows(search_id: str, task: str, result: SearchResult, samples: Seque
         s = by_key[key]
         prefix = s.prefix(pos)
         nxt = est.next_tokens.get((s.item, prefix)) if e.n else None
-        out.append(PivotalPrefixRow(search_id, task, key[0], key[1], pos, prefix, e.n, e.correct, e.p,
-                                    None if nxt is None else json.dumps(nxt, ensure_ascii=False)))
+        out.append(PivotalPrefixRow(search_id=search_id, task=task, item_id=key[0], sample=key[1], position=pos,
+                                    prefix=prefix, n=e.n, n_correct=e.correct, p=e.p,
+                                    next_tokens=None if nxt is None else json.dumps(nxt, ensure_ascii=False)))
     return out
 
 

@@ -782,7 +782,7 @@ class LoopArmRow:
     recorded_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PivotalSearchRow:
     """One pivotal-token search and its cost (`pivotal_searches`); `params` is JSON."""
 
@@ -798,7 +798,7 @@ class PivotalSearchRow:
     n_pivotal: int
     rollouts: int
     generated: int
-    tokens_generated: int | None = dataclasses.field(metadata={"arrow": pa.int64()})
+    tokens_generated: int | None = dataclasses.field(default=None, metadata={"arrow": pa.int64()})
     seconds: float
     budget_hit: bool
     finished_at: datetime
@@ -807,7 +807,7 @@ class PivotalSearchRow:
     recheck_n: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PivotalPrefixRow:
     """p(correct) from one prefix of a searched sample (`pivotal_prefixes`); `next_tokens` is JSON."""
 
@@ -823,7 +823,7 @@ class PivotalPrefixRow:
     next_tokens: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PivotalTokenRow:
     """One pivotal token (`pivotal_tokens`): p before and after it, and the jump with its interval."""
 
