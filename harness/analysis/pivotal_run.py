@@ -26,7 +26,7 @@ from harness.errors import HarnessError
 from harness.models import ModelSpec
 from harness.pipeline.answers import grade_answers
 from harness.pipeline.generate import complete
-from harness.pipeline.lifecycle import ModelRecord, run_lifecycle
+from harness.pipeline.lifecycle import model_row, run_lifecycle
 from harness.records import Completion, Item, Message, Prompt, Sampling
 from harness.store import PivotalPrefixRow, PivotalSearchRow, PivotalTokenRow, Store, now
 from harness.task import Task
@@ -205,13 +205,13 @@ def find_pivotal(store: Store, spec: ModelSpec, task: Task, items: Sequence[Item
     t0 = time.perf_counter()
 
     def grade(batch: Sequence[tuple[Item, Sequence[Completion]]]) -> list[list[Any]]:
-        return grade_answers(grader, batch, fmt)
+        return grade_answers(grader, batch, fmt).grades
 
     try:
         check_grader(grade, [(by_id[str(item_id)], [(Completion(r["text"], r["finish"], thinking=r["thinking"]), r["verdict"])
                                                      for r in rows if str(r["item_id"]) == item_id])
                              for item_id in sorted({str(r["item_id"]) for r in chosen})])
-        model = ModelRecord.of(spec)
+        model = model_row(spec)
         with run_lifecycle(store, model, k=config.rollouts, sampling=params.to_json(), tasks=[task.name],
                            command=command) as run_id:
             bases: dict[Hashable, tuple[Item, Prompt]] = {}
