@@ -63,6 +63,8 @@ def test_run_pivotal_export_dpo_and_run_the_result(tmp_path, monkeypatch):
     assert info["steps"] == 3 and info["examples"] == len(lines) and info["pairs_sha256"]
     lineage = json.loads((out / "dpo.json").read_text())
     assert lineage["lineage"] == [{"model": model, "search_id": again["search_id"], "task": "wordmath"}]  # the newest search
+    weights = json.loads((out / "lineage.json").read_text())  # as `harness sft` writes it: the store records it
+    assert weights["method"] == "dpo" and {tuple(x) for x in weights["items"]} == {("wordmath", x["item_id"]) for x in lines}
     ran = json.loads(invoke("run", "--model", f"hf:{out}", "--task", "wordmath", "-k", "2", "--limit", "3", "--db", db,
                             "--json", "--no-progress", *sampling).stdout)
     assert ran["tasks"][0]["n_items"] == 3
