@@ -59,6 +59,7 @@ def pivotal(
     from harness.backends.tokens import token_splitter
     from harness.data import Source
     from harness.pipeline.runner import resolve_sampling
+    from harness.cli.common import existing_store
     from harness.store import Store
     from harness.task import configure_tasks, parse_task_args
     from harness.tasks import get_task
@@ -72,7 +73,8 @@ def pivotal(
     lo, hi = _band(band)
     config = PivotalConfig(rollouts=rollouts, p_gap=p_gap, band=(lo, hi), samples=samples,
                            max_rollouts=max_rollouts, recheck_seed=recheck_seed)
-    store = Store(db)
+    splitter = token_splitter(spec)  # a served model is refused before anything is read
+    store = Store(existing_store(db).path)  # a mistyped --db is an error, not a new empty store
     wanted = split_csv(items)
     if not wanted:
         wanted = [r["item_id"] for r in store.queue(spec.name) if r["task"] == the_task.name]
@@ -88,7 +90,6 @@ def pivotal(
     unknown = [i for i in wanted if i not in loaded]
     if unknown:
         raise HarnessError(f"task {the_task.name} has no item {unknown[0]!r}")
-    splitter = token_splitter(spec)
     params = resolve_sampling(spec, the_task, {"seed": seed})
     backend = None
 

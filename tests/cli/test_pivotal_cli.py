@@ -100,3 +100,11 @@ def test_hf_scores_each_token_of_a_sample():
     at = right.index("8")
     assert lp_right[:at] == pytest.approx(lp_wrong[:at])  # the same prefix, the same scores
     assert lp_right[at] > lp_wrong[at]  # the model that learnt addition prefers 8 to 3
+
+
+def test_a_missing_store_is_an_error_and_stays_missing(tmp_path):
+    db = tmp_path / "typo.duckdb"
+    r = CliRunner().invoke(app, ["pivotal", "--model", f"hf:{demo_model_dir('small')}", "--task", "wordmath",
+                                 "--db", str(db), "--no-progress"])
+    assert isinstance(r.exception, HarnessError) and "no results store" in str(r.exception)
+    assert not db.exists()
