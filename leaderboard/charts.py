@@ -162,3 +162,26 @@ def queue_edge(hist: pd.DataFrame) -> alt.Chart:
         tooltip=["model", "reason", alt.Tooltip("low:Q", format=".0%", title="from"),
                  alt.Tooltip("high:Q", format=".0%", title="to"), "items"],
     ).properties(height=240)
+
+
+def success_curve(points: pd.DataFrame, marks: pd.DataFrame) -> alt.LayerChart:
+    """p(correct) along a sample: each estimated prefix at its token position with its 95% interval
+    (points: position, p, low, high, n, prefix_end), and the pivotal tokens as rules from p before
+    to p after (marks: position, p_before, p_after, delta, token)."""
+    x = alt.X("position:Q", title="tokens of the sample")
+    base = alt.Chart(points).encode(x=x)
+    band = base.mark_rule(opacity=0.4).encode(y=alt.Y("low:Q", title="p(correct) from here",
+                                                      scale=alt.Scale(domain=[0, 1])), y2="high:Q")
+    line = base.mark_line(interpolate="step-after", point=True).encode(
+        y="p:Q", tooltip=[alt.Tooltip("position:Q", title="tokens"), alt.Tooltip("p:Q", format=".2f"),
+                          alt.Tooltip("n:Q", title="rollouts (0: the verdict)"), alt.Tooltip("prefix_end:N", title="prefix ends")])
+    layers = [band, line]
+    if not marks.empty:
+        jumps = alt.Chart(marks).mark_rule(strokeWidth=4).encode(
+            x="end:Q", y="p_before:Q", y2="p_after:Q",
+            color=alt.Color("direction:N", scale=alt.Scale(domain=["rises", "falls"], range=["#1a7f37", "#cf222e"]),
+                            title="pivotal token"),
+            tooltip=["token:N", alt.Tooltip("p_before:Q", format=".2f"), alt.Tooltip("p_after:Q", format=".2f"),
+                     alt.Tooltip("delta:Q", format="+.2f")])
+        layers.append(jumps)
+    return alt.layer(*layers).properties(height=220)

@@ -53,6 +53,8 @@ QUERIES: dict[str, Callable[..., pd.DataFrame]] = {
     "item": queries.item,
     "item_runs": queries.item_runs,
     "samples": queries.samples,
+    "pivotal_curves": queries.pivotal_curves,
+    "pivotal_marks": queries.pivotal_marks,
     "train_queue": queries.train_queue,
     "loops": queries.loops,
     "loop_arms": queries.loop_arms,

@@ -141,3 +141,31 @@ def code_span(value: object) -> str:
     fence = "`" * (run + 1)
     pad = " " if s.startswith("`") or s.endswith("`") else ""
     return f"{fence}{pad}{s}{pad}{fence}"
+
+
+
+def pivotal_markdown(text: str, marks: list[tuple[int, int, float]]) -> str:
+    """`text` as safe markdown (escaped like every sample; math stays text here, so every token stays
+    where it was) with each pivotal token (start, end, delta p) bold on a background: green where p
+    rises after it, red where it falls. A token of blanks shows as open boxes (one per character)."""
+    out: list[str] = []
+    pos = 0
+    line_start = True
+    for start, end, delta in sorted(marks):
+        if start < pos or end > len(text) or start >= end:
+            continue  # overlapping or outside the text: not marked
+        if start > pos:
+            out.append(escape_text(text[pos:start], line_start))
+        colour = "green" if delta > 0 else "red"
+        raw = text[start:end]
+        core = raw.strip()
+        if core:
+            lead, trail = raw[: len(raw) - len(raw.lstrip())], raw[len(raw.rstrip()):]
+            out.append(escape_text(lead, False) + f":{colour}-background[**{escape_text(core, False)}**]"
+                       + escape_text(trail, False))
+        else:
+            out.append(f":{colour}-background[**{chr(0x2423) * len(raw)}**]")
+        pos, line_start = end, False
+    if pos < len(text):
+        out.append(escape_text(text[pos:], line_start))
+    return "".join(out)

@@ -1,7 +1,7 @@
 """Hugging Face transformers: CPU or GPU, batched sampling with `generate`.
 
-Prompts with messages go through the tokenizer's chat template when it has one; otherwise the
-prompt's plain text is used. Sequences are sorted by length and sampled in batches of
+Prompts with messages go through the tokenizer's chat template when it has one (a final assistant
+turn is continued, not closed: the start of an answer); otherwise the prompt's plain text is used. Sequences are sorted by length and sampled in batches of
 `batch_size` with left padding. Per-sample seeds are not possible inside one batched `generate`,
 so each batch seeds torch from the seeds of the samples in it: the same batch reproduces.
 
@@ -68,7 +68,9 @@ class HFBackend:
         """Text fed to the model, and whether it already holds the special tokens."""
         if prompt.messages is not None and self.has_template:
             msgs = [{"role": m.role, "content": m.content} for m in prompt.messages]
-            return self.tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True), True
+            started = msgs[-1]["role"] == "assistant"  # the answer's start (a prefix): continue it
+            return self.tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=not started,
+                                                continue_final_message=started), True
         return prompt.text, False
 
     def generate(self, requests: Sequence[Request], params: Sampling) -> list[list[Completion]]:
@@ -142,6 +144,22 @@ class HFBackend:
                                     latency_s=latency,
                                     thinking_tokens=thinking_tokens(self.tok, text, finish, self.fmt, len(new))))
         return comps
+
+    def token_logprobs(self, prompt: Prompt, pieces: Sequence[str]) -> list[float]:
+        """The log-probability of each piece of a sample's text (its tokens' sum) after the prompt
+        and the pieces before it: one forward pass over the prompt and the pieces' own token ids."""
+        torch = self._torch
+        text, templated = self.render(prompt)
+        ids = self.tok(text, add_special_tokens=not templated)["input_ids"]
+        spans = []
+        for piece in pieces:
+            piece_ids = self.tok(piece, add_special_tokens=False)["input_ids"]
+            spans.append((len(ids), len(ids) + len(piece_ids)))
+            ids = ids + piece_ids
+        with torch.inference_mode():
+            logits = self.model(torch.tensor([ids], device=self.device)).logits[0].float()
+        logp = torch.log_softmax(logits[:-1], dim=-1).gather(1, torch.tensor(ids[1:], device=self.device)[:, None])[:, 0]
+        return [float(logp[a - 1:b - 1].sum()) for a, b in spans]
 
     def close(self) -> None:
         self.model = None

@@ -138,7 +138,9 @@ class VLLMBackend:
         tok = self._tok
         if prompt.messages is not None and self.chat == "auto" and getattr(tok, "chat_template", None):
             msgs = [{"role": m.role, "content": m.content} for m in prompt.messages]
-            text = tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
+            started = msgs[-1]["role"] == "assistant"  # the answer's start (a prefix): continue it
+            text = tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=not started,
+                                           continue_final_message=started)
             return list(tok(text, add_special_tokens=False)["input_ids"])
         return list(tok(prompt.text)["input_ids"])
 

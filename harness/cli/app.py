@@ -42,7 +42,7 @@ def _root(version: Annotated[bool, typer.Option("--version", callback=_version, 
 # Command modules, in the order `harness --help` lists them. Adding a command: a module with plain
 # functions and a `register(app)`, and its name here.
 COMMANDS = ("run", "catalog", "sft", "samples", "ingest", "demo", "loop", "compare", "score", "grading", "teach", "nightly", "synth",
-            "leaderboard", "runs_io")
+            "leaderboard", "runs_io", "pivotal", "dpo")
 
 
 def _register_commands() -> None:

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from harness.cli.common import JsonOpt, ProgressOpt, err
+from harness.cli.common import JsonOpt, ProgressOpt, err, models_entry
 
 
 def sft_command(
@@ -40,8 +40,7 @@ def sft_command(
                        lora_r=lora_r, bf16=bf16, seed=seed)
     info = finetune(model_dir, data, out_dir, config, mix=mix, progress=progress and not as_json)
     name = alias or out_dir.name
-    entry = (f'[models.{name}]\nbackend = "hf"\nmodel = "{out_dir.resolve()}"\n'
-             + (f'finetuned_from = "{finetuned_from}"\n' if finetuned_from else ""))
+    entry = models_entry(name, out_dir, finetuned_from)
     if as_json:
         print(json.dumps({**info, "out": str(out_dir), "models_entry": entry}))
         return

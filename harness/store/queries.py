@@ -259,3 +259,27 @@ def loop_arms(con: duckdb.DuckDBPyConnection, loop_id: str) -> pd.DataFrame:
                               (SELECT count(*) FROM lineage_items i WHERE i.model_id = a.model_id) AS n_trained
                        FROM loop_arms a LEFT JOIN lineage l USING (model_id)
                        WHERE a.loop_id = ? ORDER BY a.phase, a.task, a.arm, a.seed""", [loop_id])
+
+
+def pivotal_curves(con: duckdb.DuckDBPyConnection, run_id: str, task: str, item_id: str) -> pd.DataFrame:
+    """p(correct) along the samples of one item of a run, from the newest pivotal search of that run
+    (`harness pivotal`): one row per estimated prefix (n = 0: the sample's own verdict at its end)."""
+    return _df(con, """
+        WITH s AS (SELECT search_id FROM pivotal_searches WHERE source_run_id = ? AND task = ?
+                   ORDER BY finished_at DESC, search_id DESC LIMIT 1)
+        SELECT p.search_id, p.sample, p.position, p.prefix, p.n, p.n_correct, p.p
+        FROM pivotal_prefixes p JOIN s USING (search_id)
+        WHERE p.task = ? AND p.item_id = ?
+        ORDER BY p.sample, p.position""", [run_id, task, task, item_id])
+
+
+def pivotal_marks(con: duckdb.DuckDBPyConnection, run_id: str, task: str, item_id: str) -> pd.DataFrame:
+    """The pivotal tokens of one item's samples in a run, from the newest pivotal search of that run."""
+    return _df(con, """
+        WITH s AS (SELECT search_id FROM pivotal_searches WHERE source_run_id = ? AND task = ?
+                   ORDER BY finished_at DESC, search_id DESC LIMIT 1)
+        SELECT t.search_id, t.sample, t.position, t.token, t.prefix, t.p_before, t.p_after, t.delta,
+               t.delta_low, t.delta_high, t.n_before, t.recheck_delta
+        FROM pivotal_tokens t JOIN s USING (search_id)
+        WHERE t.task = ? AND t.item_id = ?
+        ORDER BY t.sample, t.position""", [run_id, task, task, item_id])

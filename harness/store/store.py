@@ -32,7 +32,7 @@ from harness.records import Completion, Prompt, stable_hash
 import harness.store.queries as queries
 from harness.store.schema import (ITEM_USAGE_SQL, MIGRATIONS, ROW_TABLES, AuditDisagreementRow, AuditRow, GenerationRow, ItemResultRow, ItemRow, LineageItemRow,
                                    LineageRow, LoopArmRow, LoopRow, ModelRow, NightlyCheckRow, NightRow, NightRunRow,
-                                   PromptRow, QueueRow, RunRow, ScoreRow, TaskReportRow, TaskResultRow, rows_table)
+                                   PivotalPrefixRow, PivotalSearchRow, PivotalTokenRow, PromptRow, QueueRow, RunRow, ScoreRow, TaskReportRow, TaskResultRow, rows_table)
 
 DEFAULT_DB = "harness.duckdb"
 DB_ENV = "HARNESS_DB"
@@ -599,3 +599,91 @@ class Store:
 
     def task_results(self, run_id: str) -> list[dict[str, Any]]:
         return self.query("SELECT * FROM task_results WHERE run_id = ? ORDER BY task", [run_id])
+
+    # -- pivotal tokens ----------------------------------------------------------------------
+
+    def put_pivotal(self, search: PivotalSearchRow, prefixes: Sequence[PivotalPrefixRow],
+                    tokens: Sequence[PivotalTokenRow]) -> None:
+        """A search, the prefixes it estimated and the pivotal tokens it found, in one transaction
+        (a search written again replaces what it wrote before)."""
+        for row in (*prefixes, *tokens):
+            if row.search_id != search.search_id:
+                raise ValueError(f"row of search {row.search_id} among those of {search.search_id}")
+        with self.connect() as con:
+            for cls, rows in ((PivotalSearchRow, [search]), (PivotalPrefixRow, prefixes), (PivotalTokenRow, tokens)):
+                table = ROW_TABLES[cls]
+                con.execute(f"DELETE FROM {table} WHERE search_id = ?", [search.search_id])
+                if rows:
+                    con.register("new_rows", rows_table(cls, rows))
+                    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM new_rows")
+                    con.unregister("new_rows")
+
+    def set_pivotal_recheck(self, search_id: str, seed: int, deltas: Mapping[tuple[str, str, int, int], float]) -> None:
+        """Deltas re-estimated from fresh rollouts (`seed`), by (task, item, sample, position), and
+        how many kept their sign."""
+        with self.connect() as con:
+            rows = con.execute("""SELECT task, item_id, sample, position, delta FROM pivotal_tokens
+                                  WHERE search_id = ?""", [search_id]).fetchall()
+            agree = n = 0
+            for task, item_id, sample, position, delta in rows:
+                new = deltas.get((task, item_id, sample, position))
+                if new is None:
+                    continue
+                n += 1
+                agree += (new > 0) == (delta > 0) and new != 0
+                con.execute("""UPDATE pivotal_tokens SET recheck_delta = ? WHERE search_id = ? AND task = ?
+                               AND item_id = ? AND sample = ? AND position = ?""",
+                            [new, search_id, task, item_id, sample, position])
+            con.execute("""UPDATE pivotal_searches SET recheck_seed = ?, recheck_agree = ?, recheck_n = ?
+                           WHERE search_id = ?""", [seed, agree, n, search_id])
+
+    def pivotal_searches(self, model_name: str | None = None) -> list[dict[str, Any]]:
+        """Searches, newest first (of one model when given)."""
+        if model_name is None:
+            return self.query("SELECT * FROM pivotal_searches ORDER BY finished_at DESC, search_id DESC")
+        return self.query("""SELECT * FROM pivotal_searches WHERE model_name = ?
+                             ORDER BY finished_at DESC, search_id DESC""", [model_name])
+
+    def pivotal_tokens(self, *, search_id: str | None = None, model_name: str | None = None,
+                       task: str | None = None, item_id: str | None = None) -> list[dict[str, Any]]:
+        """Pivotal tokens with their search's model, source run and rollouts per estimate, by search,
+        item, sample and position."""
+        where, params = [], []
+        for col, val in (("s.search_id", search_id), ("s.model_name", model_name), ("t.task", task),
+                         ("t.item_id", item_id)):
+            if val is not None:
+                where.append(f"{col} = ?")
+                params.append(val)
+        return self.query(
+            """SELECT t.*, s.model_name, s.model_id, s.source_run_id, s.params
+               FROM pivotal_tokens t JOIN pivotal_searches s USING (search_id)"""
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + """ ORDER BY s.finished_at, t.search_id, t.task, TRY_CAST(t.item_id AS BIGINT) NULLS LAST, t.item_id,
+                  t.sample, t.position""", params)
+
+    def pivotal_prefixes(self, search_id: str, task: str | None = None, item_id: str | None = None,
+                         sample: int | None = None) -> list[dict[str, Any]]:
+        """The prefixes a search estimated (of one item's sample when given), by position."""
+        where, params = ["search_id = ?"], [search_id]
+        for col, val in (("task", task), ("item_id", item_id), ("sample", sample)):
+            if val is not None:
+                where.append(f"{col} = ?")
+                params.append(val)
+        return self.query("SELECT * FROM pivotal_prefixes WHERE " + " AND ".join(where)
+                          + " ORDER BY task, item_id, sample, position", params)
+
+    def item_prompts(self, task: str, item_ids: Sequence[str]) -> dict[str, list[Prompt]]:
+        """Each item's prompt variants as stored (its newest task version), in variant order."""
+        if not item_ids:
+            return {}
+        rows = self.query(
+            """WITH it AS (SELECT item_id, CAST(prompt_hashes AS VARCHAR[]) AS hashes FROM items
+                           WHERE task = ? AND list_contains(?, item_id)
+                           QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY task_version DESC) = 1),
+                    h AS (SELECT item_id, unnest(hashes) AS prompt_hash, unnest(range(len(hashes))) AS variant FROM it)
+               SELECT h.item_id, h.variant, p.prompt FROM h JOIN prompts p USING (prompt_hash)
+               ORDER BY h.item_id, h.variant""", [task, list(item_ids)])
+        out: dict[str, list[Prompt]] = {}
+        for r in rows:
+            out.setdefault(r["item_id"], []).append(Prompt.from_json(json.loads(r["prompt"])))
+        return out

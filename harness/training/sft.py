@@ -15,18 +15,16 @@ one without trains on `prompt_text` -> the answer text, exactly what the backend
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 from harness.errors import HarnessError
-from harness.lineage import Lineage, read_lineage, trained_items, write_lineage
+from harness.lineage import Lineage, read_lineage, trained_items
 from harness.sft_example import SftExample, read_examples
-from harness.tiny import save_tokenizer
+from harness.training.recipe import load_model, lora, losses, quiet, quiet_data, save_trained, sha256, trainer_args
 
 
 @dataclass(frozen=True)
@@ -86,100 +84,33 @@ def finetune(model_dir: Path, export: Path, out: Path, config: SftConfig = SftCo
     `mix`: general examples (the same line format) shuffled in beside the export: rehearsal of what
     the model already knows, so that learning the export does not overwrite it (catastrophic
     forgetting is the usual cost of fine-tuning on a few hundred narrow examples)."""
-    os.environ.setdefault("WANDB_DISABLED", "true")
-    import torch
     from datasets import Dataset
-    from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import SFTConfig as TrlConfig, SFTTrainer
 
     rows = read_export(export)
     mixed = read_export(mix) if mix is not None else []
-    if not (model_dir / "config.json").is_file():
-        raise HarnessError(f"{model_dir} is not a model folder (no config.json)")
-    if not torch.cuda.is_available():
-        from harness.cpu import set_torch_threads
-
-        set_torch_threads(threads)
-    tok = AutoTokenizer.from_pretrained(model_dir)
+    quiet_data(progress)
+    tok, model = load_model(model_dir, bf16=config.bf16, seed=config.seed, threads=threads)
     chat = bool(getattr(tok, "chat_template", None))
     data = Dataset.from_list(examples(rows + mixed, chat))
-    torch.manual_seed(config.seed)
-    dtype = torch.bfloat16 if config.bf16 else torch.float32
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype)
-    peft_config = None
-    if config.lora_r:
-        from peft import LoraConfig
-
-        peft_config = LoraConfig(r=config.lora_r, lora_alpha=2 * config.lora_r, lora_dropout=0.0,
-                                 target_modules="all-linear", task_type="CAUSAL_LM")
+    peft_config = lora(config.lora_r)
     tmp = out.with_name(out.name + f".tmp{os.getpid()}")
-    # Bars redraw in place on a terminal; written to a file they are one endless line each. There a
-    # line when training starts and one when it ends stand in for them.
-    bars = progress and sys.stderr.isatty()
-    args = TrlConfig(
-        output_dir=str(tmp / "trainer"), num_train_epochs=config.epochs, max_steps=config.max_steps or -1,
-        per_device_train_batch_size=config.batch_size, learning_rate=config.learning_rate,
-        lr_scheduler_type="cosine", warmup_steps=config.warmup, weight_decay=0.0, bf16=config.bf16, seed=config.seed,
-        data_seed=config.seed, max_length=config.max_length, logging_steps=1, save_strategy="no",
-        report_to="none", disable_tqdm=not bars, use_cpu=not torch.cuda.is_available(),
-        dataloader_num_workers=0,
-    )
+    args = TrlConfig(**trainer_args(config, tmp, progress=progress))
     t0 = time.perf_counter()
-    if not bars:
-        import datasets
-
-        datasets.disable_progress_bars()
     trainer = SFTTrainer(model=model, args=args, train_dataset=data, processing_class=tok, peft_config=peft_config)
-    from transformers.trainer_callback import PrinterCallback, ProgressCallback
-
-    # losses go to sft.json, not to the terminal: the printer and the progress bar both echo every
-    # logged step (logging_steps=1); the bar stays, its echo goes
-    trainer.remove_callback(PrinterCallback)
-    if bars:
-        class QuietProgress(ProgressCallback):
-            def on_log(self, args, state, control, logs=None, **kwargs):  # the bar, without a line per step
-                return None
-
-        trainer.remove_callback(ProgressCallback)
-        trainer.add_callback(QuietProgress())
-    elif progress:
-        from transformers.trainer_callback import TrainerCallback
-
-        class StageLines(TrainerCallback):
-            def on_train_begin(self, args, state, control, **kwargs):
-                print(f"sft: training {state.max_steps} steps on {len(data)} examples", file=sys.stderr, flush=True)
-
-            def on_train_end(self, args, state, control, **kwargs):
-                losses = [h["loss"] for h in state.log_history if "loss" in h]
-                loss = f", loss {losses[0]:.3f} -> {losses[-1]:.3f}" if losses else ""
-                print(f"sft: trained {state.global_step} steps in {time.perf_counter() - t0:.1f} s{loss}",
-                      file=sys.stderr, flush=True)
-
-        trainer.add_callback(StageLines())
+    quiet(trainer, progress, "sft", len(data))
     result = trainer.train()
     seconds = time.perf_counter() - t0
-    trained = trainer.model
-    if peft_config is not None:
-        trained = trained.merge_and_unload()
-    trained.config.use_cache = True  # the trainer turns the KV cache off for training; generation wants it
-    trained.save_pretrained(tmp)
-    save_tokenizer(tok, tmp)
-    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+    steps = losses(trainer)
     info = {
-        "base": str(model_dir), "export": str(export), "export_sha256": hashlib.sha256(export.read_bytes()).hexdigest(),
+        "base": str(model_dir), "export": str(export), "export_sha256": sha256(export),
         "examples": len(rows), "mix": str(mix) if mix is not None else None,
-        "mix_sha256": hashlib.sha256(mix.read_bytes()).hexdigest() if mix is not None else None,
+        "mix_sha256": sha256(mix) if mix is not None else None,
         "mix_examples": len(mixed), "chat_template": chat, "steps": trainer.state.global_step,
-        "train_loss": round(float(result.training_loss), 4), "first_loss": losses[0] if losses else None,
-        "last_loss": losses[-1] if losses else None, "seconds": round(seconds, 1), "config": asdict(config),
+        "train_loss": round(float(result.training_loss), 4), "first_loss": steps[0] if steps else None,
+        "last_loss": steps[-1] if steps else None, "seconds": round(seconds, 1), "config": asdict(config),
     }
-    (tmp / "sft.json").write_text(json.dumps(info, indent=1) + "\n")
-    write_lineage(tmp, lineage_of(model_dir, "sft", [export] + ([mix] if mix is not None else []), rows + mixed,
-                                  asdict(config), config.seed))
-    import shutil
-
-    shutil.rmtree(tmp / "trainer", ignore_errors=True)
-    if out.exists():
-        shutil.rmtree(out)
-    tmp.rename(out)
+    save_trained(trainer, tok, peft_config is not None, tmp, out, "sft.json", info,
+                 lineage_of(model_dir, "sft", [export] + ([mix] if mix is not None else []), rows + mixed,
+                            asdict(config), config.seed))
     return info

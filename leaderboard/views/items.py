@@ -1,6 +1,7 @@
 """Item explorer: one item's prompt and gold answer, and every sample of one or more models side by
 side, each in full (wrapped, LaTeX rendered, the extracted answer highlighted, thinking folded) with
-its verdict and the vote distribution. The item list filters by task, model, run, majority verdict
+its verdict and the vote distribution; where `harness pivotal` searched a sample, its success
+probability along its tokens and its pivotal tokens marked in the text. The item list filters by task, model, run, majority verdict
 and agreement (the majority answer's vote share).
 
 Deep links: `items?task=T&model=M&item=ID` (or `models=A,B` for A beside B, `run=RUN` for a run
@@ -15,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from harness import thinking
+from harness.analysis.pivotal import wilson
 from harness.leaderboard import charts, common, data, markup, metrics
 
 MAX_OPTIONS = 1000  # items listed in the picker (any other id can be typed in, and a linked one is added)
@@ -121,8 +123,32 @@ if not item.empty and item["fields"].iloc[0]:
         st.json(item["fields"].iloc[0])
 
 
-def sample_block(s: pd.Series) -> None:
-    """One sample: verdict, answer, the full text (answer highlighted) and its thinking folded."""
+def pivotal_block(s: pd.Series, text: str, curves: pd.DataFrame, marks: pd.DataFrame) -> None:
+    """Where this sample went right or wrong (`harness pivotal`): p(correct) from each estimated
+    prefix along its tokens, and the text with its pivotal tokens marked."""
+    mine = curves[curves["sample"] == int(s["sample_index"])] if not curves.empty else curves
+    if mine.empty:
+        return
+    jumps = marks[marks["sample"] == int(s["sample_index"])] if not marks.empty else marks
+    with st.expander(f"success probability along the tokens ({len(jumps)} pivotal)", expanded=not jumps.empty):
+        points = mine.assign(
+            low=[wilson(int(c), int(n))[0] if n else p for c, n, p in zip(mine["n_correct"], mine["n"], mine["p"])],
+            high=[wilson(int(c), int(n))[1] if n else p for c, n, p in zip(mine["n_correct"], mine["n"], mine["p"])],
+            prefix_end=[str(x)[-20:] for x in mine["prefix"]])
+        shown = jumps.assign(end=jumps["position"] + 1, direction=["rises" if d > 0 else "falls" for d in jumps["delta"]])
+        st.altair_chart(charts.success_curve(points[["position", "p", "low", "high", "n", "prefix_end"]], shown))
+        spans = [(len(str(m["prefix"])), len(str(m["prefix"])) + len(str(m["token"])), float(m["delta"]))
+                 for _, m in jumps.iterrows() if text[len(str(m["prefix"])):].startswith(str(m["token"]))]
+        st.markdown(markup.pivotal_markdown(text, spans))
+        for _, m in jumps.iterrows():
+            st.caption(f"token {int(m['position'])} {markup.code_span(repr(str(m['token'])))}: p "
+                       f"{float(m['p_before']):.2f} → {float(m['p_after']):.2f} (Δ {float(m['delta']):+.2f}, 95% CI "
+                       f"{float(m['delta_low']):+.2f} to {float(m['delta_high']):+.2f}; {int(m['n_before'])} rollouts)")
+
+
+def sample_block(s: pd.Series, curves: pd.DataFrame | None = None, marks: pd.DataFrame | None = None) -> None:
+    """One sample: verdict, answer, the full text (answer highlighted) and its thinking folded; where a
+    pivotal search covered it, its success-probability curve and pivotal tokens."""
     verdict = str(s["verdict"])
     text = s["text"] if isinstance(s["text"], str) else ""
     parts = thinking.split(text, str(s["finish"]), s["thinking"] if isinstance(s["thinking"], str) else None)
@@ -151,6 +177,8 @@ def sample_block(s: pd.Series) -> None:
             st.caption("no text stored for this sample")
         if isinstance(s["detail"], str) and s["detail"]:
             st.caption(markup.escape_text(s["detail"]))
+        if curves is not None and marks is not None and text:
+            pivotal_block(s, text, curves, marks)
 
 
 def model_column(name: str, rid: str, r: pd.Series) -> None:
@@ -167,8 +195,10 @@ def model_column(name: str, rid: str, r: pd.Series) -> None:
         st.altair_chart(charts.votes(dist))
     if samples.empty:
         st.info("No samples stored for this item in this run.")
+    curves = data.read("pivotal_curves", rid, task, item_id).df
+    marks = data.read("pivotal_marks", rid, task, item_id).df
     for _, s in samples.iterrows():
-        sample_block(s)
+        sample_block(s, curves, marks)
 
 
 chosen = [(model, run_id, row)] + [(m, r["run_id"], r) for m in beside

@@ -23,6 +23,12 @@ def test_chat_template_is_applied_when_the_tokenizer_has_one(backend):
     assert backend.render(Prompt("plain")) == ("plain", False)
 
 
+def test_a_final_assistant_turn_is_continued_not_closed(backend):
+    """The start of an answer (a pivotal search's prefix) is continued: no end of turn after it."""
+    text, templated = backend.render(Prompt("plain", (Message("user", "Hi there"), Message("assistant", "It is"))))
+    assert templated and text.endswith("<|assistant|>It is") and text.count("<|assistant|>") == 1
+
+
 def test_k_samples_per_prompt_differ_and_respect_max_tokens(backend):
     reqs = [Request(Prompt(f"Question {i}: 2+2?"), (0, 1, 2, 3), (11, 12, 13, 14)) for i in range(3)]
     out = backend.generate(reqs, Sampling(max_tokens=12, temperature=1.0))
