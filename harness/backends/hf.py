@@ -59,10 +59,7 @@ class HFBackend:
             self.tok.pad_token = self.tok.eos_token
         self.has_template = bool(getattr(self.tok, "chat_template", None))
         self.fmt = spec.thinking_format()
-        self.budget = spec.thinking_budget()
-        if self.budget is not None and not self.fmt.close:
-            raise BackendError(f"model {spec.name!r}: a thinking budget needs the thinking's closing tag "
-                               "([models.X.thinking] close), to close the thinking it cuts off")
+        self.budget = spec.forced_budget()
 
     def render(self, prompt: Prompt) -> tuple[str, bool]:
         """Text fed to the model, and whether it already holds the special tokens."""

@@ -25,8 +25,10 @@ def spec(model: str = "/nonexistent", **options: object) -> ModelSpec:
 # -- options, no engine ----------------------------------------------------------------------
 
 def test_unknown_option_is_named():
+    from harness.backends import make_backend
+
     with pytest.raises(BackendError, match="unknown vllm option.*tensor_paralel_size"):
-        VLLMBackend(spec(tensor_paralel_size=2))
+        make_backend(spec(tensor_paralel_size=2))
 
 
 @pytest.mark.parametrize("key,value,msg", [("seed_mode", "random", "seed_mode"), ("chat", "always", "chat")])
