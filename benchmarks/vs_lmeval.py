@@ -113,7 +113,7 @@ def main() -> None:
     if not data.is_file():
         raise SystemExit(f"{data} not found: pass --data-dir with gsm8k_test.jsonl")
 
-    from harness.tiny import build_tiny_model
+    from harness.training.tiny import build_tiny_model
 
     work = args.work or Path(tempfile.mkdtemp(prefix="vs_lmeval-"))
     work.mkdir(parents=True, exist_ok=True)

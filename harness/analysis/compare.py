@@ -3,7 +3,7 @@
 Input is each model's per-item outcome keyed by (task, item id), as the store's item results hold
 them; output is frozen records per task and overall, plus the items the models disagree on. The two
 models are compared only on the items both have (the rest are counted as dropped), so every number
-is paired. Statistics come from `harness.stats`; `harness.compare_render` turns the result into a
+is paired. Statistics come from `harness.analysis.stats`; `harness.analysis.compare_render` turns the result into a
 rich table, markdown or JSON.
 
 Metrics

@@ -1,6 +1,6 @@
-"""Text forms of a `harness.compare.Comparison`: rich table, markdown, JSON.
+"""Text forms of a `harness.analysis.compare.Comparison`: rich table, markdown, JSON.
 
-Rendering only: every number shown was computed by `harness.compare.compare`. Scores are printed
+Rendering only: every number shown was computed by `harness.analysis.compare.compare`. Scores are printed
 as percentages with one decimal, differences as signed points (A - B); JSON keeps raw fractions.
 """
 

@@ -1,7 +1,7 @@
 """`harness score --task TASK IN.jsonl [--out OUT.jsonl]`: grade generations made by anything.
 
 Each input line has `response` and either `gold` (the reference answer) or `item_id` (an item of the
-task, whose gold is looked up); code lines carry their tests instead (see harness/grading/code_score.py). Each output line is the input line plus `verdict` (correct, incorrect,
+task, whose gold is looked up); code lines carry their tests instead (see harness/grading/code/score.py). Each output line is the input line plus `verdict` (correct, incorrect,
 unparseable, timeout), `answer` (the canonical answer, or null) and `extracted`; a summary goes to
 stderr. Without `--out` the lines go to stdout.
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from harness.tiny import save_tokenizer
+from harness.training.tiny import save_tokenizer
 
 SPECIALS = ["<|pad|>", "<|bos|>", "<|eos|>"]
 DRILLS = 0.3  # the curriculum's share of bare-arithmetic drills

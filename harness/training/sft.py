@@ -26,7 +26,7 @@ from typing import Any, Sequence
 from harness.errors import HarnessError
 from harness.lineage import Lineage, read_lineage, trained_items, write_lineage
 from harness.sft_example import SftExample, read_examples
-from harness.tiny import save_tokenizer
+from harness.training.tiny import save_tokenizer
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Compare: two models item by item with the paired statistics of `harness compare`
-(`harness.compare.compare`): per task the difference with its interval and how many items both,
+(`harness.analysis.compare.compare`): per task the difference with its interval and how many items both,
 only one or neither solve, and the items each one wins, each linked to its samples side by side in
 the Item explorer. `compare?a=A&b=B` opens on that pair; the URL follows the pickers."""
 

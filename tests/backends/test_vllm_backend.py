@@ -12,7 +12,7 @@ from harness.backends.vllm import VLLMBackend
 from harness.errors import BackendError
 from harness.models import ModelSpec
 from harness.records import Message, Prompt, Request, Sampling, sample_seed
-from harness.tiny import build_tiny_model
+from harness.training.tiny import build_tiny_model
 from vllm_util import cpu_env, needs_vllm
 
 CPU_OPTS = {"dtype": "float32", "max_model_len": 512, "enforce_eager": True}
