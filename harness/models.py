@@ -90,6 +90,12 @@ class ModelSpec:
         budget = self.thinking.get("budget")
         return None if budget is None else int(budget)
 
+    def local_weights(self) -> Path | None:
+        """The folder of the model's weights when its backend loads them from one (not a server,
+        not a hub id); None otherwise."""
+        path = Path(self.model).expanduser()
+        return path.resolve() if not self._served() and self.backend in KINDS and path.is_dir() else None
+
     def _served(self) -> bool:
         kind = KINDS.get(self.backend)
         return kind is not None and kind.served(self.base_url)

@@ -154,7 +154,7 @@ def run(
         done = store.finished_run_with_key(key)
         if done is not None:
             return stored_summary(store, done, spec.name, model.model_id)
-    lineage = read_lineage(spec.model) if spec.backend in ("hf", "vllm", "ray") and not spec.base_url else None
+    lineage = read_lineage(spec.model) if spec.local_weights() is not None else None
     if lineage is not None:
         store.put_lineage(model.model_id, lineage.to_json(), lineage.items)
     backend: Backend | None = None
