@@ -191,14 +191,6 @@ def cost(price: Price | None, prompt_tokens: int | None, completion_tokens: int 
 
 
 @dataclass(frozen=True, slots=True)
-class Score:
-    score: float
-    ci_low: float
-    ci_high: float
-    method: str
-
-
-@dataclass(frozen=True, slots=True)
 class TaskResult:
     """Paired comparison on one task (or `OVERALL`). `diff` is A - B. `dropped_a` counts items only
     A has results for, `dropped_b` items only B has: both were left out of every number here."""
@@ -206,8 +198,8 @@ class TaskResult:
     task: str
     metric: Metric
     n_items: int
-    a: Score
-    b: Score
+    a: stats.Interval  # A's score with its interval
+    b: stats.Interval
     diff: float
     diff_ci_low: float
     diff_ci_high: float
@@ -302,8 +294,8 @@ def _paired_task(task: str, metric: Metric, a: Sequence[ItemOutcome], b: Sequenc
         task=task,
         metric=metric,
         n_items=r.n,
-        a=Score(r.a.estimate, r.a.low, r.a.high, r.a.method),
-        b=Score(r.b.estimate, r.b.low, r.b.high, r.b.method),
+        a=r.a,
+        b=r.b,
         diff=r.diff.estimate,
         diff_ci_low=r.diff.low,
         diff_ci_high=r.diff.high,
@@ -400,7 +392,7 @@ def compare(a: Mapping[Key, ItemOutcome], b: Mapping[Key, ItemOutcome], *, a_nam
                                strata=[k[0] for k in shared_keys], prices=(a_price, b_price))
     if overall is not None and a_params is not None and b_params is not None and a_params > 1 and b_params > 1:
         ci = stats.Interval(overall.diff, overall.diff_ci_low, overall.diff_ci_high, confidence, "")
-        size = stats.size_efficiency(overall.a.score, overall.b.score, a_params, b_params, ci, margin)
+        size = stats.size_efficiency(overall.a.estimate, overall.b.estimate, a_params, b_params, ci, margin)
     return Comparison(
         a_name=a_name, b_name=b_name, a_params=a_params, b_params=b_params, metric=metric,
         confidence=confidence, n_resamples=n_resamples, seed=seed, tasks=tuple(results),

@@ -156,8 +156,8 @@ def judge(model: str, scope: str, name: str, tasks: Sequence[str], tonight: Sequ
     status = verdict(o.diff, o.p_value, floor, alpha)
     fell = tuple((d.task, d.item_id) for d in c.items if d.winner == "b")
     rose = tuple((d.task, d.item_id) for d in c.items if d.winner == "a")
-    row = NightlyCheckRow(n_items=o.n_items, score=o.a.score, status=status, baseline_run_id=baseline_run_id,
-                          baseline_score=o.b.score, diff=o.diff, diff_low=o.diff_ci_low, diff_high=o.diff_ci_high,
+    row = NightlyCheckRow(n_items=o.n_items, score=o.a.estimate, status=status, baseline_run_id=baseline_run_id,
+                          baseline_score=o.b.estimate, diff=o.diff, diff_low=o.diff_ci_low, diff_high=o.diff_ci_high,
                           p_value=o.p_value, baseline_night_id=baseline_night_id, fell=len(fell), rose=len(rose),
                           **base)
     flag = tuning if (scope == "domain" and tuning and name != tuning and status == "regressed") else None
