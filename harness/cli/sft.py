@@ -34,14 +34,14 @@ def sft_command(
     On a GPU, with a real model: harness sft --model-dir /models/phi-4 --data queue.jsonl --out /models/phi-4-sft
     --bf16 --lora-r 16 --lr 1e-4 --epochs 2; then harness run --model phi-4-sft ... on held-out items.
     """
+    from harness.models import ModelSpec, to_toml
     from harness.training.sft import SftConfig, finetune
 
     config = SftConfig(epochs=epochs, learning_rate=lr, batch_size=batch_size, max_steps=max_steps,
                        lora_r=lora_r, bf16=bf16, seed=seed)
     info = finetune(model_dir, data, out_dir, config, mix=mix, progress=progress and not as_json)
     name = alias or out_dir.name
-    entry = (f'[models.{name}]\nbackend = "hf"\nmodel = "{out_dir.resolve()}"\n'
-             + (f'finetuned_from = "{finetuned_from}"\n' if finetuned_from else ""))
+    entry = to_toml(ModelSpec(name=name, backend="hf", model=str(out_dir.resolve()), finetuned_from=finetuned_from))
     if as_json:
         print(json.dumps({**info, "out": str(out_dir), "models_entry": entry}))
         return
