@@ -99,7 +99,7 @@ def main() -> None:
             timed = Timed()
             t = time.perf_counter()
             summary = run(spec, [task], args.k, Store(Path(tmp) / f"pass{i}.duckdb"), source, sampling=sampling,
-                          backend_factory=lambda _spec: timed, progress=False)
+                          backend_factory=lambda _spec, timed=timed: timed, progress=False)
             total.append(time.perf_counter() - t)
             gen.append(timed.seconds)
             assert summary.tasks[0].generated == len(items) * args.k

@@ -270,9 +270,9 @@ def _spec_from_table(alias: str, t: Mapping[str, Any], where: str) -> ModelSpec:
     for table in ("sampling", "options"):
         if not isinstance(t.get(table, {}), Mapping):
             raise bad(f"{table} must be a table: [models.{alias}.{table}]")
-    unknown = unknown_options(backend, dict(t.get("options", {})))
-    if unknown:
-        raise bad(f"unknown {backend} option(s) {', '.join(unknown)}; known: {', '.join(kind.options)}")
+    bad_options = unknown_options(backend, dict(t.get("options", {})))
+    if bad_options:
+        raise bad(f"unknown {backend} option(s) {', '.join(bad_options)}; known: {', '.join(kind.options)}")
     sampling = dict(t.get("sampling", {}))
     unknown = set(sampling) - _SAMPLING_KEYS
     if unknown:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 import zlib
 from dataclasses import dataclass, replace
-from typing import Literal, Mapping, Sequence
+from typing import Any, Literal, Mapping, Sequence
 
 import numpy as np
 
@@ -73,7 +73,7 @@ class ItemOutcome:
         raise HarnessError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
 
     @staticmethod
-    def from_row(r: Mapping[str, object]) -> "ItemOutcome":
+    def from_row(r: Mapping[str, Any]) -> "ItemOutcome":
         """From an `item_results` row (a dict, or a DataFrame record: NaN and None both mean missing)."""
         def given(x: object) -> bool:
             return x is not None and not (isinstance(x, float) and x != x)
@@ -84,9 +84,9 @@ class ItemOutcome:
             answer=str(r["maj_answer"]) if given(r.get("maj_answer")) else None,
             share=float(r["vote_share"]) if given(r.get("vote_share")) else None,
             gold=str(r["gold"]) if given(r.get("gold")) else None,
-            n=int(r["n"]) if given(r.get("n")) else None,  # type: ignore[call-overload]
-            n_correct=int(r["n_correct"]) if given(r.get("n_correct")) else None,  # type: ignore[call-overload]
-            n_unfinished=int(r["n_unfinished"]) if given(r.get("n_unfinished")) else None,  # type: ignore[call-overload]
+            n=int(r["n"]) if given(r.get("n")) else None,
+            n_correct=int(r["n_correct"]) if given(r.get("n_correct")) else None,
+            n_unfinished=int(r["n_unfinished"]) if given(r.get("n_unfinished")) else None,
             contaminated=bool(r["possibly_contaminated"]) if given(r.get("possibly_contaminated")) else False,
         )
 

@@ -141,7 +141,7 @@ def judge(model: str, scope: str, name: str, tasks: Sequence[str], tonight: Sequ
         return None
     seed_scores = tuple(s for s in (_score(_outcomes(rows, tasks)) for rows in tonight) if s is not None)
     floor = noise_floor(seed_scores)
-    base = dict(
+    base: dict[str, Any] = dict(
         checked_at=now(), model_name=model, task=name if scope == "task" else ",".join(tasks), run_id=run_id,
         night_id=night_id, scope=scope, domain=None if scope == "task" else name, noise_floor=floor,
     )

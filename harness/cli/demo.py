@@ -206,7 +206,7 @@ def _pts(x: float) -> str:
 
 
 def _story(r: dict, db: Path, models_file: Path) -> None:
-    s, l = r["models"]
+    s, l = r["models"]  # noqa: E741 - small and large, as the story reads
     f, t, v, tp = r["finetune"], r["teachable"], r["teachable_vs_random"], r["test_pool"]
     p = lambda x: f"{x:.2g}" if x >= 1e-3 else f"{x:.1e}"  # noqa: E731
     won = v["ci_low"] > 0

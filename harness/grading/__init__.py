@@ -27,4 +27,4 @@ def scorer(kind: str) -> "Scorer | None":
     """How lines of task kind `kind` are graded; None for a kind without one."""
     if kind not in kinds():
         return None
-    return importlib.import_module(f"{__name__}.{kind}.score").SCORER  # type: ignore[no-any-return]
+    return importlib.import_module(f"{__name__}.{kind}.score").SCORER

@@ -31,7 +31,7 @@ from harness.errors import HarnessError
 from harness.lineage import read_lineage
 from harness.loop.arms import select
 from harness.loop.config import LoopConfig, Phase
-from harness.loop.measure import Gain, per_seed, pooled
+from harness.loop.measure import per_seed, pooled
 from harness.loop.pools import Pools, check_disjoint, make_pools
 from harness.models import ModelSpec, resolve, to_toml
 from harness.pipeline.runner import run as do_run
@@ -329,7 +329,7 @@ def _train_phase(loop: Loop, i: int, phase: Phase, pool: Pools, starts: dict[tup
     say(f"phase {i}: arms picked " + ", ".join(f"{a} {n}" for a, s, _, _, _, n, _, _ in plans if s == cfg.seeds[0])
         + f" items; fine-tuning {len(plans)} models ({cfg.recipe.steps} steps each)")
     jobs = []
-    for arm, seed, start, export, train, n_picked, sources, examples in plans:
+    for arm, seed, start, _export, train, n_picked, _sources, examples in plans:
         if not n_picked or not examples:
             raise HarnessError(f"phase {i}: arm {arm} (seed {seed}) has nothing to train on "
                                f"({n_picked} items picked, {examples} examples): widen the band, add a teacher, or "
@@ -346,7 +346,7 @@ def _train_phase(loop: Loop, i: int, phase: Phase, pool: Pools, starts: dict[tup
 
 def _measure_phase(loop: Loop, i: int, phase: Phase, arms: list[Arm], pools: list[Pools],
                    selection: dict[str, Any], n_checked: int) -> dict[str, Any]:
-    cfg, store, say = loop.cfg, loop.store, loop.say
+    store, say = loop.store, loop.say
     rows: list[LoopArmRow] = []
     tests: list[dict[str, Any]] = []
     pooled_out: list[dict[str, Any]] = []

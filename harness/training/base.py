@@ -107,7 +107,7 @@ def train_loop(model, data: Sequence[tuple[list[int], int]], *, steps: int, lr: 
     losses = []
     bar = _bar(steps, progress)
     order: list[int] = []
-    for step in range(steps):
+    for _ in range(steps):
         if len(order) < batch:
             order += rng.sample(range(len(data)), len(data))
         chunk = [data[order.pop()] for _ in range(batch)]

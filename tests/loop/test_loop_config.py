@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from importlib import resources
-from pathlib import Path
 
 import pytest
-import tomllib
 
 from harness.errors import HarnessError
 from harness.loop.config import LoopConfig, Phase, load_config, parse
