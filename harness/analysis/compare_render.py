@@ -299,8 +299,9 @@ def _fit(title: str, headers: list[str], rows: list[list[str]], width: int, keep
             cells = []
             for i in cols:
                 cell = Text(row[i], no_wrap=True, justify="left" if i < keep else "right")
-                if styles and styles[r][i]:
-                    cell.stylize(styles[r][i])
+                style = styles[r][i] if styles else None
+                if style:
+                    cell.stylize(style)
                 cells.append(cell)
             t.add_row(*cells, style=row_styles[r] if row_styles else None)
         return t

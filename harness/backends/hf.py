@@ -19,7 +19,7 @@ from typing import Any, Sequence
 
 from harness.errors import BackendError
 from harness.models import ModelSpec
-from harness.records import Completion, Prompt, Request, Sampling, stable_hash
+from harness.records import Completion, Finish, Prompt, Request, Sampling, stable_hash
 from harness.thinking import continuation, join_forced, thinking_tokens
 
 
@@ -134,7 +134,7 @@ class HFBackend:
             cut = _cut_at_stop(text, params.stop)
             if cut is not None:
                 text, ended = cut, True
-            finish = "stop" if ended else "length"
+            finish: Finish = "stop" if ended else "length"
             comps.append(Completion(text=text, finish=finish, tokens=len(new), prompt_tokens=int(n_prompt[row]),
                                     latency_s=latency,
                                     thinking_tokens=thinking_tokens(self.tok, text, finish, self.fmt, len(new))))

@@ -50,7 +50,7 @@ from typing import Any, Sequence
 from harness.backend_kinds import VLLM_ENGINE_KEYS
 from harness.errors import BackendError
 from harness.models import ModelSpec
-from harness.records import Completion, Prompt, Request, Sampling
+from harness.records import Completion, Finish, Prompt, Request, Sampling
 from harness.thinking import thinking_tokens
 
 ENGINE_KEYS = VLLM_ENGINE_KEYS  # the options handed to `vllm.LLM` as they are
@@ -170,7 +170,7 @@ class VLLMBackend:
         result: list[list[Completion | None]] = [[None] * len(req.indices) for req in requests]
         for (r, j0), out in zip(owner, outs):
             for c in sorted(out.outputs, key=lambda c: c.index):
-                finish = "length" if c.finish_reason == "length" else "stop"
+                finish: Finish = "length" if c.finish_reason == "length" else "stop"
                 comp = Completion(
                     text=c.text, finish=finish, tokens=len(c.token_ids), prompt_tokens=len(ids[r]), latency_s=latency,
                     thinking_tokens=thinking_tokens(self._tok, c.text, finish, self.spec.thinking_format(),

@@ -94,6 +94,7 @@ class _Progress:
 
         total, done, start = self.open.pop(description)
         how = "stopped at" if stopped else "done,"
+        assert self.console is not None  # stages are only opened while enabled
         self.console.print(f"{description}: {how} {done[0]}/{total} in {time.monotonic() - start:.1f} s",
                            highlight=False, soft_wrap=True)
 
@@ -101,8 +102,9 @@ class _Progress:
         if self.console is None:
             return lambda n: None
         if self.bar:
-            tid = self.bar.add_task(description, total=total)
-            return lambda n: self.bar.advance(tid, n)
+            bar = self.bar
+            tid = bar.add_task(description, total=total)
+            return lambda n: bar.advance(tid, n)
         import time
 
         done = [0]
