@@ -83,7 +83,7 @@ def _task(store: Store, rng: np.random.Generator, run_id: str, model_id: str, ta
     answers = np.where(cls == 0, gold[:, None], gold[:, None] + cls * 7)
     unparseable = rng.random((n, K)) < 0.02
     gens = []
-    for i, (it, (prompt,)) in enumerate(rows):
+    for i, (_, (prompt,)) in enumerate(rows):
         for s in range(K):
             text = ("I could not finish" if unparseable[i, s]
                     else f"Let me work through it step by step. So the final answer is {answers[i, s]}.")

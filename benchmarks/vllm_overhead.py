@@ -46,7 +46,7 @@ def main() -> None:
     from harness.pipeline.runner import run
     from harness.store import Store
     from harness.tasks import get_task
-    from harness.tiny import build_tiny_model
+    from harness.training.tiny import build_tiny_model
 
     model = args.model or build_tiny_model(Path(tempfile.gettempdir()) / "harness-bench-tiny")
     options = {"dtype": args.dtype, "max_model_len": args.max_model_len, "enforce_eager": not args.no_enforce_eager}
@@ -99,7 +99,7 @@ def main() -> None:
             timed = Timed()
             t = time.perf_counter()
             summary = run(spec, [task], args.k, Store(Path(tmp) / f"pass{i}.duckdb"), source, sampling=sampling,
-                          backend_factory=lambda _spec: timed, progress=False)
+                          backend_factory=lambda _spec, timed=timed: timed, progress=False)
             total.append(time.perf_counter() - t)
             gen.append(timed.seconds)
             assert summary.tasks[0].generated == len(items) * args.k

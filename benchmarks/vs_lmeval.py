@@ -108,12 +108,12 @@ def main() -> None:
     try:
         metadata.version("vllm")
     except metadata.PackageNotFoundError:
-        raise SystemExit("lm-eval's vllm model needs the `vllm` distribution's metadata: rerun with --add-vllm-metadata")
+        raise SystemExit("lm-eval's vllm model needs the `vllm` distribution's metadata: rerun with --add-vllm-metadata") from None
     data = args.data_dir / "gsm8k_test.jsonl"
     if not data.is_file():
         raise SystemExit(f"{data} not found: pass --data-dir with gsm8k_test.jsonl")
 
-    from harness.tiny import build_tiny_model
+    from harness.training.tiny import build_tiny_model
 
     work = args.work or Path(tempfile.mkdtemp(prefix="vs_lmeval-"))
     work.mkdir(parents=True, exist_ok=True)

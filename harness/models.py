@@ -1,13 +1,13 @@
 """Model specs: aliases from a TOML models file, or inline specs on the command line.
 
     [models.phi]
-    backend = "vllm"                       # hf | vllm | openai
+    backend = "vllm"                       # hf | vllm | openai | ray (harness.backend_kinds)
     model = "microsoft/phi-4"              # hub id or local path (for openai: the served model name)
     params_b = 14.7                        # parameter count in billions
     family = "phi"
     [models.phi.sampling]                  # defaults for runs of this model
     temperature = 0.6
-    [models.phi.options]                   # handed to the backend as is
+    [models.phi.options]                   # handed to the backend (the keys its kind declares)
     tensor_parallel_size = 1
 
 `openai` models name their server with `base_url` and the environment variable holding the API key
@@ -44,12 +44,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
-from harness.errors import HarnessError, UnknownModel, did_you_mean
+from harness.backend_kinds import KINDS, unknown_options
+from harness.errors import BackendError, HarnessError, UnknownModel, did_you_mean
 from harness.records import stable_hash
 from harness.thinking import ThinkingFormat
 
 MODELS_ENV = "HARNESS_MODELS"
-BACKENDS = ("hf", "vllm", "openai", "ray")
 _SAMPLING_KEYS = {"max_tokens", "temperature", "top_p", "stop", "seed"}
 # Fields of a server's model entry that name the weights themselves (not just the name or path).
 REPORTED_REVISION_KEYS = ("revision", "digest", "sha", "sha256", "checkpoint", "commit")
@@ -90,11 +90,38 @@ class ModelSpec:
         budget = self.thinking.get("budget")
         return None if budget is None else int(budget)
 
+    def local_weights(self) -> Path | None:
+        """The folder of the model's weights when its backend loads them from one (not a server,
+        not a hub id); None otherwise."""
+        path = Path(self.model).expanduser()
+        return path.resolve() if not self._served() and self.backend in KINDS and path.is_dir() else None
+
+    def _served(self) -> bool:
+        kind = KINDS.get(self.backend)
+        return kind is not None and kind.served(self.base_url)
+
+    def forced_budget(self) -> int | None:
+        """The thinking budget a backend is to force, checked once for every backend: one that does
+        not force budgets refuses a model with one (never silently ignores it), and forcing needs the
+        thinking's closing tag, to close the thinking it cuts off."""
+        budget = self.thinking_budget()
+        if budget is None:
+            return None
+        kind = KINDS.get(self.backend)
+        if kind is None or not kind.forces_budget:
+            forcing = " and ".join(k.name for k in KINDS.values() if k.forces_budget)
+            raise BackendError(f"model {self.name!r}: the {self.backend} backend does not force a thinking budget; "
+                               f"the {forcing} backends do (serve the model and use the openai backend)")
+        if not self.thinking_format().close:
+            raise BackendError(f"model {self.name!r}: a thinking budget needs the thinking's closing tag "
+                               "([models.X.thinking] close), to close the thinking it cuts off")
+        return budget
+
     def weights_identified(self) -> bool:
         """Whether something pins the weights down: the files' digest (local weights), a declared
         revision, or a revision-like field the server reports. Without any, the same name may serve
         other weights tomorrow, and a nightly must not reuse another night's samples."""
-        if self.backend in ("hf", "vllm") and Path(self.model).expanduser().is_dir():
+        if not self._served() and Path(self.model).expanduser().is_dir():
             return True
         if self.revision:
             return True
@@ -131,9 +158,10 @@ class ModelSpec:
         made before they existed stay valid."""
         ident: dict[str, Any] = {"model": self.model, "revision": self.revision}
         path = Path(self.model).expanduser()
-        if self.backend in ("hf", "vllm", "ray") and not self.base_url and path.is_dir():
+        served = self._served()
+        if not served and path.is_dir():
             ident = {"files": _dir_digest(path)}
-        elif self.backend == "openai" or (self.backend == "ray" and self.base_url):
+        elif served:
             ident["base_url"] = (self.base_url or "").rstrip("/")
         for key in ("dtype", "quantization", "chat", "endpoint", "extra_body"):
             if key in self.options:
@@ -166,15 +194,15 @@ def _dir_digest(path: Path) -> list[tuple[str, int, str]]:
 def parse_inline(spec: str) -> ModelSpec | None:
     """`hf:PATH_OR_ID`, `vllm:PATH_OR_ID`, `openai:MODEL@BASE_URL`; None if `spec` is not inline."""
     backend, sep, rest = spec.partition(":")
-    if not sep or backend not in BACKENDS:
+    if not sep or backend not in KINDS:
         return None
     if not rest:
         raise UnknownModel(f"inline model spec {spec!r} names no model: write {backend}:PATH_OR_ID")
-    if backend == "openai":
+    if KINDS[backend].needs_url:
         model, at, url = rest.rpartition("@")
         if not at or not model or not url.startswith(("http://", "https://")):
-            raise UnknownModel(f"inline spec {spec!r}: write openai:MODEL@http://HOST:PORT/v1")
-        return ModelSpec(name=spec, backend="openai", model=model, base_url=url, api_key_env="OPENAI_API_KEY")
+            raise UnknownModel(f"inline spec {spec!r}: write {backend}:MODEL@http://HOST:PORT/v1")
+        return ModelSpec(name=spec, backend=backend, model=model, base_url=url, api_key_env="OPENAI_API_KEY")
     inline = ModelSpec(name=spec, backend=backend, model=rest)
     missing = _missing_folder(inline)
     if missing is not None:
@@ -220,8 +248,9 @@ def _spec_from_table(alias: str, t: Mapping[str, Any], where: str) -> ModelSpec:
     if not isinstance(t, Mapping):
         raise bad("must be a table")
     backend = t.get("backend")
-    if backend not in BACKENDS:
-        raise bad(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if backend not in KINDS:
+        raise bad(f"backend must be one of {', '.join(KINDS)}, got {backend!r}")
+    kind = KINDS[backend]
     if not isinstance(t.get("model"), str) or not t["model"]:
         raise bad("needs model = \"PATH_OR_ID\"")
     urls = t.get("base_urls")
@@ -231,15 +260,19 @@ def _spec_from_table(alias: str, t: Mapping[str, Any], where: str) -> ModelSpec:
         if (not isinstance(urls, list) or not urls
                 or not all(isinstance(u, str) and u.startswith(("http://", "https://")) for u in urls)):
             raise bad("base_urls must be a non-empty list of \"http://HOST:PORT/v1\" URLs")
-        if backend != "openai":
-            raise bad("base_urls (replicas) is for openai models (Ray's HTTP processor takes one URL)")
-    if backend == "openai" and not t.get("base_url") and not urls:
-        raise bad("an openai model needs base_url = \"http://HOST:PORT/v1\" (or base_urls = [...] for replicas)")
+        if not kind.replicas:
+            raise bad(f"base_urls (replicas) is for {' and '.join(k.name for k in KINDS.values() if k.replicas)} "
+                      "models (Ray's HTTP processor takes one URL)")
+    if kind.needs_url and not t.get("base_url") and not urls:
+        raise bad(f"an {backend} model needs base_url = \"http://HOST:PORT/v1\" (or base_urls = [...] for replicas)")
     if "api_key" in t:
         raise bad("holds an api_key: put the key in an environment variable and name it with api_key_env")
     for table in ("sampling", "options"):
         if not isinstance(t.get(table, {}), Mapping):
             raise bad(f"{table} must be a table: [models.{alias}.{table}]")
+    bad_options = unknown_options(backend, dict(t.get("options", {})))
+    if bad_options:
+        raise bad(f"unknown {backend} option(s) {', '.join(bad_options)}; known: {', '.join(kind.options)}")
     sampling = dict(t.get("sampling", {}))
     unknown = set(sampling) - _SAMPLING_KEYS
     if unknown:
@@ -300,7 +333,7 @@ def resolve(name: str, path: str | Path | None = None) -> ModelSpec:
 def _missing_folder(spec: ModelSpec) -> Path | None:
     """The folder a local model names when it is written as a path (absolute, ./, ../, ~) and does not
     exist; None when it exists or the model is a hub id or a served model."""
-    if spec.backend == "openai" or not spec.model.startswith(("/", "./", "../", "~")):
+    if spec._served() or not spec.model.startswith(("/", "./", "../", "~")):
         return None
     folder = Path(spec.model).expanduser()
     return None if folder.exists() else folder.resolve()

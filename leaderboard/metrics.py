@@ -10,7 +10,7 @@ Conventions
 - A model's results with their token totals, size and price come from `harness.analysis.results`
   over the `latest_results` query, as in `harness compare`.
 - Scores are fractions in [0, 1] here; pages multiply by 100 for display.
-- Intervals come from `harness.stats`, as in `harness compare`: Wilson for maj@k when every item's
+- Intervals come from `harness.analysis.stats`, as in `harness compare`: Wilson for maj@k when every item's
   value is 0 or 1 (n = k samples), else (maj@k estimated from n > k samples, pass@1, pass@k) a
   percentile bootstrap over items, from stored per-item value histograms.
 """
@@ -138,7 +138,7 @@ COMPUTE_COLUMNS = ["model", "params_b", "maj_at_k", "n_items", "k", "samples", "
 
 def compute(rows: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
     """Per model (latest rows of one task) what its answers cost, as `harness compare`'s budget table
-    counts it (`harness.compare.Budget`): generated tokens per sample and per correct sample, the
+    counts it (`harness.analysis.compare.Budget`): generated tokens per sample and per correct sample, the
     thinking's share of them, the unfinished share of samples and, with a price per million tokens
     (`harness.analysis.results`: the models file, else the run's recorded spec), the run's cost and
     the cost per correct sample. `results`: the `latest_results` rows of those models and that task.

@@ -212,7 +212,7 @@ def recompute(graph: Graph, inputs: Mapping[int, Fraction]) -> list[Fraction]:
             if len(candidates) != 1:
                 raise Ambiguous(f"in <<{step.text}>> a number reads as {sorted(candidates)}")
             leaf_values.append(candidates.pop())
-        values.append(ex.evaluate(step.tree, lambda n: leaf_values[n.index]))
+        values.append(ex.evaluate(step.tree, lambda n, leaves=leaf_values: leaves[n.index]))
     return values
 
 

@@ -109,7 +109,7 @@ def _rewrite_solution(graph: Graph, inputs: Mapping[int, Fraction], values: Sequ
     rendered = []  # per step: (expression with new numbers, new result), both as decimals
     for i, st in enumerate(steps):
         lv = leaves[i]
-        rendered.append((ex.render(st.tree, lambda n: ex.format_decimal(lv[n.index])), ex.format_decimal(values[i])))
+        rendered.append((ex.render(st.tree, lambda n, lv=lv: ex.format_decimal(lv[n.index])), ex.format_decimal(values[i])))
     gold_line = f"#### {ex.format_decimal(values[graph.final])}"
     mapping = _value_map(graph, inputs, values, leaves)
     end = graph.solution.find("\n", steps[-1].span[1])

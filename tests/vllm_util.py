@@ -115,7 +115,7 @@ THINK_TEMPLATE = (
 
 
 def build_thinking_model(dest: Path, answers: dict[str, str], *, steps: int = 400, seed: int = 0) -> Path:
-    """harness.tiny's model with `<think>` and `</think>` as tokens of their own (plain, not special,
+    """harness.training.tiny's model with `<think>` and `</think>` as tokens of their own (plain, not special,
     so detokenizing keeps them, as in DeepSeek-R1's vocabulary) and THINK_TEMPLATE, trained until it
     has learnt `answers` (question -> what it writes after the template's `<think>`, closing tag and
     answer included): greedy decoding then writes exactly that, so a reasoning parser has real
@@ -124,7 +124,7 @@ def build_thinking_model(dest: Path, answers: dict[str, str], *, steps: int = 40
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-    from harness.tiny import _CORPUS, SPECIALS, save_tokenizer
+    from harness.training.tiny import _CORPUS, SPECIALS, save_tokenizer
 
     bpe = Tokenizer(models.BPE(unk_token=None))
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)

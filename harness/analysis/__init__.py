@@ -1,1 +1,2 @@
-"""Analyses that read the store and write their own tables: paired statistics, compare, teach, nightly, sft."""
+"""Analyses that read the store and write their own tables: a model's latest results, paired statistics,
+compare, teach, nightly."""

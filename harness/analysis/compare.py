@@ -3,7 +3,7 @@
 Input is each model's per-item outcome keyed by (task, item id), as the store's item results hold
 them; output is frozen records per task and overall, plus the items the models disagree on. The two
 models are compared only on the items both have (the rest are counted as dropped), so every number
-is paired. Statistics come from `harness.stats`; `harness.compare_render` turns the result into a
+is paired. Statistics come from `harness.analysis.stats`; `harness.analysis.compare_render` turns the result into a
 rich table, markdown or JSON.
 
 Metrics
@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 import zlib
 from dataclasses import dataclass, replace
-from typing import Literal, Mapping, Sequence
+from typing import Any, Literal, Mapping, Sequence
 
 import numpy as np
 
@@ -73,7 +73,7 @@ class ItemOutcome:
         raise HarnessError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
 
     @staticmethod
-    def from_row(r: Mapping[str, object]) -> "ItemOutcome":
+    def from_row(r: Mapping[str, Any]) -> "ItemOutcome":
         """From an `item_results` row (a dict, or a DataFrame record: NaN and None both mean missing)."""
         def given(x: object) -> bool:
             return x is not None and not (isinstance(x, float) and x != x)
@@ -84,9 +84,9 @@ class ItemOutcome:
             answer=str(r["maj_answer"]) if given(r.get("maj_answer")) else None,
             share=float(r["vote_share"]) if given(r.get("vote_share")) else None,
             gold=str(r["gold"]) if given(r.get("gold")) else None,
-            n=int(r["n"]) if given(r.get("n")) else None,  # type: ignore[call-overload]
-            n_correct=int(r["n_correct"]) if given(r.get("n_correct")) else None,  # type: ignore[call-overload]
-            n_unfinished=int(r["n_unfinished"]) if given(r.get("n_unfinished")) else None,  # type: ignore[call-overload]
+            n=int(r["n"]) if given(r.get("n")) else None,
+            n_correct=int(r["n_correct"]) if given(r.get("n_correct")) else None,
+            n_unfinished=int(r["n_unfinished"]) if given(r.get("n_unfinished")) else None,
             contaminated=bool(r["possibly_contaminated"]) if given(r.get("possibly_contaminated")) else False,
         )
 
@@ -191,14 +191,6 @@ def cost(price: Price | None, prompt_tokens: int | None, completion_tokens: int 
 
 
 @dataclass(frozen=True, slots=True)
-class Score:
-    score: float
-    ci_low: float
-    ci_high: float
-    method: str
-
-
-@dataclass(frozen=True, slots=True)
 class TaskResult:
     """Paired comparison on one task (or `OVERALL`). `diff` is A - B. `dropped_a` counts items only
     A has results for, `dropped_b` items only B has: both were left out of every number here."""
@@ -206,8 +198,8 @@ class TaskResult:
     task: str
     metric: Metric
     n_items: int
-    a: Score
-    b: Score
+    a: stats.Interval  # A's score with its interval
+    b: stats.Interval
     diff: float
     diff_ci_low: float
     diff_ci_high: float
@@ -302,8 +294,8 @@ def _paired_task(task: str, metric: Metric, a: Sequence[ItemOutcome], b: Sequenc
         task=task,
         metric=metric,
         n_items=r.n,
-        a=Score(r.a.estimate, r.a.low, r.a.high, r.a.method),
-        b=Score(r.b.estimate, r.b.low, r.b.high, r.b.method),
+        a=r.a,
+        b=r.b,
         diff=r.diff.estimate,
         diff_ci_low=r.diff.low,
         diff_ci_high=r.diff.high,
@@ -400,7 +392,7 @@ def compare(a: Mapping[Key, ItemOutcome], b: Mapping[Key, ItemOutcome], *, a_nam
                                strata=[k[0] for k in shared_keys], prices=(a_price, b_price))
     if overall is not None and a_params is not None and b_params is not None and a_params > 1 and b_params > 1:
         ci = stats.Interval(overall.diff, overall.diff_ci_low, overall.diff_ci_high, confidence, "")
-        size = stats.size_efficiency(overall.a.score, overall.b.score, a_params, b_params, ci, margin)
+        size = stats.size_efficiency(overall.a.estimate, overall.b.estimate, a_params, b_params, ci, margin)
     return Comparison(
         a_name=a_name, b_name=b_name, a_params=a_params, b_params=b_params, metric=metric,
         confidence=confidence, n_resamples=n_resamples, seed=seed, tasks=tuple(results),

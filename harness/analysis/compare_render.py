@@ -1,6 +1,6 @@
-"""Text forms of a `harness.compare.Comparison`: rich table, markdown, JSON.
+"""Text forms of a `harness.analysis.compare.Comparison`: rich table, markdown, JSON.
 
-Rendering only: every number shown was computed by `harness.compare.compare`. Scores are printed
+Rendering only: every number shown was computed by `harness.analysis.compare.compare`. Scores are printed
 as percentages with one decimal, differences as signed points (A - B); JSON keeps raw fractions.
 """
 
@@ -10,7 +10,8 @@ import json
 from typing import Any
 
 from harness.analysis import numbers
-from harness.analysis.compare import Budget, Comparison, Score, TaskResult
+from harness.analysis.compare import Budget, Comparison, TaskResult
+from harness.analysis.stats import Interval
 
 # --- words -------------------------------------------------------------------------------------
 
@@ -59,8 +60,8 @@ def size_summary(c: Comparison) -> str | None:
 # --- JSON --------------------------------------------------------------------------------------
 
 
-def _score_json(s: Score) -> dict[str, Any]:
-    return {"score": s.score, "ci_low": s.ci_low, "ci_high": s.ci_high, "method": s.method}
+def _score_json(s: Interval) -> dict[str, Any]:
+    return {"score": s.estimate, "ci_low": s.low, "ci_high": s.high, "method": s.method}
 
 
 def _task_json(t: TaskResult) -> dict[str, Any]:
@@ -133,8 +134,8 @@ def _rows(c: Comparison) -> list[list[str]]:
     for t in _shown(c):
         rows.append([
             t.task, str(t.n_items),
-            f"{_pct(t.a.score)} [{_pct(t.a.ci_low)}, {_pct(t.a.ci_high)}]",
-            f"{_pct(t.b.score)} [{_pct(t.b.ci_low)}, {_pct(t.b.ci_high)}]",
+            f"{_pct(t.a.estimate)} [{_pct(t.a.low)}, {_pct(t.a.high)}]",
+            f"{_pct(t.b.estimate)} [{_pct(t.b.low)}, {_pct(t.b.high)}]",
             f"{_signed_pct(t.diff)} [{_signed_pct(t.diff_ci_low)}, {_signed_pct(t.diff_ci_high)}]",
             _p(t.p_value), str(t.a_only), str(t.b_only), _pct(t.agreement),
             f"{t.dropped_a}/{t.dropped_b}",
@@ -298,8 +299,9 @@ def _fit(title: str, headers: list[str], rows: list[list[str]], width: int, keep
             cells = []
             for i in cols:
                 cell = Text(row[i], no_wrap=True, justify="left" if i < keep else "right")
-                if styles and styles[r][i]:
-                    cell.stylize(styles[r][i])
+                style = styles[r][i] if styles else None
+                if style:
+                    cell.stylize(style)
                 cells.append(cell)
             t.add_row(*cells, style=row_styles[r] if row_styles else None)
         return t

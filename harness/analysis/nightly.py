@@ -141,7 +141,7 @@ def judge(model: str, scope: str, name: str, tasks: Sequence[str], tonight: Sequ
         return None
     seed_scores = tuple(s for s in (_score(_outcomes(rows, tasks)) for rows in tonight) if s is not None)
     floor = noise_floor(seed_scores)
-    base = dict(
+    base: dict[str, Any] = dict(
         checked_at=now(), model_name=model, task=name if scope == "task" else ",".join(tasks), run_id=run_id,
         night_id=night_id, scope=scope, domain=None if scope == "task" else name, noise_floor=floor,
     )
@@ -156,8 +156,8 @@ def judge(model: str, scope: str, name: str, tasks: Sequence[str], tonight: Sequ
     status = verdict(o.diff, o.p_value, floor, alpha)
     fell = tuple((d.task, d.item_id) for d in c.items if d.winner == "b")
     rose = tuple((d.task, d.item_id) for d in c.items if d.winner == "a")
-    row = NightlyCheckRow(n_items=o.n_items, score=o.a.score, status=status, baseline_run_id=baseline_run_id,
-                          baseline_score=o.b.score, diff=o.diff, diff_low=o.diff_ci_low, diff_high=o.diff_ci_high,
+    row = NightlyCheckRow(n_items=o.n_items, score=o.a.estimate, status=status, baseline_run_id=baseline_run_id,
+                          baseline_score=o.b.estimate, diff=o.diff, diff_low=o.diff_ci_low, diff_high=o.diff_ci_high,
                           p_value=o.p_value, baseline_night_id=baseline_night_id, fell=len(fell), rose=len(rose),
                           **base)
     flag = tuning if (scope == "domain" and tuning and name != tuning and status == "regressed") else None

@@ -82,7 +82,7 @@ class NightlyLock:
 
     def set_night(self, night_id: str) -> None:
         """Name the night in the lock file once it is known (a resumed night's id comes from the store)."""
-        if self._fd is None:
+        if self._fd is None or self.holder is None:
             raise RuntimeError("lock not held")
         self.night_id = night_id
         me = Holder(self.holder.pid, self.holder.host, self.holder.started_at, night_id)

@@ -215,7 +215,7 @@ def _run_model(cfg: NightConfig, name: str, spec: ModelSpec, tasks: Sequence[Tas
         identity = tonight.identity()
         for seed in cfg.seeds:
             extra = {**cfg.sampling, "seed": seed}
-            kw = {"backend_factory": backend_factory} if backend_factory is not None else {}
+            kw: dict[str, Any] = {"backend_factory": backend_factory} if backend_factory is not None else {}
             summary = run(tonight, tasks, cfg.k, store, source, n=cfg.n, sampling=extra, progress=False,
                           command=command, **kw)
             g = sum(t.generated for t in summary.tasks)

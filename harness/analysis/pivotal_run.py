@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Hashable, Mapping, Sequence
+from typing import Any, Callable, Hashable, Mapping, Sequence, cast
 
 from harness.analysis.pivotal import Budget, Estimate, Sample, SearchResult, delta_interval, search
 from harness.errors import HarnessError
@@ -150,7 +150,7 @@ def check_grader(grade: Callable[[Sequence[tuple[Item, Sequence[Completion]]]], 
         if gs[-1].verdict == "correct":
             raise HarnessError(f"the grader calls an empty answer to item {item.id} correct: it is no oracle, "
                                "and pairs made with it would have no real positive token")
-        for (comp, verdict), g in zip(samples, gs):
+        for (_comp, verdict), g in zip(samples, gs):
             if (g.verdict == "correct") != (verdict == "correct"):
                 raise HarnessError(f"the grader now calls a stored sample of item {item.id} {g.verdict} where the "
                                    f"run said {verdict}: rescore the run (harness score) before searching it")
@@ -236,7 +236,7 @@ def find_pivotal(store: Store, spec: ModelSpec, task: Task, items: Sequence[Item
             if logprobs is not None and in_band:
                 scored = [logprobs(bases[s.item][1], s.pieces) for s in in_band]
                 if all(x is not None for x in scored):
-                    in_band = [replace(s, logprobs=tuple(x)) for s, x in zip(in_band, scored)]
+                    in_band = [replace(s, logprobs=tuple(x)) for s, x in zip(in_band, scored) if x is not None]
                     split = "logprob"
             result = search(in_band, est, config.p_gap, on_round) if not budget_hit else SearchResult((), {}, True)
             budget_hit = budget_hit or result.budget_hit
@@ -283,9 +283,10 @@ def _prefix_rows(search_id: str, task: str, result: SearchResult, samples: Seque
     out = []
     for (key, pos), e in sorted(result.curve.items(), key=lambda kv: (repr(kv[0][0]), kv[0][1])):
         s = by_key[key]
+        item_id, sample = cast(tuple[str, int], key)
         prefix = s.prefix(pos)
         nxt = est.next_tokens.get((s.item, prefix)) if e.n else None
-        out.append(PivotalPrefixRow(search_id=search_id, task=task, item_id=key[0], sample=key[1], position=pos,
+        out.append(PivotalPrefixRow(search_id=search_id, task=task, item_id=item_id, sample=sample, position=pos,
                                     prefix=prefix, n=e.n, n_correct=e.correct, p=e.p,
                                     next_tokens=None if nxt is None else json.dumps(nxt, ensure_ascii=False)))
     return out
@@ -308,6 +309,7 @@ def recheck(store: Store, row: PivotalSearchRow, tokens: Sequence[PivotalTokenRo
     deltas = {}
     for t, (before, after) in points.items():
         s = by_key[(t.item_id, t.sample)]
+        assert before is not None  # a token's own prefix always exists
         p_after = float(s.verdict_correct) if after is None else got[after].p
         deltas[(t.task, t.item_id, t.sample, t.position)] = p_after - got[before].p
     store.set_pivotal_recheck(row.search_id, params.seed, deltas)

@@ -230,7 +230,8 @@ def export_random(store: Store, model: str, task: str, n: int, out: Path, *, tea
     correct = _correct_samples(store, thinking)
     ids = sorted(r["item_id"] for r in own if r["item_id"] not in set(exclude))
     random.Random(seed).shuffle(ids)
-    lines, picked = [], []
+    lines: list[str] = []
+    picked: list[str] = []
     for item_id in ids:
         if len(picked) == n:
             break

@@ -1,6 +1,7 @@
 """Backends: a batch of prompts and the sample indices wanted for each in, completions out.
 
-Adding a backend is one module here and one line in `REGISTRY`.
+Adding a backend is one module here and one `BackendKind` line in `harness.backend_kinds.KINDS`
+(its name, class, options, identity rule and whether it forces a thinking budget).
 """
 
 from __future__ import annotations
@@ -8,17 +9,10 @@ from __future__ import annotations
 import importlib
 from typing import Protocol, Sequence
 
+from harness.backend_kinds import KINDS, unknown_options
 from harness.errors import BackendError
 from harness.models import ModelSpec
 from harness.records import Completion, Request, Sampling
-
-REGISTRY: dict[str, str] = {
-    "hf": "harness.backends.hf:HFBackend",
-    "openai": "harness.backends.openai:OpenAIBackend",
-    "ray": "harness.backends.ray:RayBackend",
-    "vllm": "harness.backends.vllm:VLLMBackend",
-}
-
 
 class Backend(Protocol):
     """`generate` returns, for each request, one completion per entry of `request.indices`, in
@@ -35,10 +29,15 @@ class Backend(Protocol):
 
 
 def make_backend(spec: ModelSpec) -> Backend:
-    target = REGISTRY.get(spec.backend)
-    if target is None:
-        raise BackendError(f"unknown backend {spec.backend!r}; known: {', '.join(REGISTRY)}")
-    module_name, _, cls_name = target.partition(":")
+    """The backend of `spec`, its class imported now, its options checked against its kind's."""
+    kind = KINDS.get(spec.backend)
+    if kind is None:
+        raise BackendError(f"unknown backend {spec.backend!r}; known: {', '.join(KINDS)}")
+    unknown = unknown_options(spec.backend, dict(spec.options))
+    if unknown:
+        raise BackendError(f"model {spec.name!r}: unknown {spec.backend} option(s) {', '.join(unknown)}; "
+                           f"known: {', '.join(kind.options)}")
+    module_name, _, cls_name = kind.target.partition(":")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:

@@ -19,7 +19,7 @@ from typing import Any, Sequence
 
 from harness.errors import BackendError
 from harness.models import ModelSpec
-from harness.records import Completion, Prompt, Request, Sampling, stable_hash
+from harness.records import Completion, Finish, Prompt, Request, Sampling, stable_hash
 from harness.thinking import continuation, join_forced, thinking_tokens
 
 
@@ -59,10 +59,7 @@ class HFBackend:
             self.tok.pad_token = self.tok.eos_token
         self.has_template = bool(getattr(self.tok, "chat_template", None))
         self.fmt = spec.thinking_format()
-        self.budget = spec.thinking_budget()
-        if self.budget is not None and not self.fmt.close:
-            raise BackendError(f"model {spec.name!r}: a thinking budget needs the thinking's closing tag "
-                               "([models.X.thinking] close), to close the thinking it cuts off")
+        self.budget = spec.forced_budget()
 
     def render(self, prompt: Prompt) -> tuple[str, bool]:
         """Text fed to the model, and whether it already holds the special tokens."""
@@ -139,7 +136,7 @@ class HFBackend:
             cut = _cut_at_stop(text, params.stop)
             if cut is not None:
                 text, ended = cut, True
-            finish = "stop" if ended else "length"
+            finish: Finish = "stop" if ended else "length"
             comps.append(Completion(text=text, finish=finish, tokens=len(new), prompt_tokens=int(n_prompt[row]),
                                     latency_s=latency,
                                     thinking_tokens=thinking_tokens(self.tok, text, finish, self.fmt, len(new))))

@@ -118,10 +118,7 @@ class OpenAIBackend:
         self.send_seed = bool(o.get("send_seed", True))
         self.extra_body = dict(o.get("extra_body") or {})
         self.fmt = spec.thinking_format()
-        self.budget = spec.thinking_budget()
-        if self.budget is not None and not self.fmt.close:
-            raise BackendError(f"model {spec.name!r}: a thinking budget needs the thinking's closing tag "
-                               "([models.X.thinking] close), to close the thinking it cuts off")
+        self.budget = spec.forced_budget()
         self.batch_size = int(o.get("batch_size", max(64, 8 * self.max_concurrency)))
         self.headers = {"Content-Type": "application/json"}
         key = os.environ.get(spec.api_key_env) if spec.api_key_env else None

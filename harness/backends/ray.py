@@ -33,13 +33,13 @@ import time
 from dataclasses import replace
 from typing import Any, Sequence
 
+from harness.backend_kinds import RAY_OWN_KEYS as OWN_KEYS
 from harness.backends.openai import OpenAIBackend
 from harness.errors import BackendError
 from harness.models import ModelSpec
 from harness.records import Completion, Request, Sampling
 
 PROCESSORS = ("http", "vllm")
-OWN_KEYS = ("address", "processor", "concurrency", "ray_batch_size", "engine_kwargs", "retry_wait_s")
 
 
 class RayBackend:
@@ -47,9 +47,7 @@ class RayBackend:
 
     def __init__(self, spec: ModelSpec):
         opts = dict(spec.options)
-        if spec.thinking_budget() is not None:
-            raise BackendError(f"model {spec.name!r}: the ray backend does not force a thinking budget; "
-                               "the openai backend (one server or replicas) does")
+        spec.forced_budget()  # refused: this backend does not force budgets
         self.spec = spec
         self.address = opts.get("address")
         self.processor = opts.get("processor", "http")

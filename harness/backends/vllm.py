@@ -47,17 +47,13 @@ import os
 import time
 from typing import Any, Sequence
 
+from harness.backend_kinds import VLLM_ENGINE_KEYS
 from harness.errors import BackendError
 from harness.models import ModelSpec
-from harness.records import Completion, Prompt, Request, Sampling
+from harness.records import Completion, Finish, Prompt, Request, Sampling
 from harness.thinking import thinking_tokens
 
-ENGINE_KEYS = (
-    "tensor_parallel_size", "pipeline_parallel_size", "data_parallel_size", "gpu_memory_utilization", "max_model_len", "dtype",
-    "quantization", "enforce_eager", "enable_prefix_caching", "max_num_seqs", "max_num_batched_tokens",
-    "trust_remote_code",
-)
-OWN_KEYS = ("seed", "seed_mode", "chat", "kv_cache_space_gb", "batch_size", "engine_args")
+ENGINE_KEYS = VLLM_ENGINE_KEYS  # the options handed to `vllm.LLM` as they are
 SEED_MODES = ("engine", "per_sample")
 DEFAULT_BATCH = 1 << 20
 SHUTDOWN_S = 60.0  # vLLM's own 5 s grace kills a busy engine-core process instead of stopping it
@@ -67,11 +63,7 @@ class VLLMBackend:
     name = "vllm"
 
     def __init__(self, spec: ModelSpec):
-        opts = dict(spec.options)
-        unknown = sorted(set(opts) - set(ENGINE_KEYS) - set(OWN_KEYS))
-        if unknown:
-            raise BackendError(f"model {spec.name!r}: unknown vllm option(s) {', '.join(unknown)}; "
-                               f"known: {', '.join(ENGINE_KEYS + OWN_KEYS)}")
+        opts = dict(spec.options)  # keys checked against its kind (harness.backend_kinds) by make_backend
         self.spec = spec
         self.opts = opts
         self.batch_size = int(opts.get("batch_size", DEFAULT_BATCH))
@@ -81,9 +73,7 @@ class VLLMBackend:
         self.chat = opts.get("chat", "auto")
         if self.chat not in ("auto", "never"):
             raise BackendError(f"model {spec.name!r}: chat must be auto or never")
-        if spec.thinking_budget() is not None:
-            raise BackendError(f"model {spec.name!r}: the vllm backend does not force a thinking budget yet; "
-                               "serve the model (`vllm serve`) and use the openai backend, which does")
+        spec.forced_budget()  # refused: this backend does not force budgets yet
         self._llm: Any = None
         self._tok: Any = None
         self._sp_cls: Any = None
@@ -182,7 +172,7 @@ class VLLMBackend:
         result: list[list[Completion | None]] = [[None] * len(req.indices) for req in requests]
         for (r, j0), out in zip(owner, outs):
             for c in sorted(out.outputs, key=lambda c: c.index):
-                finish = "length" if c.finish_reason == "length" else "stop"
+                finish: Finish = "length" if c.finish_reason == "length" else "stop"
                 comp = Completion(
                     text=c.text, finish=finish, tokens=len(c.token_ids), prompt_tokens=len(ids[r]), latency_s=latency,
                     thinking_tokens=thinking_tokens(self._tok, c.text, finish, self.spec.thinking_format(),

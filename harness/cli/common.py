@@ -198,7 +198,10 @@ def print_audits(audits: Iterable[Any], console: Console = out, show: int = 10) 
                           f"{d.extracted!r}: ours {d.ours}, theirs {d.theirs}", highlight=False, markup=False)
         if len(a.disagreements) > show:
             console.print(f"  ... {len(a.disagreements) - show} more in {a.summary.task} (--json lists them all)")
+
+
 def models_entry(name: str, folder: Path, finetuned_from: str | None = None) -> str:
-    """The models-file entry of a model folder a training command wrote."""
-    return (f'[models.{name}]\nbackend = "hf"\nmodel = "{folder.resolve()}"\n'
-            + (f'finetuned_from = "{finetuned_from}"\n' if finetuned_from else ""))
+    """The models-file entry of a model folder a training command wrote (`models.to_toml`)."""
+    from harness.models import ModelSpec, to_toml
+
+    return to_toml(ModelSpec(name=name, backend="hf", model=str(folder.resolve()), finetuned_from=finetuned_from))

@@ -158,7 +158,7 @@ def compare_command(
         a, b = load_results(store, a_name, models, wanted), load_results(store, b_name, models, wanted)
         missing = _missing_runs(a, b, wanted)
 
-    result = compare(a.outcomes, b.outcomes, a_name=a_name, b_name=b_name, metric=metric, tasks=wanted,  # type: ignore[arg-type]
+    result = compare(a.outcomes, b.outcomes, a_name=a_name, b_name=b_name, metric=metric, tasks=wanted,
                      a_params=a.params, b_params=b.params, n_resamples=resamples, seed=seed, margin=margin,
                      a_price=a.price, b_price=b.price)
     runnable = {m: _runnable(m, models) for m in (a_name, b_name)}

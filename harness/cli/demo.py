@@ -151,8 +151,8 @@ def demo(
     trained = {i for t, i in (lineage.items if lineage else ()) if t == TASK}
 
     r = {
-        "models": [{"name": SMALL, "params": round(small.params_b * 1e9), "maj_at_k": gap.b.score},
-                   {"name": LARGE, "params": round(large.params_b * 1e9), "maj_at_k": gap.a.score}],
+        "models": [{"name": SMALL, "params": round(small.params_b * 1e9), "maj_at_k": gap.b.estimate},
+                   {"name": LARGE, "params": round(large.params_b * 1e9), "maj_at_k": gap.a.estimate}],
         "compare": {"diff": gap.diff, "ci_low": gap.diff_ci_low, "ci_high": gap.diff_ci_high,
                     "p_value": gap.p_value, "items": gap.n_items},
         "teachable": {"queued": sel["teachable"], "own_samples": reasons.count("own_samples"),

@@ -102,7 +102,9 @@ def _run(cfg, night, new_night, as_json, db_path, models_mod) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     doc = report_json(result)
     md_path, json_path = folder / f"night-{night_id}.md", folder / f"night-{night_id}.json"
-    md = store.night(night_id)["report_md"]
+    night = store.night(night_id)
+    assert night is not None  # just written by this night
+    md = night["report_md"]
     md_path.write_text(md, encoding="utf-8")
     json_path.write_text(json.dumps(doc, indent=2, default=str) + "\n", encoding="utf-8")
     (folder / "latest.md").write_text(md, encoding="utf-8")  # what cron mails and chat hooks post
@@ -166,7 +168,8 @@ def _check_only(model, task, alpha, db, models, as_json) -> None:
             table.add_column(col)
         for c in checks:
             fmt = lambda x: "" if x is None else f"{100 * x:.1f}"
-            ci = "" if c.diff is None else f"{100 * c.diff:+.1f} [{100 * c.diff_low:+.1f}, {100 * c.diff_high:+.1f}]"
+            ci = ("" if c.diff is None or c.diff_low is None or c.diff_high is None
+                  else f"{100 * c.diff:+.1f} [{100 * c.diff_low:+.1f}, {100 * c.diff_high:+.1f}]")
             table.add_row(c.model_name, c.task, str(c.n_items), fmt(c.baseline_score), fmt(c.score), ci,
                           "" if c.p_value is None else f"{c.p_value:.3g}", f"[{STYLE[c.status]}]{c.status}[/]")
         out.print(table)

@@ -148,7 +148,7 @@ def pivotal(
               highlight=False)
     if s.recheck_n:
         out.print(f"recheck with fresh rollouts (seed {s.recheck_seed}): {s.recheck_agree} of {s.recheck_n} "
-                  f"deltas keep their sign ({100 * s.recheck_agree / s.recheck_n:.0f}%)", highlight=False)
+                  f"deltas keep their sign ({100 * (s.recheck_agree or 0) / s.recheck_n:.0f}%)", highlight=False)
 
 
 def export_dpo(

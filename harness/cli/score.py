@@ -1,14 +1,15 @@
 """`harness score --task TASK IN.jsonl [--out OUT.jsonl]`: grade generations made by anything.
 
 Each input line has `response` and either `gold` (the reference answer) or `item_id` (an item of the
-task, whose gold is looked up); code lines carry their tests instead (see harness/grading/code_score.py). Each output line is the input line plus `verdict` (correct, incorrect,
+task, whose gold is looked up); code lines carry their tests instead (see harness/grading/code/score.py). Each output line is the input line plus `verdict` (correct, incorrect,
 unparseable, timeout), `answer` (the canonical answer, or null) and `extracted`; a summary goes to
 stderr. Without `--out` the lines go to stdout.
 
 `--task` is a registered task (`math500`, `gsm8k`, ...: its own grader and items) or a generic kind
 (`math`: the math grader, where `gold` is a bare answer or a full solution; `choice`; `code`).
-Dispatch is by kind through `SCORERS` (kind -> `Scorer`: a grader factory taking the command's
-options, and how a line becomes an Item); a new kind is one more entry there.
+The grader is found through the task's kind: its grading package's `Scorer`
+(`harness.grading.scorer`: a grader factory taking the command's options, and how a line becomes an
+Item); a new kind is a grading package with a `score` module.
 
 Lines are graded in chunks of consecutive lines, so a grader with a worker pool pays few round trips.
 """
@@ -18,9 +19,8 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Callable, Iterable, Mapping, Optional, Sequence, TextIO
+from typing import Annotated, Any, Iterable, Mapping, Optional, Sequence, TextIO
 
 import typer
 
@@ -28,87 +28,24 @@ from harness.cli.common import (ConventionsOpt, DecimalCommaOpt, DecimalsOpt, Li
                                 math_options)
 from harness.data import Source, read_jsonl
 from harness.errors import DataError, HarnessError, UnknownTask
-from harness.grading.base import Grader
+from harness.grading import kinds
+from harness.grading import scorer as find_scorer
 from harness.records import VERDICTS, Grade, Item
 from harness.vote import pass_at_k, vote
 
 CHUNK = 256  # lines per grader call
 
 
-@dataclass(frozen=True)
-class Scorer:
-    """How to grade one kind of task from bare lines: the grader (given the command's options) and
-    how a line with `gold` becomes an Item."""
-
-    grader: Callable[[Mapping[str, Any]], Grader]
-    item_from_row: Callable[[Mapping[str, Any], str], Item]
-    # How a task's own item reads for a line made elsewhere (e.g. without our choice permutations).
-    external_item: Callable[[Item], Item] | None = None
-
-
-def _math_grader(options: Mapping[str, Any]) -> Grader:
-    from harness.grading.math import MathGrader, MathOptions
-
-    known = {k: v for k, v in options.items() if k in MathOptions.__dataclass_fields__ and v is not None}
-    return MathGrader(MathOptions(**known))
-
-
-def _gold_item(row: Mapping[str, Any], item_id: str) -> Item:
-    if "gold" not in row:
-        raise DataError(f"line for item {item_id}: no `gold`; lines with only `item_id` need a registered task "
-                        f"(--task math500, ...), not a generic kind")
-    return Item(id=item_id, gold=str(row["gold"]))
-
-
-def _choice_grader(options: Mapping[str, Any]) -> Grader:
-    from harness.grading.choice.grade import ChoiceGrader
-
-    return ChoiceGrader()
-
-
-def _choice_item(row: Mapping[str, Any], item_id: str) -> Item:
-    from harness.grading.choice.grade import item_from_line
-
-    return item_from_line(row, item_id)
-
-
-def _choice_external(item: Item) -> Item:
-    """Lines made elsewhere saw the options in the dataset's order: drop the task's permutations."""
-    meta = {k: v for k, v in item.meta.items() if k not in ("perms", "shuffle", "shuffle_seed")}
-    return Item(id=item.id, gold=item.gold, fields=item.fields, meta=meta)
-
-
-def _code_grader(options: Mapping[str, Any]) -> Grader:
-    from harness.grading.code.score import code_grader
-
-    return code_grader(options)
-
-
-def _code_item(row: Mapping[str, Any], item_id: str) -> Item:
-    from harness.grading.code.score import code_item_from_row
-
-    return code_item_from_row(row, item_id)
-
-
-# Kind -> Scorer, for generic `--task KIND` and for lines with `gold` under a registered task of that
-# kind. Entries import their grader lazily, so listing a kind costs nothing until it is used.
-SCORERS: dict[str, Scorer] = {
-    "math": Scorer(grader=_math_grader, item_from_row=_gold_item),
-    "choice": Scorer(grader=_choice_grader, item_from_row=_choice_item, external_item=_choice_external),
-    "code": Scorer(grader=_code_grader, item_from_row=_code_item),
-}
-
-
 def _resolve(task_name: str) -> tuple[str, Any]:
     """(kind, Task or None): a generic kind name first, else a registered task."""
-    if task_name in SCORERS:
+    if task_name in kinds():
         return task_name, None
     from harness.tasks import get_task
 
     try:
         task = get_task(task_name)
     except UnknownTask as exc:
-        raise UnknownTask(f"{exc}; or a generic kind: {', '.join(sorted(SCORERS))}") from None
+        raise UnknownTask(f"{exc}; or a generic kind: {', '.join(kinds())}") from None
     return task.kind, task
 
 
@@ -124,7 +61,7 @@ def score_rows(
     registered task). Raises DataError naming the line of a malformed row."""
     kind, task = _resolve(task_name)
     options = dict(options or {})
-    scorer = SCORERS.get(kind)
+    scorer = find_scorer(kind)
     items_by_id: dict[str, Item] | None = None
     if task is not None and any("item_id" in r and "gold" not in r for r in rows):
         items_by_id = {it.id: it for it in task.load_items(source or Source.resolve())}
@@ -141,7 +78,7 @@ def score_rows(
             items.append(scorer.external_item(item) if scorer is not None and scorer.external_item else item)
             continue
         if scorer is None:
-            raise HarnessError(f"no scorer for task kind {kind!r}; known kinds: {', '.join(sorted(SCORERS))}")
+            raise HarnessError(f"no scorer for task kind {kind!r}; known kinds: {', '.join(kinds())}")
         try:
             items.append(scorer.item_from_row(row, str(row.get("item_id", i))))
         except (DataError, KeyError, TypeError, ValueError) as exc:
@@ -152,7 +89,7 @@ def score_rows(
         grader = scorer.grader({**options, "task": task_name})
     elif task is not None:
         grader = task.grader()
-    else:  # pragma: no cover - _resolve only returns kinds in SCORERS when task is None
+    else:  # pragma: no cover - _resolve only returns kinds with a scorer when task is None
         raise HarnessError(f"no scorer for {task_name!r}")
     # Lines of one item (same `item_id` and gold) are graded together, so their vote classes are
     # comparable (equivalent answers, or behaviour for code) and pass@k and maj@k can be summarized.

@@ -75,7 +75,7 @@ def export_sft_cmd(
         raise HarnessError(f"nothing queued for {model} in {found.path}: run `harness teach --model {model} "
                            f"--db {found.path}` first; {out} was not written")
     n = export_sft(Store(found.path), model, out, include_exported=include_exported,
-                   thinking=thinking)  # type: ignore[arg-type]
+                   thinking=thinking)
     Console(stderr=True).print(f"wrote {n} SFT examples to {out}")
 
 

@@ -26,6 +26,7 @@ from typing import Any, Callable, Sequence
 
 from harness.analysis.teach import export_items
 from harness.data import Source
+from harness.backend_kinds import KINDS
 from harness.errors import HarnessError
 from harness.lineage import read_lineage
 from harness.loop.arms import select
@@ -57,10 +58,12 @@ class Arm:
 
 
 def local_student(spec: ModelSpec) -> ModelSpec:
-    if spec.backend not in ("hf", "vllm") or spec.base_url or not Path(spec.model).expanduser().is_dir():
+    folder = spec.local_weights()
+    if folder is None:
+        loads = ", ".join(k.name for k in KINDS.values() if k.weights != "server")
         raise HarnessError(f"the loop fine-tunes the student's weights: {spec.name!r} must be a local model folder "
-                           f"with backend hf or vllm (got backend {spec.backend}, model {spec.model!r})")
-    return replace(spec, model=str(Path(spec.model).expanduser().resolve()))
+                           f"with a backend that loads one ({loads}; got backend {spec.backend}, model {spec.model!r})")
+    return replace(spec, model=str(folder))
 
 
 def finetune_once(base: Path, data: Path, dest: Path, recipe: Any, seed: int, progress: bool,

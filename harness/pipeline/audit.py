@@ -60,12 +60,13 @@ def audit_task(store: Store, run_id: str, task: str, opinion: Opinion, grader: s
     theirs = opinion([(gold_of[r["item_id"]], r["extracted"]) for r in rows]) if rows else []
     checked = [(r, t) for r, t in zip(rows, theirs) if t is not None]
     disagree = tuple(
-        AuditDisagreementRow(run_id, task, grader, str(r["item_id"]), int(r["sample_index"]), gold_of[r["item_id"]],
-                             r["extracted"], r["verdict"], "correct" if t else "incorrect")
+        AuditDisagreementRow(run_id=run_id, task=task, grader=grader, item_id=str(r["item_id"]),
+                             sample_index=int(r["sample_index"]), gold=gold_of[r["item_id"]], extracted=r["extracted"],
+                             ours=r["verdict"], theirs="correct" if t else "incorrect")
         for r, t in checked if (r["verdict"] == "correct") != t)
     n = len(checked)
     summary = AuditRow(
-        run_id, task, grader, now(), n_samples=len(rows), n_checked=n, n_disagree=len(disagree),
+        run_id=run_id, task=task, grader=grader, audited_at=now(), n_samples=len(rows), n_checked=n, n_disagree=len(disagree),
         n_items_disagree=len({d.item_id for d in disagree}), n_items=len(gold_of),
         their_pass_at_1=sum(bool(t) for _, t in checked) / n if n else None,
         our_pass_at_1=sum(r["verdict"] == "correct" for r, _ in checked) / n if n else None)

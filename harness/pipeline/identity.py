@@ -7,8 +7,10 @@ read here, once per run, so the store's key for its samples changes when the ser
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, replace
 
+from harness.backend_kinds import KINDS
 from harness.errors import BackendError
 from harness.models import ModelSpec
 
@@ -26,10 +28,11 @@ def identify(spec: ModelSpec, *, revision: str | None = None, strict: bool = Fal
     instead, as a nightly does, since the same server then cannot answer prompts either)."""
     if revision is not None:
         spec = replace(spec, revision=revision)
-    if spec.backend != "openai":
+    kind = KINDS.get(spec.backend)
+    if kind is None or kind.reports_identity is None:
         return Identified(spec)
-    from harness.backends.openai import reported_identity
-
+    module, _, function = kind.reports_identity.partition(":")
+    reported_identity = getattr(importlib.import_module(module), function)
     try:
         return Identified(replace(spec, reported=reported_identity(spec)))
     except BackendError as exc:

@@ -81,9 +81,9 @@ def _check_types(row: dict[str, Any], where: str) -> None:
         value = row.get(name)
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, types) or (name == "sample" and value < 0):
+        if isinstance(value, bool) or not isinstance(value, types) or (name == "sample" and isinstance(value, int) and value < 0):
             raise DataError(f"{where}: {name} must be {what}, got {value!r}")
-        if name in ("model", "task") and not value.strip():
+        if name in ("model", "task") and not str(value).strip():
             raise DataError(f"{where}: {name} must not be empty")
 
 

@@ -8,7 +8,7 @@ Each results file becomes one run (source `lm_eval`) holding each of its `genera
 `lm_eval:<task>`, with lm-eval's `doc_id`s as item ids, so it lines up item by item with
 `harness run --task lm_eval:<task>` runs in `compare` and the leaderboard. Every repeat is stored as
 a generation and graded on its own with the task's first filter and metric, rebuilt from the config
-in the results file (harness.lmeval_task.scorer_from_config), so pass@1, pass@k and maj@k mean what
+in the results file (harness.tasks._lmeval.scorer_from_config), so pass@1, pass@k and maj@k mean what
 they mean for any harness run. lm-eval's own reported numbers are kept in the run's `sampling` JSON
 under `lm_eval_results`.
 

@@ -94,6 +94,7 @@ class _Progress:
 
         total, done, start = self.open.pop(description)
         how = "stopped at" if stopped else "done,"
+        assert self.console is not None  # stages are only opened while enabled
         self.console.print(f"{description}: {how} {done[0]}/{total} in {time.monotonic() - start:.1f} s",
                            highlight=False, soft_wrap=True)
 
@@ -101,8 +102,9 @@ class _Progress:
         if self.console is None:
             return lambda n: None
         if self.bar:
-            tid = self.bar.add_task(description, total=total)
-            return lambda n: self.bar.advance(tid, n)
+            bar = self.bar
+            tid = bar.add_task(description, total=total)
+            return lambda n: bar.advance(tid, n)
         import time
 
         done = [0]
@@ -154,7 +156,7 @@ def run(
         done = store.finished_run_with_key(key)
         if done is not None:
             return stored_summary(store, done, spec.name, model.model_id)
-    lineage = read_lineage(spec.model) if spec.backend in ("hf", "vllm", "ray") and not spec.base_url else None
+    lineage = read_lineage(spec.model) if spec.local_weights() is not None else None
     if lineage is not None:
         store.put_lineage(model.model_id, lineage.to_json(), lineage.items)
     backend: Backend | None = None

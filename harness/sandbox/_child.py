@@ -441,7 +441,7 @@ def _call_recorder(fn, records):
             enc = _encode((args, kwargs), _BUDGET, objects=True)
         except NotPlain as exc:
             records.append({"unplain": "arguments: %s" % exc.args[0]})
-            raise RuntimeError("arguments are not plain data")
+            raise RuntimeError("arguments are not plain data") from None
         depth[0] += 1
         try:
             out = fn(*args, **kwargs)

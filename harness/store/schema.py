@@ -614,7 +614,7 @@ class TaskResultRow:
     conventions: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AuditRow:
     """A second grader's verdict on a run's task (`audits`)."""
 
@@ -631,7 +631,7 @@ class AuditRow:
     our_pass_at_1: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AuditDisagreementRow:
     """One sample the second grader judged otherwise (`audit_disagreements`)."""
 

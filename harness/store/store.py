@@ -299,7 +299,7 @@ class Store:
         return {(r["prompt_hash"], r["sample_index"]): CachedSample(r["gen_key"], _completion(r)) for r in rows}
 
     def put_generations(self, run_id: str, model_id: str, sampling_key: str,
-                        rows: Sequence[tuple[str, int, int, Completion]]) -> list[str]:
+                        rows: Sequence[tuple[str, int, int | None, Completion]]) -> list[str]:
         """rows: (prompt_hash, sample_index, seed, completion). Idempotent: a key already stored is
         kept as it was. Returns the generation keys, in order."""
         keys = [generation_key(model_id, ph, sampling_key, i) for ph, i, _, _ in rows]
@@ -319,7 +319,8 @@ class Store:
         """Scores per sample, results per item, the task's summary and its reports, in one transaction
         (a rerun of the same run and task replaces what was there)."""
         run_id, task = summary.run_id, summary.task
-        for row in (*scores, *items, *reports):
+        mine: list[ScoreRow | ItemResultRow | TaskReportRow] = [*scores, *items, *reports]
+        for row in mine:
             if (row.run_id, row.task) != (run_id, task):
                 raise ValueError(f"row for {row.run_id}/{row.task} among results of {run_id}/{task}")
         with self.connect() as con:
@@ -350,7 +351,8 @@ class Store:
     def runs(self, limit: int | None = None, *, model: str | None = None, task: str | None = None) -> list[dict[str, Any]]:
         """Runs newest first (of one model, with one task, when given), each with its tasks and their
         maj@k and pass@1 in task order."""
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if model is not None:
             where.append("r.model_name = ?")
             params.append(model)
@@ -606,9 +608,9 @@ class Store:
                     tokens: Sequence[PivotalTokenRow]) -> None:
         """A search, the prefixes it estimated and the pivotal tokens it found, in one transaction
         (a search written again replaces what it wrote before)."""
-        for row in (*prefixes, *tokens):
-            if row.search_id != search.search_id:
-                raise ValueError(f"row of search {row.search_id} among those of {search.search_id}")
+        for other in [r.search_id for r in prefixes] + [r.search_id for r in tokens]:
+            if other != search.search_id:
+                raise ValueError(f"row of search {other} among those of {search.search_id}")
         with self.connect() as con:
             for cls, rows in ((PivotalSearchRow, [search]), (PivotalPrefixRow, prefixes), (PivotalTokenRow, tokens)):
                 table = ROW_TABLES[cls]
@@ -664,7 +666,7 @@ class Store:
     def pivotal_prefixes(self, search_id: str, task: str | None = None, item_id: str | None = None,
                          sample: int | None = None) -> list[dict[str, Any]]:
         """The prefixes a search estimated (of one item's sample when given), by position."""
-        where, params = ["search_id = ?"], [search_id]
+        where, params = ["search_id = ?"], list[Any]([search_id])
         for col, val in (("task", task), ("item_id", item_id), ("sample", sample)):
             if val is not None:
                 where.append(f"{col} = ?")

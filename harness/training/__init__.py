@@ -1,2 +1,3 @@
-"""Training: the demo's base models from scratch (`base`) and supervised fine-tuning on an SFT export
-(`sft`, the `harness sft` command). Nothing here reads the store: exports are files."""
+"""Training: the demo's base models from scratch (`base`), supervised fine-tuning on an SFT export
+(`sft`, the `harness sft` command) and the tiny random-weight test model (`tiny`). Nothing here reads
+the store: exports are files."""

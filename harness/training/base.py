@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from harness.tiny import save_tokenizer
+from harness.training.tiny import save_tokenizer
 
 SPECIALS = ["<|pad|>", "<|bos|>", "<|eos|>"]
 DRILLS = 0.3  # the curriculum's share of bare-arithmetic drills
@@ -107,7 +107,7 @@ def train_loop(model, data: Sequence[tuple[list[int], int]], *, steps: int, lr: 
     losses = []
     bar = _bar(steps, progress)
     order: list[int] = []
-    for step in range(steps):
+    for _ in range(steps):
         if len(order) < batch:
             order += rng.sample(range(len(data)), len(data))
         chunk = [data[order.pop()] for _ in range(batch)]

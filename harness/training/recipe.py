@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 from harness.errors import HarnessError
 from harness.lineage import Lineage, write_lineage
-from harness.tiny import save_tokenizer
+from harness.training.tiny import save_tokenizer
 
 
 def sha256(path: Path) -> str:

@@ -61,7 +61,7 @@ def examples(rows: Sequence[SftExample], chat: bool) -> list[dict[str, Any]]:
     return out
 
 
-def lineage_of(base: Path, method: str, files: Sequence[Path], rows: Sequence[dict[str, Any]],
+def lineage_of(base: Path, method: str, files: Sequence[Path], rows: Sequence[Any],
                recipe: dict[str, Any], seed: int | None) -> Lineage:
     """The lineage of a model trained from `base` on `rows` (read from `files`): the items the rows
     name, and every item the base's own weights saw."""

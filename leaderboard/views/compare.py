@@ -1,5 +1,5 @@
 """Compare: two models item by item with the paired statistics of `harness compare`
-(`harness.compare.compare`): per task the difference with its interval and how many items both,
+(`harness.analysis.compare.compare`): per task the difference with its interval and how many items both,
 only one or neither solve, and the items each one wins, each linked to its samples side by side in
 the Item explorer. `compare?a=A&b=B` opens on that pair; the URL follows the pickers."""
 
@@ -87,8 +87,8 @@ level = f"{round(100 * c.confidence)}%"
 m1, m2, m3, m4 = st.columns(4)
 # Every number rounded once, by the rule the CLI and the story use (harness.analysis.numbers).
 pct, signed, points = numbers.pct, numbers.signed_pct, numbers.points
-m1.metric(f"{a} {metric}", pct(o.a.score), help=f"{level} CI {pct(o.a.ci_low)}-{pct(o.a.ci_high)}")
-m2.metric(f"{b} {metric}", pct(o.b.score), help=f"{level} CI {pct(o.b.ci_low)}-{pct(o.b.ci_high)}")
+m1.metric(f"{a} {metric}", pct(o.a.estimate), help=f"{level} CI {pct(o.a.low)}-{pct(o.a.high)}")
+m2.metric(f"{b} {metric}", pct(o.b.estimate), help=f"{level} CI {pct(o.b.low)}-{pct(o.b.high)}")
 m3.metric(f"{a} − {b} (points)", signed(o.diff),
           help=f"paired bootstrap {level} CI [{signed(o.diff_ci_low)}, {signed(o.diff_ci_high)}]")
 m4.metric("p-value", f"{o.p_value:.3g}", help=o.p_method)
@@ -103,7 +103,7 @@ for t in c.tasks:
                        "score there may be inflated (possibly contaminated).")
 
 table = pd.DataFrame([{
-    "task": t.task, "items": t.n_items, a: points(t.a.score), b: points(t.b.score), "diff": points(t.diff),
+    "task": t.task, "items": t.n_items, a: points(t.a.estimate), b: points(t.b.estimate), "diff": points(t.diff),
     "diff low": points(t.diff_ci_low), "diff high": points(t.diff_ci_high), "p": t.p_value,
     f"only {a}": t.a_only, f"only {b}": t.b_only, "agreement": points(t.agreement),
 } for t in (*c.tasks, o)])

@@ -45,7 +45,7 @@ def test_reproduces_accuracies_difference_and_p_value(known) -> None:
     c = compare(a, b, a_name="phi", b_name="70b")
     (t,) = c.tasks
     assert (t.task, t.metric, t.n_items) == ("math", "maj@k", N)
-    assert t.a.score == 0.6 and t.b.score == 0.7
+    assert t.a.estimate == 0.6 and t.b.estimate == 0.7
     assert t.diff == pytest.approx(-0.1, abs=1e-12)
     assert t.p_value == pytest.approx(sps.binomtest(A_ONLY, A_ONLY + B_ONLY, 0.5).pvalue, rel=1e-12)
     assert t.p_method == "mcnemar-exact"
@@ -55,7 +55,7 @@ def test_reproduces_accuracies_difference_and_p_value(known) -> None:
     assert (t.dropped_a, t.dropped_b) == (0, 0)
     for s, k in ((t.a, 300), (t.b, 350)):
         ref = sps.binomtest(k, N).proportion_ci(method="wilson")
-        assert (s.ci_low, s.ci_high) == pytest.approx((ref.low, ref.high), abs=1e-12)
+        assert (s.low, s.high) == pytest.approx((ref.low, ref.high), abs=1e-12)
     # Paired bootstrap: var(d) = p_disc - diff^2 = 0.26 - 0.01 -> se = sqrt(0.25 / 500) = 0.02236.
     half = 1.96 * np.sqrt((A_ONLY + B_ONLY) / N - 0.01) / np.sqrt(N)
     assert t.diff_ci_low == pytest.approx(-0.1 - half, abs=0.004)
@@ -73,7 +73,7 @@ def test_only_shared_items_are_compared_and_drops_are_counted(known) -> None:
         b[("math", f"extra-b-{i}")] = ItemOutcome(False, 0.0)
     (t,) = compare(a, b).tasks
     assert (t.n_items, t.dropped_a, t.dropped_b) == (N, 7, 3)
-    assert (t.a.score, t.b.score, t.a_only, t.b_only) == (0.6, 0.7, A_ONLY, B_ONLY)
+    assert (t.a.estimate, t.b.estimate, t.a_only, t.b_only) == (0.6, 0.7, A_ONLY, B_ONLY)
 
 
 def test_missing_task_and_no_overlap_are_skipped(known) -> None:
@@ -100,7 +100,7 @@ def test_overall_pools_items_and_task_results_do_not_depend_on_other_tasks(known
     assert [t.task for t in c.tasks] == ["math", "gsm8k"]
     o = c.overall
     assert o is not None and o.task == "overall" and o.n_items == 600
-    assert o.a.score == pytest.approx(370 / 600) and o.b.score == pytest.approx(415 / 600)
+    assert o.a.estimate == pytest.approx(370 / 600) and o.b.estimate == pytest.approx(415 / 600)
     assert (o.a_only, o.b_only) == (50, 95)
     assert o.p_value == pytest.approx(sps.binomtest(50, 145, 0.5).pvalue, rel=1e-12)
     alone = compare(a, b, tasks=["math"]).tasks[0]
@@ -123,7 +123,7 @@ def test_pass_at_1_uses_per_item_means_and_paired_bootstrap(known) -> None:
     exp_a = (300 * 0.75 + 200 * 0.25) / N
     exp_b = 350 / N
     assert t.metric == "pass@1" and t.p_method == "sign-flip-permutation"
-    assert t.a.score == pytest.approx(exp_a) and t.b.score == pytest.approx(exp_b)
+    assert t.a.estimate == pytest.approx(exp_a) and t.b.estimate == pytest.approx(exp_b)
     assert t.diff == pytest.approx(exp_a - exp_b)
     assert t.diff_ci_low < t.diff < t.diff_ci_high and t.diff_ci_high < 0
     assert t.p_value == pytest.approx(1 / 4001)  # no sign flip reaches the observed sum

@@ -75,7 +75,8 @@ def test_queue_export_and_contamination_flag(tmp_path):
         assert x["messages"][0]["role"] == "user" and items[int(x["item_id"])].fields["question"] in x["messages"][0]["content"]
     assert export_sft(store, "phi", tmp_path / "again.jsonl") == 0  # nothing pending any more
 
-    import subprocess, sys
+    import subprocess
+    import sys
     cli = subprocess.run([sys.executable, "-m", "harness", "teach", "--model", "phi", "--teacher", "70b", "--db",
                           str(tmp_path / "r.duckdb"), "--json"], capture_output=True, text=True)
     assert cli.returncode == 0, cli.stderr

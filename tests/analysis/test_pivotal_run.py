@@ -15,7 +15,7 @@ from harness.data import Source
 from harness.errors import HarnessError
 from harness.models import ModelSpec
 from harness.pipeline.runner import run
-from harness.records import Grade, Item, Message, Prompt, Sampling
+from harness.records import Grade, Message, Prompt, Sampling
 from harness.store import Store
 from harness.tasks import get_task
 from fakes import FakeBackend

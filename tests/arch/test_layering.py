@@ -20,7 +20,7 @@ FOLDERS = {"harness": "harness", "harness.tasks": "tasks", "harness.synth": "syn
            "harness.leaderboard": "leaderboard"}
 
 CORE = {"harness", "harness.records", "harness.task", "harness.errors", "harness.models", "harness.data",
-        "harness.vote", "harness.tiny", "harness.items_io"}
+        "harness.vote", "harness.items_io"}
 ALLOWED: dict[str, set[str]] = {
     "core": {"core"},
     "sandbox": {"core", "sandbox"},

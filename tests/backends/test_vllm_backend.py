@@ -12,7 +12,7 @@ from harness.backends.vllm import VLLMBackend
 from harness.errors import BackendError
 from harness.models import ModelSpec
 from harness.records import Message, Prompt, Request, Sampling, sample_seed
-from harness.tiny import build_tiny_model
+from harness.training.tiny import build_tiny_model
 from vllm_util import cpu_env, needs_vllm
 
 CPU_OPTS = {"dtype": "float32", "max_model_len": 512, "enforce_eager": True}
@@ -25,8 +25,10 @@ def spec(model: str = "/nonexistent", **options: object) -> ModelSpec:
 # -- options, no engine ----------------------------------------------------------------------
 
 def test_unknown_option_is_named():
+    from harness.backends import make_backend
+
     with pytest.raises(BackendError, match="unknown vllm option.*tensor_paralel_size"):
-        VLLMBackend(spec(tensor_paralel_size=2))
+        make_backend(spec(tensor_paralel_size=2))
 
 
 @pytest.mark.parametrize("key,value,msg", [("seed_mode", "random", "seed_mode"), ("chat", "always", "chat")])

@@ -14,7 +14,7 @@ import pytest
 from harness.backends.openai import OpenAIBackend
 from harness.models import ModelSpec
 from harness.records import Message, Prompt, Request, Sampling, sample_seed
-from harness.tiny import build_tiny_model
+from harness.training.tiny import build_tiny_model
 from vllm_util import needs_vllm, serve
 
 pytestmark = [pytest.mark.slow, needs_vllm]

@@ -111,7 +111,7 @@ def test_a_malformed_json_line_is_reported_at_its_column(tmp_path: Path, line: s
     src = tmp_path / "g.jsonl"
     src.write_text('{"model": "m", "task": "arith", "item_id": "0", "response": "1", "gold": "1"}\n' + line + "\n")
     p = harness("ingest", src, "--db", tmp_path / "new.duckdb", cwd=tmp_path)
-    one_line_error(p, f"g.jsonl:2: not valid JSON", f"at column {column})")
+    one_line_error(p, "g.jsonl:2: not valid JSON", f"at column {column})")
     assert not (tmp_path / "new.duckdb").exists()
 
 

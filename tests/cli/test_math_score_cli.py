@@ -7,7 +7,8 @@ import json
 import typer
 from typer.testing import CliRunner
 
-from harness.cli.score import SCORERS, register, score_rows
+from harness.cli.score import register, score_rows
+from harness.grading import kinds
 
 
 def _app() -> typer.Typer:
@@ -67,7 +68,7 @@ def test_score_options_and_dispatch_table():
     assert [g.verdict for g in score_rows(rows, "math")] == ["incorrect", "incorrect"]
     got = score_rows(rows, "math", options={"percent": "divide", "rel_tol": 1e-3})
     assert [g.verdict for g in got] == ["correct", "correct"]
-    assert "math" in SCORERS
+    assert "math" in kinds()
 
 
 def test_score_convention_flags(tmp_path):

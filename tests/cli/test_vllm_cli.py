@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.tiny import build_tiny_model
+from harness.training.tiny import build_tiny_model
 from vllm_util import cpu_env, models_file, needs_vllm
 
 

@@ -20,7 +20,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
-from harness.leaderboard import metrics
 from harness.tasks.arith import ARITH
 from leaderboard_seed import ALL_ITEMS, _item_index
 from test_answer_pages import chart_data

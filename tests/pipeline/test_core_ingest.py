@@ -65,7 +65,8 @@ def test_bad_input_is_named(tmp_path, rows, error, match):
 
 
 def test_ingest_through_the_cli(tmp_path):
-    import subprocess, sys
+    import subprocess
+    import sys
     f = write(tmp_path / "in.jsonl", [{"model": "ext", "task": "arith", "item_id": "0", "response": "#### 0", "gold": "0"}])
     r = subprocess.run([sys.executable, "-m", "harness", "ingest", str(f), "--db", str(tmp_path / "r.duckdb"),
                         "--params-b", "70", "--json"], capture_output=True, text=True)

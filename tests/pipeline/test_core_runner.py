@@ -45,7 +45,7 @@ def test_samples_of_an_item_draw_with_distinct_seeds_and_differ(tmp_path):
     do_run(Store(tmp_path / "r.duckdb"), b, k=8, limit=3)
     by_prompt = {}
     for call in b.calls:
-        for text, i, seed in call:
+        for text, _, seed in call:
             by_prompt.setdefault(text, []).append(seed)
     assert all(len(set(seeds)) == 8 for seeds in by_prompt.values())
     rows = Store(tmp_path / "r.duckdb").query(

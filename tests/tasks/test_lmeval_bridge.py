@@ -68,7 +68,7 @@ def test_task_sampling_keeps_greedy_temperature_to_the_model():
 @pytest.fixture(scope="module")
 def lm_eval_run(tmp_path_factory):
     pytest.importorskip("accelerate", reason="lm-eval's hf model needs accelerate (pip install accelerate)")
-    from harness.tiny import build_tiny_model
+    from harness.training.tiny import build_tiny_model
 
     root = tmp_path_factory.mktemp("lmeval")
     model = build_tiny_model(root / "tiny")

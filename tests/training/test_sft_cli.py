@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from harness.cli.app import app
 from harness.cli.demo import demo_model_dir
 from harness.errors import HarnessError
+from harness.models import load_models
 
 pytestmark = pytest.mark.slow
 
@@ -33,6 +34,8 @@ def test_sft_with_a_mix_trains_and_writes_a_loadable_model(tmp_path):
     assert (info["examples"], info["mix_examples"], info["steps"]) == (3, 5, 2)
     assert info["mix_sha256"] and info["first_loss"] is not None
     assert f'model = "{out.resolve()}"' in info["models_entry"]
+    (tmp_path / "models.toml").write_text(info["models_entry"])  # the entry reads back as a models file
+    assert load_models(tmp_path / "models.toml")["tuned"].model == str(out.resolve())
     assert json.loads((out / "sft.json").read_text())["mix_examples"] == 5
     model, tok = AutoModelForCausalLM.from_pretrained(out), AutoTokenizer.from_pretrained(out)
     ids = tok("Question: Compute: 2*3.\nAnswer:", return_tensors="pt", add_special_tokens=False)

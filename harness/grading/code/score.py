@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from harness.errors import DataError
+from harness.grading.base import Scorer
 from harness.records import Item
 from harness.grading.code.grade import CodeGrader
 from harness.grading.code.extract import example_calls
@@ -27,3 +28,6 @@ def code_item_from_row(row: Mapping[str, Any], item_id: str) -> Item:
 
 def code_grader(options: Mapping[str, Any]) -> CodeGrader:
     return CodeGrader(str(options.get("task") or "code"))
+
+
+SCORER = Scorer(grader=code_grader, item_from_row=code_item_from_row)

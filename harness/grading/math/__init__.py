@@ -3,7 +3,5 @@ worker pool, and semantic vote classes. The entry point is `MathGrader` (the Gra
 
 from harness.grading.math.extract import Extraction, extract_answer, gold_answer, last_boxed
 from harness.grading.math.grader import MathGrader, MathOptions, Parsed
-from harness.grading.math.majority import maj_at_k
 
-__all__ = ["Extraction", "MathGrader", "MathOptions", "Parsed", "extract_answer", "gold_answer", "last_boxed",
-           "maj_at_k"]
+__all__ = ["Extraction", "MathGrader", "MathOptions", "Parsed", "extract_answer", "gold_answer", "last_boxed"]

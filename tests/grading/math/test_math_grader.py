@@ -9,11 +9,11 @@ from itertools import combinations
 
 import pytest
 
-from harness.grading.math import MathGrader, maj_at_k
+from harness.grading.math import MathGrader
 from harness.grading.math.normalize import clean_answer
 from harness.grading.math.parse import parse_answer
 from harness.records import Grade, Item
-from harness.vote import vote
+from harness.vote import maj_at_k, vote
 
 
 @pytest.fixture(scope="module")
