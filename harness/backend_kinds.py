@@ -44,7 +44,7 @@ class BackendKind:
 
 
 KINDS: dict[str, BackendKind] = {k.name: k for k in (
-    BackendKind("hf", "harness.backends.hf:HFBackend", ("batch_size", "device", "dtype"), "files",
+    BackendKind("hf", "harness.backends.hf:HFBackend", ("batch_size", "device", "dtype", "threads"), "files",
                 forces_budget=True),
     BackendKind("openai", "harness.backends.openai:OpenAIBackend", OPENAI_KEYS, "server", forces_budget=True,
                 needs_url=True, replicas=True, reports_identity="harness.backends.openai:reported_identity"),

@@ -43,7 +43,10 @@ class TokenSplitter:
 
 def token_splitter(spec: ModelSpec) -> TokenSplitter:
     """The splitter of `spec`'s tokenizer: local weights only."""
-    if spec.backend not in ("hf", "vllm"):
+    from harness.backend_kinds import KINDS
+
+    kind = KINDS.get(spec.backend)
+    if kind is None or kind.served(spec.base_url):
         raise BackendError(
             f"model {spec.name!r} ({spec.backend}): its token boundaries are not known here, so its samples "
             "cannot be cut into prefixes; name the same weights with an hf or vllm spec (e.g. hf:PATH)")
