@@ -29,6 +29,12 @@ def test_flat_file_is_one_phase_and_paths_are_relative_to_the_file(tmp_path):
     assert cfg.seeds == (0, 1, 2) and cfg.arms == ("teachable", "random")
 
 
+def test_selection_size_is_read_and_unset_keeps_the_loop_id():
+    assert parse({**BASE, "selection_size": 30}).phases[0].selection_size == 30
+    assert "selection_size" not in parse(BASE).to_json()["phases"][0]
+    assert parse({**BASE, "selection_size": 30}).to_json()["phases"][0]["selection_size"] == 30
+
+
 def test_phases_as_tables():
     cfg = parse({"name": "x", "student": "s", "phases": [
         {"task": "gsm8k", "test_size": 10}, {"selection_task": "gsm8k", "test_task": "gsm8k_variants"}]})
@@ -53,6 +59,8 @@ BAD = [
     ({**BASE, "phases": [{"task": "gsm8k", "test_size": 3}]}, "inside \\[\\[phases\\]\\]"),
     ({**BASE, "recipe": {"stepz": 3}}, "unknown key"),
     ({**BASE, "augment": -1}, "augment is"),
+    ({**BASE, "selection_size": 0}, "selection_size is"),
+    ({"name": "x", "student": "s", "selection_task": "a", "test_task": "b", "selection_size": 5}, "selection_size is"),
 ]
 
 
