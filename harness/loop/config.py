@@ -2,7 +2,7 @@
 
     name, student, teacher, models, out, db, k, seeds, arms, size, band, min_teacher_rate
     [recipe]    steps, learning_rate, batch_size, lora_r, warmup, mix, bf16
-    [[phases]]  task, task_args, data_dir, test_size, split_seed, selection_task, test_task, augment
+    [[phases]]  task, task_args, data_dir, test_size, selection_size, split_seed, selection_task, test_task, augment
 
 A phase without `[[phases]]` is read from the top level (`task = ...` and the rest), so a one-phase
 loop is a flat file. Unknown keys are errors (a typo must not silently change an experiment).
@@ -20,7 +20,8 @@ from harness.errors import HarnessError
 ARMS = ("teachable", "random", "all-failed", "easy")
 TOP_KEYS = {"name", "student", "teacher", "models", "out", "db", "k", "seeds", "arms", "size", "band",
             "min_teacher_rate", "recipe", "phases"}
-PHASE_KEYS = {"task", "task_args", "data_dir", "test_size", "split_seed", "selection_task", "test_task", "augment"}
+PHASE_KEYS = {"task", "task_args", "data_dir", "test_size", "selection_size", "split_seed", "selection_task", "test_task",
+              "augment"}
 RECIPE_KEYS = {"steps", "learning_rate", "batch_size", "lora_r", "warmup", "mix", "bf16"}
 
 
@@ -50,6 +51,7 @@ class Phase:
     selection_task: str | None = None
     test_task: str | None = None
     augment: int = 0  # synth-verified numeric variants of each selected item added to its training data
+    selection_size: int | None = None  # with `task`: items of the selection pool (None: every item not in the test pool)
 
     @property
     def label(self) -> str:
@@ -75,6 +77,9 @@ class LoopConfig:
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
+        for ph in d["phases"]:  # unset: left out, so a config without it keeps its loop id
+            if ph.get("selection_size") is None:
+                ph.pop("selection_size", None)
         return _jsonable(d)
 
 
@@ -167,6 +172,9 @@ def _phase(p: Any, base: Path, where: str) -> Phase:
         raise HarnessError(f"{where}: `test_size` (items in the test pool) is required with `task`")
     if split and p["test_size"] < 1:
         raise HarnessError(f"{where}: test_size must be positive")
+    sel_size = p.get("selection_size")
+    if sel_size is not None and (not split or not isinstance(sel_size, int) or isinstance(sel_size, bool) or sel_size < 1):
+        raise HarnessError(f"{where}: selection_size is a positive number of items, with `task`; got {sel_size!r}")
     args = p.get("task_args", {})
     if not isinstance(args, dict):
         raise HarnessError(f"{where}: task_args is a table of the task's options")
@@ -176,7 +184,8 @@ def _phase(p: Any, base: Path, where: str) -> Phase:
     return Phase(task=p.get("task"), task_args=dict(args),
                  data_dir=None if p.get("data_dir") is None else _path(p["data_dir"], base),
                  test_size=p.get("test_size"), split_seed=int(p.get("split_seed", 0)),
-                 selection_task=p.get("selection_task"), test_task=p.get("test_task"), augment=augment)
+                 selection_task=p.get("selection_task"), test_task=p.get("test_task"), augment=augment,
+                 selection_size=sel_size)
 
 
 def _recipe(r: Any, base: Path, where: str) -> Recipe:

@@ -32,9 +32,10 @@ class Pools:
         return frozenset(it.id for it in self.test)
 
 
-def split(items: Sequence[Item], test_size: int, seed: int) -> tuple[list[Item], list[Item]]:
-    """A seeded split: `test_size` items for the test pool, the rest for selection; each pool keeps
-    the task's order. Items asking the same question (a generated set, or a benchmark's duplicates)
+def split(items: Sequence[Item], test_size: int, seed: int,
+          selection_size: int | None = None) -> tuple[list[Item], list[Item]]:
+    """A seeded split: `test_size` items for the test pool, the rest (or the next `selection_size` of
+    the same shuffle) for selection; each pool keeps the task's order. Items asking the same question (a generated set, or a benchmark's duplicates)
     never straddle the split: a selection item that repeats a test question is left out of both."""
     if not 0 < test_size < len(items):
         raise HarnessError(f"test_size {test_size} must leave items for selection: the task has {len(items)}")
@@ -42,7 +43,8 @@ def split(items: Sequence[Item], test_size: int, seed: int) -> tuple[list[Item],
     random.Random(seed).shuffle(ids)
     test = set(ids[:test_size])
     asked = {_question(it) for it in items if it.id in test} - {None}
-    selection = [it for it in items if it.id not in test and _question(it) not in asked]
+    chosen = set(ids[test_size:] if selection_size is None else ids[test_size:test_size + selection_size])
+    selection = [it for it in items if it.id in chosen and _question(it) not in asked]
     if not selection:
         raise HarnessError("every selection item repeats a test question: nothing left to select from")
     return selection, [it for it in items if it.id in test]
@@ -57,7 +59,8 @@ def make_pools(phase: Phase, get_task: Callable[[str], Task]) -> Pools:
     source = Source.resolve(phase.data_dir, None)
     if phase.task is not None:
         task = get_task(phase.task).configure(phase.task_args)
-        selection, test = split(task.load_items(source), int(phase.test_size or 0), phase.split_seed)
+        selection, test = split(task.load_items(source), int(phase.test_size or 0), phase.split_seed,
+                                phase.selection_size)
         return Pools(task, tuple(selection), task, tuple(test), source)
     sel_task = get_task(str(phase.selection_task)).configure(phase.task_args)
     test_task = get_task(str(phase.test_task))

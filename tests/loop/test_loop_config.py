@@ -18,7 +18,9 @@ def test_every_example_parses(example, tmp_path):
     path = tmp_path / "loop.toml"
     path.write_text(text)
     cfg = load_config(path)
-    assert isinstance(cfg, LoopConfig) and cfg.phases and "teachable" in cfg.arms and len(cfg.seeds) >= 3
+    # the SmolLM2 example is what fitted 40 minutes of a shared 2-core machine: 2 seeds
+    assert isinstance(cfg, LoopConfig) and cfg.phases and "teachable" in cfg.arms
+    assert len(cfg.seeds) >= (2 if "smollm2" in example else 3)
     assert cfg.out.is_absolute()  # relative to the file's folder
 
 
@@ -27,6 +29,12 @@ def test_flat_file_is_one_phase_and_paths_are_relative_to_the_file(tmp_path):
     assert cfg.phases == (Phase(task="wordmath", task_args={"n": 100}, test_size=50),)
     assert cfg.recipe.mix == tmp_path / "mix.jsonl" and cfg.recipe.steps == 5
     assert cfg.seeds == (0, 1, 2) and cfg.arms == ("teachable", "random")
+
+
+def test_selection_size_is_read_and_unset_keeps_the_loop_id():
+    assert parse({**BASE, "selection_size": 30}).phases[0].selection_size == 30
+    assert "selection_size" not in parse(BASE).to_json()["phases"][0]
+    assert parse({**BASE, "selection_size": 30}).to_json()["phases"][0]["selection_size"] == 30
 
 
 def test_phases_as_tables():
@@ -53,6 +61,8 @@ BAD = [
     ({**BASE, "phases": [{"task": "gsm8k", "test_size": 3}]}, "inside \\[\\[phases\\]\\]"),
     ({**BASE, "recipe": {"stepz": 3}}, "unknown key"),
     ({**BASE, "augment": -1}, "augment is"),
+    ({**BASE, "selection_size": 0}, "selection_size is"),
+    ({"name": "x", "student": "s", "selection_task": "a", "test_task": "b", "selection_size": 5}, "selection_size is"),
 ]
 
 

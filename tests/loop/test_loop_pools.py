@@ -25,6 +25,14 @@ def test_split_is_seeded_disjoint_and_keeps_order():
     assert split(items(50), 20, seed=4)[1] != test
 
 
+def test_selection_size_bounds_the_selection_pool_and_leaves_the_test_pool_alone():
+    sel, test = split(items(500), 40, seed=3, selection_size=25)
+    assert len(test) == 40 and len(sel) == 25 and not {i.id for i in sel} & {i.id for i in test}
+    assert split(items(500), 40, seed=3)[1] == test  # the same test pool with or without it
+    assert {i.id for i in sel} < {i.id for i in split(items(500), 40, seed=3)[0]}
+    assert len(split(items(50), 40, seed=3, selection_size=25)[0]) == 10  # no more than there is
+
+
 @pytest.mark.parametrize("size", [0, 50, 60])
 def test_split_leaves_items_on_both_sides(size):
     with pytest.raises(HarnessError, match="must leave items"):
