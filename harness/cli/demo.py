@@ -68,7 +68,7 @@ def demo(
     test_items: Annotated[int, typer.Option("--test-items", help="items of the test pool (no arm ever chooses, trains on or varies them)")] = 240,
     k: Annotated[int, typer.Option("-k", help="samples per item (4 here, not the usual 8: the demo keeps to minutes on 2 cores)")] = 4,
     seeds: Annotated[int, typer.Option(help="fine-tuning seeds per arm (0, 1, ...)")] = 3,
-    sft_steps: Annotated[int, typer.Option(help="optimizer steps of each fine-tuning (the same budget for every arm)")] = 200,
+    sft_steps: Annotated[int, typer.Option(help="optimizer steps of each fine-tuning (the same budget for every arm)")] = 400,
     sft_lr: Annotated[float, typer.Option(help="learning rate of each fine-tuning")] = 1e-3,
     augment: Annotated[int, typer.Option(help="verified numeric variants (synth) of each selected item added to its training data (0: the export alone)")] = 8,
     replay: Annotated[int, typer.Option(help="examples of the small model's own training data mixed into each fine-tuning (rehearsal; 0: none)")] = 300,
