@@ -37,7 +37,6 @@ class Prompt:
 
     text: str
     messages: tuple[Message, ...] | None = None
-    _hash: str | None = field(default=None, init=False, repr=False, compare=False)  # computed once, on first use
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -55,11 +54,7 @@ class Prompt:
 
     @property
     def hash(self) -> str:
-        h = self._hash
-        if h is None:
-            h = stable_hash(self.to_json(), 32)
-            object.__setattr__(self, "_hash", h)
-        return h
+        return stable_hash(self.to_json(), 32)
 
 
 @dataclass(frozen=True, slots=True)
