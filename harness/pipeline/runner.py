@@ -87,7 +87,10 @@ class _Progress:
         if self.bar:
             self.bar.__exit__(*exc)
         for description in list(self.open):  # stages cut short (an error, Ctrl-C) say how far they got
-            self._line(description, stopped=True)
+            if self.open[description][1][0]:
+                self._line(description, stopped=True)
+            else:  # nothing done: the error says why, a "stopped at 0" line would only bury it
+                self.open.pop(description)
 
     def _line(self, description: str, stopped: bool = False) -> None:
         import time

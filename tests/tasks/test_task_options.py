@@ -41,7 +41,7 @@ def test_bad_options_are_one_line_errors():
 
 
 def test_cli_refuses_an_unknown_task_arg_without_writing(tmp_path):
-    r = CliRunner().invoke(app, ["run", "--model", "hf:/nonexistent", "--task", "arith", "-T", "shufle=1",
+    r = CliRunner().invoke(app, ["run", "--model", "hf:some-org/not-loaded", "--task", "arith", "-T", "shufle=1",
                                  "--db", str(tmp_path / "x.duckdb")])
     assert r.exit_code != 0 and "no task given takes option 'shufle'" in str(r.exception or r.output)
     assert not (tmp_path / "x.duckdb").exists()
