@@ -13,6 +13,7 @@ holds. Measured here (FACTS.md): a demo 8x slower, a 60-step fine-tune 265 s wit
 from __future__ import annotations
 
 import os
+import time
 
 THREADS_ENV = "HARNESS_THREADS"
 
@@ -24,16 +25,29 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def threads(own_load: float = 0.0) -> int:
-    """Threads for one torch process. `own_load`: how much of the load average is this process's
-    own work (a caller that has been computing knows; 0 at the start)."""
+_STARTED = (time.monotonic(), sum(os.times()[:2]))
+
+
+def own_load() -> float:
+    """This process's share of the load average: its CPU seconds per second since the project was
+    imported (a command that has been generating for a minute is one busy core of the load)."""
+    wall = time.monotonic() - _STARTED[0]
+    if wall < 5.0:
+        return 0.0
+    return max(0.0, min(float(cores()), (sum(os.times()[:2]) - _STARTED[1]) / wall))
+
+
+def threads(own: float | None = None) -> int:
+    """Threads for one torch process. `own`: how much of the load average is this process's own work
+    (by default measured: `own_load`), so a command does not count itself as somebody else."""
+    own = own_load() if own is None else own
     for name in (THREADS_ENV, "OMP_NUM_THREADS"):
         value = os.environ.get(name, "").strip()
         if value.isdigit() and int(value) > 0:
             return int(value)
     n = cores()
     try:
-        busy = max(0.0, os.getloadavg()[0] - own_load)
+        busy = max(0.0, os.getloadavg()[0] - own)
     except OSError:  # pragma: no cover - no load average
         busy = 0.0
     return max(1, min(n, round(n - busy)))
