@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from harness.errors import DataError
+from harness.errors import DataError, HarnessError
 
 DATA_DIR_ENV = "HARNESS_DATA_DIR"
 
@@ -47,6 +47,17 @@ class Source:
             if not data_dir.is_dir():
                 raise DataError(f"data folder {data_dir} does not exist (from --data-dir or ${DATA_DIR_ENV})")
         return Source(data_dir=data_dir, limit=limit)
+
+
+def parse_toml(text: str, where: str) -> dict[str, Any]:
+    """A TOML document (a models file, a nightly or loop config); a syntax error is one line naming
+    `where` (the file)."""
+    import tomllib
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise HarnessError(f"{where}: not valid TOML ({exc})") from None
 
 
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:

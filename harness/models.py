@@ -38,13 +38,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
 from harness.backend_kinds import KINDS, unknown_options
+from harness.data import parse_toml
 from harness.errors import BackendError, HarnessError, UnknownModel, did_you_mean
 from harness.records import stable_hash
 from harness.thinking import ThinkingFormat
@@ -234,10 +234,7 @@ def load_models(path: str | Path | None = None) -> dict[str, ModelSpec]:
         where = "bundled models.example.toml"
     else:
         text, where = p.read_text(encoding="utf-8"), str(p)
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise HarnessError(f"{where}: not valid TOML ({exc})") from None
+    doc = parse_toml(text, where)
     return {alias: _spec_from_table(alias, table, where) for alias, table in doc.get("models", {}).items()}
 
 

@@ -29,11 +29,11 @@ tasks are the domains' tasks. Relative paths are relative to the config file.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from harness.data import parse_toml
 from harness.errors import HarnessError
 from harness.vote import DEFAULT_K
 
@@ -115,10 +115,7 @@ def load_config(path: str | Path) -> NightConfig:
     p = Path(path).expanduser()
     if not p.is_file():
         raise HarnessError(f"nightly config {p} not found")
-    try:
-        doc = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise HarnessError(f"{p}: not valid TOML ({exc})") from None
+    doc = parse_toml(p.read_text(encoding="utf-8"), str(p))
     unknown = sorted(set(doc) - _KEYS)
     if unknown:
         raise HarnessError(f"{p}: unknown keys {unknown}; known: {sorted(_KEYS)}")

@@ -10,11 +10,11 @@ loop is a flat file. Unknown keys are errors (a typo must not silently change an
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from harness.data import parse_toml
 from harness.errors import HarnessError
 
 ARMS = ("teachable", "random", "all-failed", "easy")
@@ -206,8 +206,5 @@ def _recipe(r: Any, base: Path, where: str) -> Recipe:
 def load_config(path: Path) -> LoopConfig:
     if not path.is_file():
         raise HarnessError(f"no loop config at {path}: start from harness/loop.example.toml (`harness loop --example`)")
-    try:
-        table = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise HarnessError(f"{path}: not valid TOML ({exc})") from None
+    table = parse_toml(path.read_text(encoding="utf-8"), str(path))
     return parse(table, base=path.resolve().parent, where=str(path))
