@@ -49,6 +49,16 @@ DataDirOpt = Annotated[Optional[Path], typer.Option("--data-dir", help="folder w
 TaskArgOpt = Annotated[list[str], typer.Option("--task-arg", "-T", help="task option NAME=VALUE (repeat); see `harness tasks --json` for each task's options")]
 RevisionOpt = Annotated[Optional[str], typer.Option("--revision", help="which weights the model is (a checkpoint step, a hash): part of its identity, overrides the models file's revision; a served model without one is never trusted across nights")]
 ProgressOpt = Annotated[bool, typer.Option("--progress/--no-progress", help="progress bars on stderr")]
+
+# The options `harness sft` and `harness dpo` share: a training run's budget, seed and result's name.
+MaxStepsOpt = Annotated[Optional[int], typer.Option(help="a fixed number of optimizer steps instead of epochs")]
+LoraOpt = Annotated[Optional[int], typer.Option(help="train LoRA adapters of this rank (merged into the output)")]
+Bf16Opt = Annotated[bool, typer.Option("--bf16", help="train in bfloat16 (GPUs)")]
+TrainSeedOpt = Annotated[int, typer.Option(help="seed of the data order and initialisation")]
+AliasOpt = Annotated[Optional[str], typer.Option(help="models-file alias printed for the result (default: the folder name)")]
+FinetunedFromOpt = Annotated[Optional[str], typer.Option(
+    help="the base model's alias, written into the printed entry (the result's contamination flags come from the "
+         "lineage.json written beside its weights)")]
 ConventionsOpt = Annotated[Optional[str], typer.Option("--conventions", help="math: named conventions, strict (the default: exact decimals, percent as the number before the sign) or lenient (Math-Verify-compatible: rounded decimals, percent either way, a decimal comma, ellipses); single flags override it")]
 PercentOpt = Annotated[Optional[str], typer.Option("--percent", help="math: '33.5%' is 33.5 (strip), 0.335 (divide) or either")]
 DecimalsOpt = Annotated[Optional[str], typer.Option("--decimals", help="math: '0.6667' vs 2/3: unequal (exact) or a rounding of it (rounded)")]

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from harness.cli.common import JsonOpt, ProgressOpt, err, models_entry
+from harness.cli.common import (AliasOpt, Bf16Opt, FinetunedFromOpt, JsonOpt, LoraOpt, MaxStepsOpt, ProgressOpt,
+                                TrainSeedOpt, err, models_entry)
 
 
 def dpo_command(
@@ -17,15 +18,15 @@ def dpo_command(
     data: Annotated[Path, typer.Option("--data", help="preference pairs (`harness export-dpo --out FILE`)")],
     out_dir: Annotated[Path, typer.Option("--out", help="where the trained model folder goes")],
     epochs: Annotated[float, typer.Option(help="passes over the pairs")] = 3.0,
-    max_steps: Annotated[Optional[int], typer.Option(help="a fixed number of optimizer steps instead of epochs")] = None,
+    max_steps: MaxStepsOpt = None,
     lr: Annotated[float, typer.Option("--lr", help="learning rate (1e-4 suits the demo's tiny models; 1e-7..5e-6 a real one)")] = 1e-4,
     beta: Annotated[float, typer.Option(help="DPO's beta: how far the model may move from the reference")] = 0.1,
     batch_size: Annotated[int, typer.Option(help="pairs per optimizer step")] = 8,
-    lora_r: Annotated[Optional[int], typer.Option(help="train LoRA adapters of this rank (merged into the output)")] = None,
-    bf16: Annotated[bool, typer.Option("--bf16", help="train in bfloat16 (GPUs)")] = False,
-    seed: Annotated[int, typer.Option(help="seed of the data order and initialisation")] = 0,
-    alias: Annotated[Optional[str], typer.Option(help="models-file alias printed for the result (default: the folder name)")] = None,
-    finetuned_from: Annotated[Optional[str], typer.Option(help="the base model's alias: its exported items are flagged in the new model's runs")] = None,
+    lora_r: LoraOpt = None,
+    bf16: Bf16Opt = False,
+    seed: TrainSeedOpt = 0,
+    alias: AliasOpt = None,
+    finetuned_from: FinetunedFromOpt = None,
     as_json: JsonOpt = False,
     progress: ProgressOpt = True,
 ) -> None:

@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from harness.cli.common import JsonOpt, ProgressOpt, err, models_entry
+from harness.cli.common import (AliasOpt, Bf16Opt, FinetunedFromOpt, JsonOpt, LoraOpt, MaxStepsOpt, ProgressOpt,
+                                TrainSeedOpt, err, models_entry)
 
 
 def sft_command(
@@ -16,15 +17,15 @@ def sft_command(
     data: Annotated[Path, typer.Option("--data", help="an SFT export (`harness export-sft --out FILE`)")],
     out_dir: Annotated[Path, typer.Option("--out", help="where the fine-tuned model folder goes")],
     epochs: Annotated[float, typer.Option(help="passes over the export")] = 3.0,
-    max_steps: Annotated[Optional[int], typer.Option(help="a fixed number of optimizer steps instead of epochs")] = None,
+    max_steps: MaxStepsOpt = None,
     mix: Annotated[Optional[Path], typer.Option("--mix", help="general examples (same format) shuffled in beside the export, so the model keeps what it knows")] = None,
     lr: Annotated[float, typer.Option("--lr", help="learning rate (1e-3 suits the demo's tiny models; 1e-5..2e-4 a real one)")] = 1e-3,
     batch_size: Annotated[int, typer.Option(help="examples per optimizer step")] = 16,
-    lora_r: Annotated[Optional[int], typer.Option(help="train LoRA adapters of this rank (merged into the output)")] = None,
-    bf16: Annotated[bool, typer.Option("--bf16", help="train in bfloat16 (GPUs)")] = False,
-    seed: Annotated[int, typer.Option(help="seed of the data order and initialisation")] = 0,
-    alias: Annotated[Optional[str], typer.Option(help="models-file alias printed for the result (default: the folder name)")] = None,
-    finetuned_from: Annotated[Optional[str], typer.Option(help="the base model's alias: its exported items are flagged in the new model's runs")] = None,
+    lora_r: LoraOpt = None,
+    bf16: Bf16Opt = False,
+    seed: TrainSeedOpt = 0,
+    alias: AliasOpt = None,
+    finetuned_from: FinetunedFromOpt = None,
     as_json: JsonOpt = False,
     progress: ProgressOpt = True,
 ) -> None:
