@@ -215,36 +215,6 @@ def export_sft(store: Store, model: str, out: Path, *, include_exported: bool = 
     return len(written)
 
 
-def export_random(store: Store, model: str, task: str, n: int, out: Path, *, teacher: str | None = None,
-                  seed: int = 0, exclude: Sequence[str] = (), thinking: ThinkingMode = "keep") -> list[str]:
-    """The control of a teachable export: `n` items of `model`'s newest run of `task` drawn at random
-    (not selected as teachable), each with the same choice of sample (own shortest correct, else the
-    teacher's); items with no correct sample are passed over. Nothing is queued or marked exported:
-    the control is not a training queue. Returns the item ids written, in order."""
-    import random
-
-    run_id, own = _latest(store, model, task)
-    if run_id is None:
-        raise HarnessError(f"model {model!r} has no finished run of task {task!r} in {store.path}")
-    t_run = _latest(store, teacher, task)[0] if teacher else None
-    correct = _correct_samples(store, thinking)
-    ids = sorted(r["item_id"] for r in own if r["item_id"] not in set(exclude))
-    random.Random(seed).shuffle(ids)
-    lines: list[str] = []
-    picked: list[str] = []
-    for item_id in ids:
-        if len(picked) == n:
-            break
-        source, rows = "own", correct(run_id, task).get(item_id, [])
-        if not rows and t_run:
-            source, rows = f"teacher:{teacher}", correct(t_run, task).get(item_id, [])
-        if rows:
-            lines.append(_example(rows[0], task=task, item_id=item_id, source=source, reason="random", model=model))
-            picked.append(item_id)
-    _write_atomic(out, lines)
-    return picked
-
-
 def export_items(store: Store, run_id: str, task: str, picks: Sequence[tuple[str, str]], out: Path, *,
                  teacher_run_id: str | None = None, teacher: str | None = None,
                  reference: Callable[[str], tuple[Any, str] | None] | None = None, model: str | None = None,

@@ -44,14 +44,12 @@ class _Model:
     name: str
     path: Path
     params_b: float
-    finetuned_from: str | None = None
 
     def spec(self) -> Any:
         from harness.models import ModelSpec
 
         return ModelSpec(name=self.name, backend="hf", model=str(self.path), params_b=self.params_b,
-                         family="demo", sampling=SAMPLING, options={"batch_size": 128},
-                         finetuned_from=self.finetuned_from)
+                         family="demo", sampling=SAMPLING, options={"batch_size": 128})
 
 
 
