@@ -45,7 +45,11 @@ def lora(rank: int | None) -> Any:
     """A LoRA configuration over every linear layer (None: train every weight)."""
     if not rank:
         return None
-    from peft import LoraConfig
+    try:
+        from peft import LoraConfig
+    except ImportError:
+        raise HarnessError(f"--lora-r {rank} needs peft, which is not installed: pip install -e '.[lora]' "
+                           "(or leave --lora-r out to train every weight)") from None
 
     return LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.0, target_modules="all-linear", task_type="CAUSAL_LM")
 

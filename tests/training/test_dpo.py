@@ -3,7 +3,9 @@ prefix on the prompt's side) and TRL training for real, full and LoRA, plain and
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 
 import pytest
 from transformers import AutoTokenizer
@@ -48,9 +50,21 @@ def test_malformed_pairs_are_named(tmp_path, line, message):
         read_pairs(path)
 
 
+def test_lora_without_peft_says_what_to_install(monkeypatch):
+    from harness.training.recipe import lora
+
+    monkeypatch.setitem(sys.modules, "peft", None)  # an import of peft now fails as if it were absent
+    with pytest.raises(HarnessError, match=r"--lora-r 8 needs peft.*\[lora\]"):
+        lora(8)
+    assert lora(None) is None  # no LoRA asked: peft is not needed
+
+
 @pytest.mark.parametrize("lora_r", [None, 4])
 def test_dpo_trains_chat_pairs_and_writes_a_loadable_model(tiny_model, tmp_path, lora_r):
     from transformers import AutoModelForCausalLM
+
+    if lora_r and importlib.util.find_spec("peft") is None:
+        pytest.skip("peft is not installed (pip install -e '.[lora]'): LoRA training cannot run")
 
     pairs = tmp_path / "pairs.jsonl"
     pairs.write_text("".join(json.dumps({**chat_pair(chosen=c, rejected=r), "model": "tiny", "task": "t",
