@@ -6,8 +6,9 @@ returns; asking again for a stored one costs nothing, so a crash loses at most t
 
 `lookup` says what is stored and what is missing, `chunks` generates the missing samples in chunks
 (as a streaming backend finishes them, else one chunk per `generate` call), and `store_chunk` keeps a
-chunk; `complete` is the three in a row. The run loop calls them itself, storing and grading each
-chunk on a worker thread while the next is generated.
+chunk; `complete` is the three in a row. The run loop calls them itself: a store thread stores each
+chunk the moment it is handed over and a grading thread grades the items it completed, while the
+engine generates the rest.
 """
 
 from __future__ import annotations
@@ -55,12 +56,17 @@ def lookup(store: Store, model_id: str, params: Sampling, wanted: Sequence[tuple
                   for ph, (prompt, idx) in missing.items()]
 
 
-def chunks(backend: Backend, requests: list[Request], params: Sampling) -> Iterator[list[Made]]:
+def chunks(backend: Backend, requests: list[Request], params: Sampling,
+           settle: Callable[[], None] | None = None) -> Iterator[list[Made]]:
     """The requested samples, generated batch by batch (`backend.batch_size` completions each), in
     chunks as they finish: everything a streaming backend has finished since the last chunk, else
-    one chunk per `generate` call. Raises HarnessError when the backend answers other than asked."""
+    one chunk per `generate` call. `settle()` is called before each batch but the first (a caller
+    that stores chunks on another thread waits there until the last batch is on disk). Raises
+    HarnessError when the backend answers other than asked."""
     stream = getattr(backend, "stream", None)
-    for batch in _batches(requests, max(1, backend.batch_size)):
+    for b, batch in enumerate(_batches(requests, max(1, backend.batch_size))):
+        if b and settle is not None:
+            settle()
         if stream is None:
             outs = backend.generate(batch, params)
             if len(outs) != len(batch):

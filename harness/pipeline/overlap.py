@@ -1,11 +1,17 @@
-"""One worker thread beside generation: the run loop hands it each finished chunk (store, grade) and
-goes back to the engine at once.
+"""Worker threads beside generation: the run loop hands each finished chunk to a store thread and
+goes back to the engine at once; the store thread hands the items a chunk completed to a grading
+thread.
+
+Storing has a thread of its own so that nothing queues in front of it: a chunk is on disk a few
+milliseconds after the engine hands it over, however long grading or the start of a grader's worker
+pool takes (with one thread for both, a pool that took seconds to start held every finished chunk in
+memory meanwhile, and `kill -9` lost them all).
 
 Overlap is real because the engines wait outside Python's lock: vLLM's engine core is its own
 process, an OpenAI-compatible server another machine, and torch releases the lock while it computes.
-Jobs run one at a time in the order given. The first job to fail stops the rest (they are skipped,
-except `always` jobs: storing what was generated) and its exception is raised in the caller's thread
-at the next `submit` or at `join`.
+A worker runs its jobs one at a time in the order given. The first job to fail stops the rest (they
+are skipped, except `always` jobs: storing what was generated) and its exception is raised in the
+caller's thread at the next `submit`, `check`, `drain` or at `join`.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from typing import Any, Callable
 class Worker:
     def __init__(self, name: str = "harness-post"):
         self._jobs: queue.Queue[tuple[Callable[..., Any], tuple[Any, ...], bool] | None] = queue.Queue()
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._pending = 0
         self._error: BaseException | None = None
         self.failing = False  # set by the caller when generation failed: only `always` jobs run then
@@ -31,9 +37,16 @@ class Worker:
         with self._lock:
             return self._pending == 0
 
-    def submit(self, fn: Callable[..., Any], *args: Any, always: bool = False) -> None:
-        """Queue `fn(*args)`; an `always` job runs even after a failure (and does not raise one)."""
-        if not always:
+    @property
+    def failed(self) -> bool:
+        """A job has failed (the rest, but `always` jobs, are skipped)."""
+        return self._error is not None
+
+    def submit(self, fn: Callable[..., Any], *args: Any, always: bool = False, check: bool = True) -> None:
+        """Queue `fn(*args)`; an `always` job runs even after a failure (and does not raise one).
+        `check=False`: queue it without raising an earlier failure here (another worker's job hands
+        work over; the failure is raised in the caller's thread)."""
+        if check and not always:
             self.check()
         with self._lock:
             self._pending += 1
@@ -43,6 +56,12 @@ class Worker:
         """Raise the exception of a job that failed, if one did."""
         if self._error is not None:
             raise self._error
+
+    def drain(self) -> None:
+        """Wait until every job handed over so far has run; raise a failed job's exception."""
+        with self._lock:
+            self._lock.wait_for(lambda: self._pending == 0)
+        self.check()
 
     def join(self) -> None:
         """Run what is queued, stop the thread, and raise a failed job's exception."""
@@ -65,3 +84,4 @@ class Worker:
             finally:
                 with self._lock:
                     self._pending -= 1
+                    self._lock.notify_all()

@@ -209,9 +209,11 @@ def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run
               finetuned_from: str | None = None, fmt: ThinkingFormat = ThinkingFormat(),
               math_options: Any = None, graders: "Graders | None" = None,
               held: ExitStack | None = None) -> TaskSummary:
-    """One task: what is stored is graded at once and what is missing is generated in chunks; a worker
-    thread stores and grades each chunk (an item as soon as its last sample is in) while the engine
-    generates the next, so what is left after generation is the last chunk and the vote."""
+    """One task: what is stored is graded at once and what is missing is generated in chunks; a store
+    thread commits each chunk as soon as it is handed over and a grading thread grades each item as
+    soon as its last sample is stored, while the engine generates the rest, so what is left after
+    generation is the last chunk and the vote. `kill -9` loses at most what is in flight: samples
+    not yet handed over, and the one write under way."""
     variants = [_variants(task, it) for it in items]
     # Which (prompt, sample index) each item's n samples are: sample i uses variant i % V.
     slots = [[(v[i % len(v)], i) for i in range(n)] for v in variants]
@@ -235,7 +237,8 @@ def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run
     generated = bars.add(f"{task.name}: generating", n_missing) if n_missing else (lambda n: None)
     scored = bars.add(f"{task.name}: scoring", len(items))
     skey = params.key()
-    worker = Worker()
+    storer = Worker("harness-store")  # stores each chunk as it comes: nothing waits in front of it
+    worker = Worker()  # grades the items a stored chunk completed, starts the grader's pool
 
     def grade(js: list[int]) -> None:
         """Grade items on their final answers (thinking split off), a chunk of items at a time."""
@@ -249,7 +252,8 @@ def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run
             scored(len(chunk))
 
     def keep(chunk: list[Made]) -> None:
-        """Store a generated chunk, then grade the items it completed (not when generation failed)."""
+        """Store a generated chunk (committed before anything else happens to it), then hand the
+        items it completed to the grading thread (not when generation or grading failed)."""
         ready = []
         for key in store_chunk(store, run_id, model_id, skey, chunk, have):
             for j in waiting.pop(key, ()):
@@ -257,40 +261,53 @@ def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run
                 if left[j] == 0:
                     ready.append(j)
         generated(len(chunk))
-        if threaded and not worker.failing:
-            grade(ready)
+        if threaded and ready and not worker.failing and not worker.failed:
+            worker.submit(grade, ready, check=False)
 
-    inbox: list[Made] = []  # generated, not yet taken by the worker
+    inbox: list[Made] = []  # generated, not yet taken by the store thread
     lock = threading.Lock()
 
     def take() -> None:
-        """Keep everything generated since the worker last looked: chunks merge when it lags."""
+        """Keep everything generated since the store thread last looked: chunks merge when it lags."""
         with lock:
             chunk = inbox[:]
             inbox.clear()
         if chunk:
             keep(chunk)
 
+    def check() -> None:
+        storer.check()
+        worker.check()
+
+    def settle() -> None:
+        """Between the backend's batches: every sample handed over is on disk before the next batch
+        starts (what a crash loses stays within the batch in flight, as without a store thread)."""
+        storer.drain()
+        worker.check()
+
     own_held = held is None
     held = held if held is not None else ExitStack()
-    held.close()  # the store, if the caller held it open for the lookup: the worker stores now
+    held.close()  # the store, if the caller held it open for the lookup: the store thread writes now
     try:
-        worker.submit(store.put_items, task.name, task.version, list(zip(items, variants)))
+        storer.submit(store.put_items, task.name, task.version, list(zip(items, variants)))
         if threaded:
             worker.submit(grade, [j for j in range(len(items)) if left[j] == 0])
             if requests and hasattr(grader, "start"):
                 worker.submit(grader.start)  # e.g. the math worker pool, started beside generation
         if requests:
-            for chunk in chunks(get_backend(), requests, params):
-                worker.check()
+            for chunk in chunks(get_backend(), requests, params, settle=settle):
+                check()
                 with lock:
                     inbox.extend(chunk)
-                worker.submit(take, always=True)
+                storer.submit(take, always=True)
     except BaseException:
-        worker.failing = True  # store what was generated, grade nothing more
+        storer.failing = worker.failing = True  # store what was generated, grade nothing more
         raise
     finally:
-        worker.join()
+        try:
+            storer.join()  # first: it may still hand items to the grading thread
+        finally:
+            worker.join()
     if not threaded:
         grade(list(range(len(items))))
 

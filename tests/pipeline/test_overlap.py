@@ -1,9 +1,14 @@
-"""The run loop stores and grades finished chunks on a worker thread while the backend generates the
-rest; a failure anywhere stores what was generated and stops the rest."""
+"""The run loop stores finished chunks on a store thread and grades them on a grading thread while the
+backend generates the rest; a failure anywhere stores what was generated and stops the rest; a run
+killed with SIGKILL keeps every sample it handed over and a rerun generates only the rest."""
 
 from __future__ import annotations
 
+import json
 import random
+import signal
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import replace
@@ -18,6 +23,7 @@ from harness.records import Completion
 from harness.store import Store
 from harness.tasks import get_task
 from fakes import FakeBackend
+from loopback_openai import Behaviour, LoopbackServer
 
 SPEC = ModelSpec(name="fake", backend="hf", model="fake-model-id")
 
@@ -142,3 +148,81 @@ def test_a_main_thread_grader_grades_on_the_main_thread(tmp_path):
         progress=False)
     assert SpyGrader.threads == {threading.main_thread().name}
     assert sorted(SpyGrader.graded) == ["0", "1", "2"]
+
+
+def test_storing_waits_for_no_grading(tmp_path):
+    """A grader whose worker pool takes long to start (or grades slowly) holds up no stored sample:
+    each chunk is in the file while the grader has not even started."""
+    started, release = threading.Event(), threading.Event()
+
+    class Stuck(MathGrader):
+        def start(self):
+            started.set()
+            release.wait(60)
+
+    store = Store(tmp_path / "r.duckdb")
+
+    def between(g: int) -> None:
+        n = 2 * 2 * (g + 1)
+        try:
+            wait_for(lambda: store.query("SELECT count(*) AS n FROM generations")[0]["n"] == n,
+                     f"{n} samples stored while the grader is starting", limit_s=20)
+        finally:
+            if g == 2:
+                assert started.is_set()
+                release.set()
+
+    task = replace(get_task("arith"), grader=Stuck)
+    s = run(SPEC, [task], 2, store, Source(limit=6), backend_factory=lambda _: StreamingFake(group=2, between=between),
+            progress=False)
+    assert (s.tasks[0].generated, s.tasks[0].reused) == (12, 0)
+    assert store.query("SELECT count(*) AS n FROM scores")[0]["n"] == 12
+
+
+def test_a_run_killed_midway_through_a_stream_keeps_what_it_handed_over(tmp_path):
+    """A real `harness run` (one streamed batch, a real DuckDB file) killed with SIGKILL while its
+    ninth request hangs: the eight answered samples are on disk, and the rerun asks for the rest only."""
+    reached, release = threading.Event(), threading.Event()
+    served: list[int] = []
+
+    def hang_after_8(req: dict, i: int) -> str:
+        served.append(1)
+        if len(served) == 9:
+            reached.set()
+            release.wait()
+        return "The answer is 7."
+
+    db = tmp_path / "r.duckdb"
+    b = Behaviour(model="m", answer=hang_after_8)
+    with LoopbackServer(b) as server:
+        (tmp_path / "models.toml").write_text(
+            f'[models.m]\nbackend = "openai"\nmodel = "m"\nbase_url = "{server.url}"\nrevision = "r1"\n'
+            '[models.m.options]\nmax_concurrency = 1\n')
+        args = [sys.executable, "-m", "harness", "run", "--model", "m", "--models", str(tmp_path / "models.toml"),
+                "--task", "arith", "-k", "1", "--limit", "10", "--db", str(db), "--no-progress", "--json"]
+        first = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert reached.wait(timeout=120), "the run never sent its ninth request"
+            wait_for(lambda: _stored(db) == 8, "the eight answered samples stored while the ninth is out", 30)
+            assert first.poll() is None
+            first.send_signal(signal.SIGKILL)
+            first.wait(timeout=30)
+        finally:
+            if first.poll() is None:
+                first.kill()
+            release.set()
+        again = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    t = json.loads(again.stdout)["tasks"][0]
+    assert (t["generated"], t["reused"]) == (2, 8)
+    assert len(served) == 11  # 8 answered, 1 lost with the kill, 2 asked again
+    assert Store(db, read_only=True).query("SELECT count(*) AS n, count(DISTINCT gen_key) AS d FROM generations")[0] \
+        == {"n": 10, "d": 10}
+
+
+def _stored(db) -> int:
+    """Samples in the file, read by another process as the leaderboard would (0 while it is held)."""
+    try:
+        return Store(db, read_only=True, lock_timeout=1).query("SELECT count(*) AS n FROM generations")[0]["n"]
+    except Exception:
+        return 0
