@@ -3,10 +3,16 @@ takes no CPU: what a GPU sees, read on a CPU machine.
 
 A fake backend answers `generate` calls of `--batch` samples, each after `--wait` seconds of sleep
 (the engine, elsewhere), with noisy texts like a small random model's (seeded: the same texts every
-run). The real run loop, store (a fresh DuckDB file per pass, created before the clock) and grading
-do the rest. Printed: per pass, (wall time - time inside the backend) per 1,000 samples.
+run). With `--stream` it is one call for everything, handing over `--batch` samples every `--wait`
+seconds as vLLM's streaming backend does (the GPU path). The real run loop, store (a fresh DuckDB
+file per pass, created before the clock) and grading do the rest. Printed: per pass, (wall time -
+time inside the backend) per 1,000 samples.
 
-    python benchmarks/overlap_fake_engine.py [--items 100] [-k 8] [--batch 32] [--wait 0.25] [--passes 6]
+Without `--stream` every `generate` call is a batch, and the run loop waits at each batch boundary
+until the last batch is on disk (a crash loses at most the batch in flight), so one store write per
+batch is not overlapped.
+
+    python benchmarks/overlap_fake_engine.py [--items 100] [-k 8] [--batch 32] [--wait 0.25] [--passes 6] [--stream]
 """
 
 from __future__ import annotations
@@ -54,6 +60,27 @@ class FakeEngine:
         pass
 
 
+class StreamingFakeEngine(FakeEngine):
+    """One call for every request (as the vllm backend's one batch); `batch` samples finish every
+    `wait` seconds, handed over while the rest are "generated"."""
+
+    name = "fake-streaming-engine"
+
+    def __init__(self, batch: int, wait: float):
+        super().__init__(1 << 20, wait)
+        self.group = batch
+
+    def stream(self, requests, params):
+        slots = [(r, j, s) for r, req in enumerate(requests) for j, s in enumerate(req.seeds)]
+        for start in range(0, len(slots), self.group):
+            t = time.perf_counter()
+            time.sleep(self.wait)
+            done = [(r, j, Completion(_text(random.Random(s)), "length", 64, 120))
+                    for r, j, s in slots[start:start + self.group]]
+            self.inside += time.perf_counter() - t
+            yield done
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--items", type=int, default=100)
@@ -61,6 +88,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=32, help="samples per generate call")
     ap.add_argument("--wait", type=float, default=0.25, help="seconds the engine takes per call")
     ap.add_argument("--passes", type=int, default=6, help="the first is a warm-up and not counted")
+    ap.add_argument("--stream", action="store_true", help="one streamed call, as the vllm backend")
     args = ap.parse_args()
     task = get_task("arith")
     spec = ModelSpec(name="bench", backend="hf", model="fake-engine")
@@ -70,13 +98,14 @@ def main() -> None:
         for i in range(args.passes):
             store = Store(Path(tmp) / f"pass{i}.duckdb")
             store.schema_version()
-            engine = FakeEngine(args.batch, args.wait)
+            engine = (StreamingFakeEngine if args.stream else FakeEngine)(args.batch, args.wait)
             t = time.perf_counter()
             s = run(spec, [task], args.k, store, source, sampling={"temperature": 1.0, "max_tokens": 64},
                     backend_factory=lambda _spec, engine=engine: engine, progress=False)
             own.append((time.perf_counter() - t - engine.inside) / (s.tasks[0].generated / 1000))
     own = own[1:]
-    print(f"items {args.items}  k {args.k}  batch {args.batch}  wait {args.wait} s  passes {len(own)} (+1 warm-up)")
+    print(f"items {args.items}  k {args.k}  {'streamed group' if args.stream else 'batch'} {args.batch}  "
+          f"wait {args.wait} s  passes {len(own)} (+1 warm-up)")
     print(f"not overlapped  {statistics.median(own):.3f} s per 1,000 samples (median)   all: "
           + ", ".join(f"{x:.3f}" for x in own))
 

@@ -12,8 +12,8 @@ and grades, votes and stores them.
     not overlapped   = (end to end - generation phase) per 1,000 samples: the harness's own work that
                        did not run beside the engine (what it adds on a GPU, where the engine is fast)
 
-The harness stores and grades finished samples on a worker thread while the engine generates, so on
-a GPU the last figure is what it costs. On a CPU the engine and the harness share the cores, so work
+The harness stores finished samples (a store thread) and grades them (a grading thread) while the
+engine generates, so on a GPU the last figure is what it costs. On a CPU the engine and the harness share the cores, so work
 done beside the engine still slows it a little (it shows in the generation ratio).
 Targets: generation within 2% of bare vLLM, end to end within 3%, at most 0.25 s per 1,000 samples
 not overlapped. The model is the tiny random Llama unless --model DIR.

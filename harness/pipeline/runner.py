@@ -177,7 +177,7 @@ def run(
     graders = Graders()
     # The store is held open (one open, one checkpoint) for the bursts outside generation: the run's
     # rows with the first cache lookup, and each task's results (the last with the run's end). A task
-    # lets go of it before its worker thread stores anything.
+    # lets go of it before its store thread stores anything.
     held = ExitStack()
     held.enter_context(store.hold())
     try:
