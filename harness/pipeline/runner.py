@@ -177,7 +177,7 @@ def run(
     graders = Graders()
     # The store is held open (one open, one checkpoint) for the bursts outside generation: the run's
     # rows with the first cache lookup, and each task's results (the last with the run's end). A task
-    # lets go of it before its store thread stores anything.
+    # lets go of it while it generates, so other processes can read between its store thread's writes.
     held = ExitStack()
     held.enter_context(store.hold())
     try:
@@ -287,7 +287,7 @@ def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run
 
     own_held = held is None
     held = held if held is not None else ExitStack()
-    held.close()  # the store, if the caller held it open for the lookup: the store thread writes now
+    held.close()  # the store, if the caller held it open for the lookup: readers get the gaps between writes
     try:
         storer.submit(store.put_items, task.name, task.version, list(zip(items, variants)))
         if threaded:
@@ -300,6 +300,9 @@ def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run
                 with lock:
                     inbox.extend(chunk)
                 storer.submit(take, always=True)
+        # What is left after generation (the last write, the results, the run's end): one open of the
+        # file, taken now so that the store thread's last write does not close it (the caller closes it).
+        held.enter_context(store.hold())
     except BaseException:
         storer.failing = worker.failing = True  # store what was generated, grade nothing more
         raise
@@ -319,7 +322,6 @@ def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run
     # for a model with no lineage beside its weights (a served fine-tune), the items exported from the
     # training queue of the model it declares it was tuned from. A model is never flagged for items
     # exported from its own queue: exporting does not change its weights.
-    held.enter_context(store.hold())  # what is left after generation: one open of the file (the caller closes it)
     contaminated = store.trained_item_ids(model_id, task.name)
     if finetuned_from:
         contaminated |= store.exported_item_ids(finetuned_from, task.name)

@@ -139,37 +139,52 @@ class Store:
                 time.sleep(delay * rng.uniform(0.5, 1.0))
                 delay = min(delay * 2, 0.5)
 
+    def _acquire(self) -> str:
+        """Attach the file unless it is attached already; count one more holder. Under `_PROCESS.lock`."""
+        key = (str(self.path), self.read_only)
+        held = _PROCESS.attached.get(key)
+        if held is None:
+            _PROCESS.count += 1
+            alias = f"store{_PROCESS.count}"
+            self._attach(_PROCESS.anchor(), alias)
+            held = _PROCESS.attached[key] = [alias, 0]
+        held[1] += 1
+        return held[0]
+
+    def _release(self) -> None:
+        """One holder fewer; the last detaches the file (other processes may open it then)."""
+        key = (str(self.path), self.read_only)
+        held = _PROCESS.attached[key]
+        held[1] -= 1
+        if held[1] == 0:
+            del _PROCESS.attached[key]
+            _PROCESS.anchor().execute(f"DETACH {held[0]}")
+
     @contextmanager
     def _open(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection whose default database is this file: attached for the block, detached after
-        (nested blocks of one thread share the attachment)."""
+        """A connection whose default database is this file, for one operation: attached for the block
+        (unless held), detached after; the process's operations on stores run one at a time."""
         with _PROCESS.lock:
-            key = (str(self.path), self.read_only)
-            held = _PROCESS.attached.get(key)
-            if held is None:
-                _PROCESS.count += 1
-                alias = f"store{_PROCESS.count}"
-                base = _PROCESS.anchor()
-                self._attach(base, alias)
-                held = _PROCESS.attached[key] = [alias, 0]
-            held[1] += 1
+            alias = self._acquire()
             con = _PROCESS.anchor().cursor()
             try:
-                con.execute(f"USE {held[0]}")
+                con.execute(f"USE {alias}")
                 yield con
             finally:
                 con.close()
-                held[1] -= 1
-                if held[1] == 0:
-                    del _PROCESS.attached[key]
-                    _PROCESS.anchor().execute(f"DETACH {held[0]}")
+                self._release()
 
     @contextmanager
     def hold(self) -> Iterator[None]:
-        """Keep the file open for a burst of operations by this thread (one open and one checkpoint
-        for all of them); other processes, and this process's other threads, wait meanwhile."""
-        with self._open():
+        """Keep the file attached for a burst of operations (one open and one checkpoint for all of
+        them, whichever thread of this process runs them); other processes wait meanwhile."""
+        with _PROCESS.lock:
+            self._acquire()
+        try:
             yield
+        finally:
+            with _PROCESS.lock:
+                self._release()
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
