@@ -2,13 +2,21 @@
 
 One vLLM engine serves both, so start-up is paid once and both see the same engine state; the prefix
 cache is reset before every timed pass, and the passes alternate (bare, harness, bare, harness, ...)
-so neither gets a warmer machine. Each harness pass writes a fresh DuckDB file, so it generates every
-sample (nothing cached) and then grades, votes and stores them.
+so neither gets a warmer machine. Each harness pass writes a fresh DuckDB file (created before the
+clock starts, as a run appends to a store that exists), so it generates every sample (nothing cached)
+and grades, votes and stores them.
 
-    generation ratio = time inside the harness's Backend.generate calls / bare LLM.generate time
+    generation ratio = the harness's generation phase (from its first request to the engine until
+                       the last sample came back) / bare LLM.generate time
     end-to-end ratio = whole harness run (load items, cache lookup, generate, store, grade, vote) / bare
+    not overlapped   = (end to end - generation phase) per 1,000 samples: the harness's own work that
+                       did not run beside the engine (what it adds on a GPU, where the engine is fast)
 
-Target: generation within 3% of bare vLLM. The model is the tiny random Llama unless --model DIR.
+The harness stores finished samples (a store thread) and grades them (a grading thread) while the
+engine generates, so on a GPU the last figure is what it costs. On a CPU the engine and the harness share the cores, so work
+done beside the engine still slows it a little (it shows in the generation ratio).
+Targets: generation within 2% of bare vLLM, end to end within 3%, at most 0.25 s per 1,000 samples
+not overlapped. The model is the tiny random Llama unless --model DIR.
 
     python benchmarks/vllm_overhead.py [--items 100] [-k 8] [--max-tokens 64] [--passes 2]
 """
@@ -72,7 +80,8 @@ def main() -> None:
     llm.generate([{"prompt_token_ids": t} for t in token_ids[:4]], bare_sp, use_tqdm=False)  # warm-up
 
     class Timed:
-        """The harness backend, timing its generate calls (the generation phase)."""
+        """The harness backend, timing its generation phase: from each call's first request to the
+        engine until its last sample came back."""
 
         def __init__(self) -> None:
             self.name, self.batch_size, self.seconds = backend.name, backend.batch_size, 0.0
@@ -82,6 +91,13 @@ def main() -> None:
             out = backend.generate(requests, p)
             self.seconds += time.perf_counter() - t
             return out
+
+        def stream(self, requests, p):
+            t = time.perf_counter()
+            try:
+                yield from backend.stream(requests, p)
+            finally:
+                self.seconds += time.perf_counter() - t
 
         def close(self) -> None:  # the engine outlives each pass
             pass
@@ -97,8 +113,10 @@ def main() -> None:
 
             llm.reset_prefix_cache()
             timed = Timed()
+            store = Store(Path(tmp) / f"pass{i}.duckdb")
+            store.schema_version()  # the file is created before the clock starts: runs append to a store
             t = time.perf_counter()
-            summary = run(spec, [task], args.k, Store(Path(tmp) / f"pass{i}.duckdb"), source, sampling=sampling,
+            summary = run(spec, [task], args.k, store, source, sampling=sampling,
                           backend_factory=lambda _spec, timed=timed: timed, progress=False)
             total.append(time.perf_counter() - t)
             gen.append(timed.seconds)
@@ -106,14 +124,18 @@ def main() -> None:
     backend.close()
 
     b, g, e = min(bare), min(gen), min(total)
+    samples = len(items) * args.k
+    own = [(t - x) / samples * 1000 for t, x in zip(total, gen)]  # per pass: not overlapped, per 1,000 samples
     print(f"model {model}  task {args.task}  items {len(items)}  k {args.k}  max_tokens {args.max_tokens}  "
           f"passes {args.passes}  engine start {startup:.1f} s")
     print(f"bare LLM.generate        {b:8.2f} s   ({tokens / b:,.0f} generated tokens/s)   all: "
           + ", ".join(f"{x:.2f}" for x in bare))
     print(f"harness generation phase {g:8.2f} s   all: " + ", ".join(f"{x:.2f}" for x in gen))
     print(f"harness run, end to end  {e:8.2f} s   all: " + ", ".join(f"{x:.2f}" for x in total))
-    print(f"ratio generation / bare  {g / b:8.3f}   (target <= 1.03)")
-    print(f"ratio end-to-end / bare  {e / b:8.3f}")
+    print(f"not overlapped           {statistics.median(own):8.3f} s per 1,000 samples (median; target <= 0.25)   all: "
+          + ", ".join(f"{x:.3f}" for x in own))
+    print(f"ratio generation / bare  {g / b:8.3f}   (target <= 1.02)")
+    print(f"ratio end-to-end / bare  {e / b:8.3f}   (target <= 1.03)")
     if len(bare) > 1:
         print(f"spread of bare passes    {statistics.pstdev(bare) / statistics.mean(bare):8.1%} (machine noise)")
 

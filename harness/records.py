@@ -37,6 +37,7 @@ class Prompt:
 
     text: str
     messages: tuple[Message, ...] | None = None
+    _hash: str | None = field(default=None, init=False, repr=False, compare=False)  # computed once, on first use
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -54,7 +55,11 @@ class Prompt:
 
     @property
     def hash(self) -> str:
-        return stable_hash(self.to_json(), 32)
+        h = self._hash
+        if h is None:
+            h = stable_hash(self.to_json(), 32)
+            object.__setattr__(self, "_hash", h)
+        return h
 
 
 @dataclass(frozen=True, slots=True)

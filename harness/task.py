@@ -16,7 +16,10 @@ from harness.records import Grade, Item, Prompt
 class Grader(Protocol):
     """Grades every sample of a batch of items at once, so a grader can amortize work (a process
     pool, a sandbox pool) over the batch. Returns, per item, one Grade per response, in order; the
-    `cls` fields group equivalent answers within an item for the majority vote."""
+    `cls` fields group equivalent answers within an item for the majority vote.
+
+    The run loop grades on a thread of its own while the engine generates; a grader that must run on
+    the main thread (it uses signals) says so with a class attribute `main_thread = True`."""
 
     def grade(self, batch: Sequence[tuple[Item, Sequence[str]]]) -> list[list[Grade]]: ...
 

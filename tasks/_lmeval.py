@@ -195,7 +195,10 @@ def scorer_from_config(cfg: Mapping[str, Any], filter_name: str | None = None) -
 
 
 class LMEvalGrader:
-    """The harness's Grader protocol over a Scorer; documents are looked up by item id."""
+    """The harness's Grader protocol over a Scorer; documents are looked up by item id. Runs on the
+    main thread (`main_thread`): some tasks' metrics time themselves with `signal.alarm`."""
+
+    main_thread = True
 
     def __init__(self, scorer: Scorer, docs: Mapping[str, tuple[Mapping[str, Any], Any]]):
         self.scorer = scorer

@@ -14,11 +14,20 @@ from harness.errors import BackendError
 from harness.models import ModelSpec
 from harness.records import Completion, Request, Sampling
 
+# A finished sample as a streaming backend hands it over: (request's position in the call, the
+# sample's position in that request's `indices`, the completion).
+Done = tuple[int, int, Completion]
+
+
 class Backend(Protocol):
     """`generate` returns, for each request, one completion per entry of `request.indices`, in
     order; sample j must draw with `request.seeds[j]` where the engine allows per-sample seeds.
     `batch_size` is how many completions the runner hands over per call (and so, at most, what a
-    crash loses)."""
+    crash loses).
+
+    A backend may also offer `stream(requests, params)`: the same samples, yielded in groups of
+    `Done` as they finish (any order, each sample once), so the runner stores and grades finished
+    samples while the rest are generated; closing the iterator early cancels what is unfinished."""
 
     name: str
     batch_size: int

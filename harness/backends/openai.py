@@ -41,13 +41,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+import queue
 import random
+import threading
 import time
 from dataclasses import dataclass, replace
-from typing import Any, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import httpx
 
+from harness.backends import Done
 from harness.backends.replicas import EJECT_STATUS, ReplicaPool
 from harness.errors import BackendError
 from harness.models import ModelSpec
@@ -119,7 +122,9 @@ class OpenAIBackend:
         self.extra_body = dict(o.get("extra_body") or {})
         self.fmt = spec.thinking_format()
         self.budget = spec.forced_budget()
-        self.batch_size = int(o.get("batch_size", max(64, 8 * self.max_concurrency)))
+        # Samples are stored as they stream back, so a crash loses only what is out; a big batch keeps
+        # the concurrency full (between batches it drains).
+        self.batch_size = int(o.get("batch_size", max(1024, 64 * self.max_concurrency)))
         self.headers = {"Content-Type": "application/json"}
         key = os.environ.get(spec.api_key_env) if spec.api_key_env else None
         if key:
@@ -133,6 +138,51 @@ class OpenAIBackend:
     def generate(self, requests: Sequence[Request], params: Sampling) -> list[list[Completion]]:
         return asyncio.run(self._generate(requests, params))
 
+    def stream(self, requests: Sequence[Request], params: Sampling) -> Iterator[list[Done]]:
+        """The requests go out as in `generate` (the same bounded concurrency over the whole batch),
+        on an event loop of their own thread; each prompt's samples are yielded as soon as its
+        responses are in. Closing the iterator cancels the requests still out."""
+        out: queue.Queue[Any] = queue.Queue()
+        loop: list[asyncio.AbstractEventLoop] = []
+        end = object()
+
+        def serve() -> None:
+            try:
+                with asyncio.Runner() as runner:
+                    loop.append(runner.get_loop())
+                    runner.run(self._generate(requests, params, lambda r, comps: out.put((r, comps))))
+                out.put(end)
+            except BaseException as exc:  # raised in the caller's thread
+                out.put(exc)
+
+        thread = threading.Thread(target=serve, name="openai-requests", daemon=True)
+        thread.start()
+        finished = False
+        try:
+            while not finished:
+                got = [out.get()]
+                while not out.empty():  # everything that finished meanwhile: one group
+                    got.append(out.get_nowait())
+                done: list[Done] = []
+                for x in got:
+                    if x is end:
+                        finished = True
+                    elif isinstance(x, BaseException):
+                        finished = True
+                        raise x
+                    else:
+                        r, comps = x
+                        done += [(r, j, c) for j, c in enumerate(comps)]
+                if done:
+                    yield done
+        finally:
+            if not finished and loop:
+                try:
+                    loop[0].call_soon_threadsafe(lambda: [t.cancel() for t in asyncio.all_tasks(loop[0])])
+                except RuntimeError:  # the loop has closed: nothing left to cancel
+                    pass
+            thread.join()
+
     def close(self) -> None:
         pass
 
@@ -142,11 +192,21 @@ class OpenAIBackend:
 
     # -- internals -------------------------------------------------------------------------
 
-    async def _generate(self, requests: Sequence[Request], params: Sampling) -> list[list[Completion]]:
+    async def _generate(self, requests: Sequence[Request], params: Sampling,
+                        on_done: Callable[[int, list[Completion]], None] | None = None) -> list[list[Completion]]:
+        """Every request's samples, at most `max_concurrency` requests out at once; `on_done(r, comps)`
+        is told of each request as soon as its samples are in."""
         sem = asyncio.Semaphore(self.max_concurrency)
         limits = httpx.Limits(max_connections=self.max_concurrency, max_keepalive_connections=self.max_concurrency)
+
+        async def one(r: int, req: Request) -> list[Completion]:
+            comps = await self._one_prompt(client, sem, req, params)
+            if on_done is not None:
+                on_done(r, comps)
+            return comps
+
         async with httpx.AsyncClient(timeout=self.timeout_s, limits=limits, headers=self.headers) as client:
-            jobs = [self._one_prompt(client, sem, req, params) for req in requests]
+            jobs = [one(r, req) for r, req in enumerate(requests)]
             try:
                 return list(await asyncio.gather(*jobs))
             finally:

@@ -45,9 +45,10 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from harness.backend_kinds import VLLM_ENGINE_KEYS
+from harness.backends import Done
 from harness.errors import BackendError
 from harness.models import ModelSpec
 from harness.records import Completion, Finish, Prompt, Request, Sampling
@@ -56,6 +57,7 @@ from harness.thinking import thinking_tokens
 ENGINE_KEYS = VLLM_ENGINE_KEYS  # the options handed to `vllm.LLM` as they are
 SEED_MODES = ("engine", "per_sample")
 DEFAULT_BATCH = 1 << 20
+ADD_GROUP = 16  # prompts tokenized and added to the engine per step while the engine runs
 SHUTDOWN_S = 60.0  # vLLM's own 5 s grace kills a busy engine-core process instead of stopping it
 
 
@@ -141,49 +143,98 @@ class VLLMBackend:
     # -- generate ----------------------------------------------------------------------------
 
     def generate(self, requests: Sequence[Request], params: Sampling) -> list[list[Completion]]:
-        if self._llm is None:
-            self._start(params.seed)
-        ids = [self.token_ids(r.prompt) for r in requests]
-        prompts: list[dict[str, Any]] = []
-        sps: list[Any] = []
-        owner: list[tuple[int, int]] = []  # (request, first sample slot) per engine request
-        greedy = params.temperature == 0
-        if greedy or self.seed_mode == "engine":
-            # Greedy decoding is deterministic and vLLM refuses n > 1 for it: one sample, copied.
-            by_n: dict[int, Any] = {}
-            for r, req in enumerate(requests):
-                n = 1 if greedy else len(req.indices)
-                prompts.append({"prompt_token_ids": ids[r]})
-                sps.append(by_n.setdefault(n, self.sampling_params(params, n, None)))
-                owner.append((r, 0))
-        else:
-            for r, req in enumerate(requests):
-                for j, seed in enumerate(req.seeds):
-                    prompts.append({"prompt_token_ids": ids[r]})
-                    sps.append(self.sampling_params(params, 1, seed))
-                    owner.append((r, j))
-        t0 = time.perf_counter()
-        try:
-            outs = self._llm.generate(prompts, sps, use_tqdm=False)
-        except Exception as exc:
-            raise BackendError(f"vLLM generation failed for {self.spec.model!r}: {type(exc).__name__}: {exc}") from exc
-        n_total = sum(len(req.indices) for req in requests)
-        latency = (time.perf_counter() - t0) / max(1, n_total)
         result: list[list[Completion | None]] = [[None] * len(req.indices) for req in requests]
-        for (r, j0), out in zip(owner, outs):
-            for c in sorted(out.outputs, key=lambda c: c.index):
-                finish: Finish = "length" if c.finish_reason == "length" else "stop"
-                comp = Completion(
-                    text=c.text, finish=finish, tokens=len(c.token_ids), prompt_tokens=len(ids[r]), latency_s=latency,
-                    thinking_tokens=thinking_tokens(self._tok, c.text, finish, self.spec.thinking_format(),
-                                                    len(c.token_ids)),
-                )
-                slots = range(len(result[r])) if greedy else (j0 + c.index,)
-                for j in slots:
-                    result[r][j] = comp
+        for done in self.stream(requests, params):
+            for r, j, comp in done:
+                result[r][j] = comp
         if any(c is None for row in result for c in row):
             raise BackendError("vLLM returned fewer completions than requested")
         return result  # type: ignore[return-value]
+
+    def stream(self, requests: Sequence[Request], params: Sampling) -> Iterator[list[Done]]:
+        """All requests go to the engine at once (`LLM.enqueue`, as `LLM.generate` adds them, so the
+        engine batches them alike); each engine step's finished requests come back as one group while
+        the engine goes on. Prompts are tokenized and added a group at a time between steps, so the
+        engine starts on the first group while the rest are tokenized. Closing the iterator aborts the
+        unfinished requests. A vLLM without `enqueue` answers in one group, through `LLM.generate`."""
+        if self._llm is None:
+            self._start(params.seed)
+        greedy = params.temperature == 0
+        by_n: dict[int, Any] = {}
+
+        def engine_requests(r: int) -> list[tuple[dict[str, Any], Any, tuple[int, int, int]]]:
+            """Request r as engine requests: (prompt, sampling params, (request, first slot, prompt tokens))."""
+            ids = self.token_ids(requests[r].prompt)
+            if greedy or self.seed_mode == "engine":
+                # Greedy decoding is deterministic and vLLM refuses n > 1 for it: one sample, copied.
+                n = 1 if greedy else len(requests[r].indices)
+                sp = by_n.get(n) or by_n.setdefault(n, self.sampling_params(params, n, None))
+                return [({"prompt_token_ids": ids}, sp, (r, 0, len(ids)))]
+            return [({"prompt_token_ids": ids}, self.sampling_params(params, 1, seed), (r, j, len(ids)))
+                    for j, seed in enumerate(requests[r].seeds)]
+
+        def completions(finished: list[tuple[tuple[int, int, int], Any]], latency: float) -> list[Done]:
+            done: list[Done] = []
+            for (r, j0, n_prompt), out in finished:
+                for c in sorted(out.outputs, key=lambda c: c.index):
+                    finish: Finish = "length" if c.finish_reason == "length" else "stop"
+                    comp = Completion(
+                        text=c.text, finish=finish, tokens=len(c.token_ids), prompt_tokens=n_prompt, latency_s=latency,
+                        thinking_tokens=thinking_tokens(self._tok, c.text, finish, self.spec.thinking_format(),
+                                                        len(c.token_ids)),
+                    )
+                    slots = range(len(requests[r].indices)) if greedy else (j0 + c.index,)
+                    done += [(r, j, comp) for j in slots]
+            return done
+
+        llm = self._llm
+        t0 = time.perf_counter()
+        if not hasattr(llm, "enqueue"):
+            parts = [e for r in range(len(requests)) for e in engine_requests(r)]
+            try:
+                outs = llm.generate([p for p, _, _ in parts], [sp for _, sp, _ in parts], use_tqdm=False)
+            except Exception as exc:
+                raise BackendError(f"vLLM generation failed for {self.spec.model!r}: {type(exc).__name__}: {exc}") from exc
+            n_total = sum(len(out.outputs) for out in outs)
+            yield completions([(info, out) for (_, _, info), out in zip(parts, outs)],
+                              (time.perf_counter() - t0) / max(1, n_total))
+            return
+        engine = llm.llm_engine
+        owner: dict[str, tuple[int, int, int]] = {}  # vLLM's request id -> (request, first slot, prompt tokens)
+        internal: dict[str, str] = {}  # vLLM's request id -> the engine's own (for aborting)
+        added = 0
+        t_last = t0
+        try:
+            while added < len(requests) or owner:
+                if added < len(requests):
+                    parts = [e for r in range(added, min(added + ADD_GROUP, len(requests))) for e in engine_requests(r)]
+                    ids = llm.enqueue([p for p, _, _ in parts], [sp for _, sp, _ in parts], use_tqdm=False)
+                    for rid, (_, _, info) in zip(ids, parts):
+                        external = rid.rsplit("-", 1)[0]  # the engine adds "-" and 8 random characters
+                        owner[external] = info
+                        internal[external] = rid
+                    added = min(added + ADD_GROUP, len(requests))
+                try:
+                    outs = engine.step()
+                except Exception as exc:
+                    raise BackendError(f"vLLM generation failed for {self.spec.model!r}: {type(exc).__name__}: {exc}") from exc
+                finished = []
+                for out in outs:
+                    if out.finished and out.request_id in owner:
+                        finished.append((owner.pop(out.request_id), out))
+                        internal.pop(out.request_id, None)
+                if finished:
+                    now = time.perf_counter()
+                    # Each sample's share of the wall time since the last group: they add up to the whole.
+                    latency = (now - t_last) / sum(len(out.outputs) for _, out in finished)
+                    t_last = now
+                    yield completions(finished, latency)
+        finally:
+            if owner:  # closed early (an error, Ctrl-C): the engine drops what is unfinished
+                try:
+                    engine.abort_request(list(internal.values()), internal=True)
+                except Exception:  # the engine is gone already
+                    pass
 
     def close(self) -> None:
         """Shut the engine-core process down (idempotent)."""

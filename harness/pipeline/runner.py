@@ -11,6 +11,8 @@ is missing, so a fully cached rerun never loads the model.
 
 from __future__ import annotations
 
+import threading
+from contextlib import ExitStack
 from dataclasses import replace
 from typing import Any, Callable, Mapping, Sequence
 
@@ -26,11 +28,12 @@ from harness.models import ModelSpec
 from harness.records import Grade, Item, Prompt, Sampling, stable_hash
 from harness.grading.math.conventions import describe
 from harness.pipeline.answers import Usage, conventions_of, grade_answers, task_grader
-from harness.pipeline.generate import complete
+from harness.pipeline.generate import Made, chunks, lookup, store_chunk
 from harness.pipeline.lifecycle import model_row, run_lifecycle
+from harness.pipeline.overlap import Worker
 from harness.pipeline.results import RunSummary, TaskSummary, record_results, stored_summary
 from harness.store import Store
-from harness.task import Task
+from harness.task import Grader, Task
 from harness.thinking import ThinkingFormat
 
 GRADE_CHUNK = 64  # items per grader call: amortizes pools, keeps the progress bar moving
@@ -171,6 +174,12 @@ def run(
         return backend
 
     summaries = []
+    graders = Graders()
+    # The store is held open (one open, one checkpoint) for the bursts outside generation: the run's
+    # rows with the first cache lookup, and each task's results (the last with the run's end). A task
+    # lets go of it while it generates, so other processes can read between its store thread's writes.
+    held = ExitStack()
+    held.enter_context(store.hold())
     try:
         with run_lifecycle(store, model, k=k, sampling=run_sampling.to_json(), tasks=[t.name for t in tasks],
                            command=command) as run_id, _Progress(progress) as bars:
@@ -180,12 +189,16 @@ def run(
                     summaries.append(_run_task(task, items, spec.name, model.model_id, run_id, k, n, store,
                                                resolve_sampling(spec, task, overrides), get_backend, bars,
                                                finetuned_from=None if lineage else spec.finetuned_from,
-                                               fmt=spec.thinking_format(), math_options=math_options))
+                                               fmt=spec.thinking_format(), math_options=math_options,
+                                               graders=graders, held=held))
             finally:
+                # Stopping the math pool's processes need not hold up the end of the run.
+                threading.Thread(target=graders.close, name="harness-graders-close", daemon=True).start()
                 report = getattr(backend, "report", None)
                 if report is not None:  # e.g. requests served and failed per replica
                     store.set_backend_report(run_id, report())
     finally:
+        held.close()
         if backend is not None:
             backend.close()
     return RunSummary(run_id, spec.name, model.model_id, tuple(summaries))
@@ -194,34 +207,117 @@ def run(
 def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run_id: str, k: int, n: int, store: Store,
               params: Sampling, get_backend: Callable[[], Backend], bars: _Progress,
               finetuned_from: str | None = None, fmt: ThinkingFormat = ThinkingFormat(),
-              math_options: Any = None) -> TaskSummary:
+              math_options: Any = None, graders: "Graders | None" = None,
+              held: ExitStack | None = None) -> TaskSummary:
+    """One task: what is stored is graded at once and what is missing is generated in chunks; a store
+    thread commits each chunk as soon as it is handed over and a grading thread grades each item as
+    soon as its last sample is stored, while the engine generates the rest, so what is left after
+    generation is the last chunk and the vote. `kill -9` loses at most what is in flight: samples
+    not yet handed over, and the one write under way."""
     variants = [_variants(task, it) for it in items]
-    store.put_items(task.name, task.version, list(zip(items, variants)))
-
     # Which (prompt, sample index) each item's n samples are: sample i uses variant i % V.
     slots = [[(v[i % len(v)], i) for i in range(n)] for v in variants]
-    have, n_missing = complete(store, run_id, model_id, params, [s for item_slots in slots for s in item_slots],
-                               get_backend, lambda total: bars.add(f"{task.name}: generating", total))
+    have, requests = lookup(store, model_id, params, [s for item_slots in slots for s in item_slots])
+    n_missing = sum(len(r.indices) for r in requests)
+    waiting: dict[tuple[str, int], list[int]] = {}  # a missing sample -> the items that wait for it
+    left = [0] * len(items)
+    for j, item_slots in enumerate(slots):
+        for p, i in item_slots:
+            if (p.hash, i) not in have:
+                waiting.setdefault((p.hash, i), []).append(j)
+                left[j] += 1
 
-    # Grade every sample on its final answer (thinking split off), a chunk of items at a time.
-    grader = task_grader(task, math_options)
+    own = graders is None
+    graders = graders or Graders()
+    grader = graders.get(task, math_options)
     conventions = conventions_of(grader)
-    advance = bars.add(f"{task.name}: scoring", len(items))
-    grades: list[list[Grade]] = []
-    usages: list[Usage] = []
-    try:
-        for start in range(0, len(items), GRADE_CHUNK):
-            chunk = range(start, min(start + GRADE_CHUNK, len(items)))
+    threaded = not getattr(grader, "main_thread", False)  # e.g. lm-eval metrics that use signal.alarm
+    grades: list[list[Grade] | None] = [None] * len(items)
+    usages: list[Usage] = []  # tokens and latency, per graded chunk
+    generated = bars.add(f"{task.name}: generating", n_missing) if n_missing else (lambda n: None)
+    scored = bars.add(f"{task.name}: scoring", len(items))
+    skey = params.key()
+    storer = Worker("harness-store")  # stores each chunk as it comes: nothing waits in front of it
+    worker = Worker()  # grades the items a stored chunk completed, starts the grader's pool
+
+    def grade(js: list[int]) -> None:
+        """Grade items on their final answers (thinking split off), a chunk of items at a time."""
+        for start in range(0, len(js), GRADE_CHUNK):
+            chunk = js[start:start + GRADE_CHUNK]
             batch = [(items[j], [have[(p.hash, i)].completion for p, i in slots[j]]) for j in chunk]
             answered = grade_answers(grader, batch, fmt)
-            grades += answered.grades
+            for j, g in zip(chunk, answered.grades):
+                grades[j] = g
             usages.append(answered.usage)
-            advance(len(chunk))
+            scored(len(chunk))
+
+    def keep(chunk: list[Made]) -> None:
+        """Store a generated chunk (committed before anything else happens to it), then hand the
+        items it completed to the grading thread (not when generation or grading failed)."""
+        ready = []
+        for key in store_chunk(store, run_id, model_id, skey, chunk, have):
+            for j in waiting.pop(key, ()):
+                left[j] -= 1
+                if left[j] == 0:
+                    ready.append(j)
+        generated(len(chunk))
+        if threaded and ready and not worker.failing and not worker.failed:
+            worker.submit(grade, ready, check=False)
+
+    inbox: list[Made] = []  # generated, not yet taken by the store thread
+    lock = threading.Lock()
+
+    def take() -> None:
+        """Keep everything generated since the store thread last looked: chunks merge when it lags."""
+        with lock:
+            chunk = inbox[:]
+            inbox.clear()
+        if chunk:
+            keep(chunk)
+
+    def check() -> None:
+        storer.check()
+        worker.check()
+
+    def settle() -> None:
+        """Between the backend's batches: every sample handed over is on disk before the next batch
+        starts (what a crash loses stays within the batch in flight, as without a store thread)."""
+        storer.drain()
+        worker.check()
+
+    own_held = held is None
+    held = held if held is not None else ExitStack()
+    held.close()  # the store, if the caller held it open for the lookup: readers get the gaps between writes
+    try:
+        storer.submit(store.put_items, task.name, task.version, list(zip(items, variants)))
+        if threaded:
+            worker.submit(grade, [j for j in range(len(items)) if left[j] == 0])
+            if requests and hasattr(grader, "start"):
+                worker.submit(grader.start)  # e.g. the math worker pool, started beside generation
+        if requests:
+            for chunk in chunks(get_backend(), requests, params, settle=settle):
+                check()
+                with lock:
+                    inbox.extend(chunk)
+                storer.submit(take, always=True)
+        # What is left after generation (the last write, the results, the run's end): one open of the
+        # file, taken now so that the store thread's last write does not close it (the caller closes it).
+        held.enter_context(store.hold())
+    except BaseException:
+        storer.failing = worker.failing = True  # store what was generated, grade nothing more
+        raise
     finally:
-        grader.close()
+        try:
+            storer.join()  # first: it may still hand items to the grading thread
+        finally:
+            worker.join()
+    if not threaded:
+        grade(list(range(len(items))))
 
     samples = [[(i, have[(p.hash, i)].gen_key) for p, i in item_slots] for item_slots in slots]
     usage = Usage.sum(usages)
+    if own:
+        graders.close()
     # Flagged: the items these weights were trained on (their lineage, recorded by fingerprint), or,
     # for a model with no lineage beside its weights (a served fine-tune), the items exported from the
     # training queue of the model it declares it was tuned from. A model is never flagged for items
@@ -229,6 +325,34 @@ def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run
     contaminated = store.trained_item_ids(model_id, task.name)
     if finetuned_from:
         contaminated |= store.exported_item_ids(finetuned_from, task.name)
-    return record_results(store, run_id, task.name, task.version, items, samples, grades, k,
-                          generated=n_missing, reused=len(items) * n - n_missing,
-                          contaminated=contaminated, reports=task.reports, usage=usage, conventions=conventions)
+    summary = record_results(store, run_id, task.name, task.version, items, samples, grades, k,  # type: ignore[arg-type]
+                             generated=n_missing, reused=len(items) * n - n_missing,
+                             contaminated=contaminated, reports=task.reports, usage=usage,
+                             conventions=conventions)
+    if own_held:
+        held.close()
+    return summary
+
+
+class Graders:
+    """The graders of one run, one per grader factory: tasks that grade alike (every math task with
+    the default options) share one grader, so its worker pool or sandbox starts once per run."""
+
+    def __init__(self) -> None:
+        self._made: dict[Any, Grader] = {}
+
+    def get(self, task: Task, math_options: Any = None) -> Grader:
+        """The grader of `task` (a math task's under `math_options` when given: see `task_grader`)."""
+        key = (task.grader, math_options if task.kind == "math" else None)
+        try:
+            grader = self._made.get(key)
+        except TypeError:  # an unhashable factory or options: a grader of its own
+            return self._made.setdefault(object(), task_grader(task, math_options))
+        if grader is None:
+            grader = self._made[key] = task_grader(task, math_options)
+        return grader
+
+    def close(self) -> None:
+        made, self._made = self._made, {}
+        for grader in made.values():
+            grader.close()

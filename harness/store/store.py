@@ -5,6 +5,11 @@ included. So the writer never holds the file for long: every operation opens a c
 short transaction and closes it, retrying with backoff while another process holds the lock. A run
 therefore leaves gaps in which `harness runs`, `compare` or the leaderboard can read.
 
+"Opening" the file is an `ATTACH` to one in-memory DuckDB kept for the process, and closing it a
+`DETACH`: the file lock is taken and released exactly as a connection would, but without starting a
+database instance each time (about 1.5 ms instead of 15). Operations of one process on stores run one
+at a time (a process-wide lock), as one writer per file needs anyway.
+
 Schema changes are numbered migrations (`harness.store.schema`), applied in order and recorded in
 `schema_migrations`.
 Every query is parameterized; nothing from a model or a data file is spliced into SQL.
@@ -16,6 +21,7 @@ import json
 import os
 import random
 import re
+import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -73,6 +79,24 @@ class CachedSample:
     completion: Completion
 
 
+class _Process:
+    """The in-memory DuckDB of this process that store files are attached to, and who holds what."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.attached: dict[tuple[str, bool], list[Any]] = {}  # (path, read_only) -> [alias, depth]
+        self.count = 0
+        self._anchor: duckdb.DuckDBPyConnection | None = None
+
+    def anchor(self) -> duckdb.DuckDBPyConnection:
+        if self._anchor is None:
+            self._anchor = duckdb.connect(":memory:")
+        return self._anchor
+
+
+_PROCESS = _Process()
+
+
 class Store:
     """A DuckDB file. `read_only` stores never write and never migrate (an old file is refused)."""
 
@@ -91,14 +115,18 @@ class Store:
 
     # -- connections -------------------------------------------------------------------------
 
-    def _open(self) -> duckdb.DuckDBPyConnection:
+    def _attach(self, con: duckdb.DuckDBPyConnection, alias: str) -> None:
+        """ATTACH the file as `alias`, retrying with backoff while another process holds its lock."""
         deadline = time.monotonic() + self.lock_timeout
         delay = 0.02
         rng = random.Random()
+        path = str(self.path).replace("'", "''")  # the user's path, never model text
+        mode = " (READ_ONLY)" if self.read_only else ""
         while True:
             try:
-                return duckdb.connect(str(self.path), read_only=self.read_only)
-            except duckdb.IOException as exc:
+                con.execute(f"ATTACH '{path}' AS {alias}{mode}")
+                return
+            except (duckdb.IOException, duckdb.BinderException, duckdb.CatalogException) as exc:
                 if not _LOCK_RE.search(str(exc)):
                     raise HarnessError(f"cannot open results store {self.path}: {exc}") from None
                 if time.monotonic() >= deadline:
@@ -111,11 +139,57 @@ class Store:
                 time.sleep(delay * rng.uniform(0.5, 1.0))
                 delay = min(delay * 2, 0.5)
 
+    def _acquire(self) -> str:
+        """Attach the file unless it is attached already; count one more holder. Under `_PROCESS.lock`."""
+        key = (str(self.path), self.read_only)
+        held = _PROCESS.attached.get(key)
+        if held is None:
+            _PROCESS.count += 1
+            alias = f"store{_PROCESS.count}"
+            self._attach(_PROCESS.anchor(), alias)
+            held = _PROCESS.attached[key] = [alias, 0]
+        held[1] += 1
+        return held[0]
+
+    def _release(self) -> None:
+        """One holder fewer; the last detaches the file (other processes may open it then)."""
+        key = (str(self.path), self.read_only)
+        held = _PROCESS.attached[key]
+        held[1] -= 1
+        if held[1] == 0:
+            del _PROCESS.attached[key]
+            _PROCESS.anchor().execute(f"DETACH {held[0]}")
+
+    @contextmanager
+    def _open(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection whose default database is this file, for one operation: attached for the block
+        (unless held), detached after; the process's operations on stores run one at a time."""
+        with _PROCESS.lock:
+            alias = self._acquire()
+            con = _PROCESS.anchor().cursor()
+            try:
+                con.execute(f"USE {alias}")
+                yield con
+            finally:
+                con.close()
+                self._release()
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Keep the file attached for a burst of operations (one open and one checkpoint for all of
+        them, whichever thread of this process runs them); other processes wait meanwhile."""
+        with _PROCESS.lock:
+            self._acquire()
+        try:
+            yield
+        finally:
+            with _PROCESS.lock:
+                self._release()
+
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A short-lived connection; writers run in one transaction that commits on success."""
-        con = self._open()
-        try:
+        with self._open() as con:
             if not self._migrated:
                 self._migrate(con)
             if self.read_only:
@@ -128,12 +202,11 @@ class Store:
                     con.execute("ROLLBACK")
                     raise
                 con.execute("COMMIT")
-        finally:
-            con.close()
 
     def _migrate(self, con: duckdb.DuckDBPyConnection) -> None:
         has = con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations' "
+            "AND table_catalog = current_database()"
         ).fetchone()[0]
         applied = 0
         if has:

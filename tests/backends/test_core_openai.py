@@ -111,3 +111,20 @@ def test_run_through_the_server_end_to_end(tmp_path):
         n_requests = len(srv.behaviour.requests)
     assert (s.tasks[0].generated, again.tasks[0].generated, again.tasks[0].reused) == (20, 0, 20)
     assert n_requests == 5  # one request with n=4 per item, nothing on the rerun
+
+
+def test_stream_yields_each_prompts_samples_as_they_come_and_closing_cancels_the_rest():
+    prompts = [Prompt(f"What is {i}+{i}?") for i in range(6)]
+    reqs = [Request(p, (0, 1), (sample_seed(0, p.hash, 0), sample_seed(0, p.hash, 1))) for p in prompts]
+    with LoopbackServer(Behaviour(delay_s=0.2)) as srv:
+        b = backend(srv.url, max_concurrency=2)
+        groups = list(b.stream(reqs, Sampling(max_tokens=8)))
+        assert len(groups) > 1, "samples must come back as prompts finish, not all at the end"
+        assert sorted((r, j) for g in groups for r, j, _ in g) == [(r, j) for r in range(6) for j in (0, 1)]
+        assert all(c.text for g in groups for _, _, c in g)
+        srv.behaviour.requests.clear()
+        it = b.stream(reqs, Sampling(max_tokens=8))
+        next(it)
+        it.close()  # cancels the requests still out and stops the event loop's thread
+        time.sleep(0.5)
+        assert len(srv.behaviour.requests) < 6

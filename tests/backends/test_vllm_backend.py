@@ -132,3 +132,24 @@ def test_stop_strings_and_greedy(backend):
     assert all(" " not in c.text and "e" not in c.text for comps in out for c in comps)
     greedy = backend.generate(requests(), Sampling(max_tokens=12, temperature=0.0))
     assert len({c.text for c in greedy[0]}) == 1  # temperature 0: the k samples agree
+
+
+@pytest.mark.slow
+@needs_vllm
+def test_stream_yields_every_sample_once_and_closing_aborts_the_rest(backend):
+    backend.seed_mode = "engine"
+    params = Sampling(max_tokens=8, temperature=1.0)
+    many = [Request(Prompt(text=f"Question: {i} + {i}?\nAnswer:"), (0, 1), (1, 2)) for i in range(40)]
+    groups = list(backend.stream(many, params))
+    got = sorted((r, j) for g in groups for r, j, _ in g)
+    assert got == [(r, j) for r in range(40) for j in (0, 1)]  # every sample once
+    assert all(0 < c.tokens <= 8 for g in groups for _, _, c in g)
+    # latencies are each sample's share of the wall time: they add up to about the whole call
+    assert sum(c.latency_s for g in groups for _, _, c in g) > 0
+    engine = backend._llm.llm_engine
+    # a stop string ends each sample at a random length: the first group comes while others still run
+    it = backend.stream(many, Sampling(max_tokens=400, temperature=1.0, stop=("e",)))
+    next(it)
+    assert engine.get_num_unfinished_requests() > 0
+    it.close()
+    assert not engine.has_unfinished_requests(), "closing the stream must abort what is unfinished"

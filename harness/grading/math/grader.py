@@ -10,7 +10,7 @@ Per batch (`grade`):
 4. per item: verdicts against the gold, and vote classes by union-find over "equivalent" answers,
    so `1/2`, `0.5` and `\\frac{1}{2}` share a class.
 A check that overruns its time limit is "timeout", never "incorrect". A batch of plain numbers
-never starts the pool.
+never starts the pool (`start()` does: the run loop calls it while the model generates).
 
 Conventions (each a flag in `MathOptions`):
 - `percent="strip"` (default): `33.5\\%` is 33.5, so it equals `33.5` and not `0.335`; the benchmarks'
@@ -365,6 +365,10 @@ class MathGrader:
         """Grades for (gold, response) pairs, each its own item: for `harness score` and tests."""
         batch = [(Item(id=str(i), gold=g), [r]) for i, (g, r) in enumerate(pairs)]
         return [grades[0] for grades in self.grade(batch)]
+
+    def start(self) -> None:
+        """Start the worker pool now (the run loop does, beside generation), not at the first check."""
+        self.pool.start()
 
     def close(self) -> None:
         if self._pool is not None:

@@ -132,11 +132,15 @@ class WorkerPool:
         self.kills += 1
         self.workers[i] = self._spawn()
 
+    def start(self) -> None:
+        """Start the workers now rather than at the first `run` (e.g. while a model generates)."""
+        while len(self.workers) < self.size:
+            self.workers.append(self._spawn())
+
     def run(self, jobs: Sequence[Job]) -> list[Result]:
         if not jobs:
             return []
-        while len(self.workers) < self.size:
-            self.workers.append(self._spawn())
+        self.start()
         results: list[Result | None] = [None] * len(jobs)
         queue: deque[int] = deque(range(len(jobs)))
         done = failed_rounds = 0
