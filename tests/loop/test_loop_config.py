@@ -100,3 +100,21 @@ def test_a_loop_that_cannot_run_leaves_nothing_behind(change, message, tmp_path)
     with pytest.raises(HarnessError, match=message):
         run_loop(cfg, progress=False)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_demo_example_is_the_loop_harness_demo_runs(tmp_path):
+    """loop.example.toml says it is the loop `harness demo` runs: its numbers are the demo's defaults."""
+    import inspect
+
+    from harness.cli.demo import demo
+
+    path = tmp_path / "loop.toml"
+    path.write_text(resources.files("harness").joinpath("loop.example.toml").read_text())
+    cfg = load_config(path)
+    d = {name: p.default for name, p in inspect.signature(demo).parameters.items()}
+    (phase,) = cfg.phases
+    assert (phase.task_args["n"], phase.test_size, phase.augment, phase.split_seed) == (
+        d["pool"], d["test_items"], d["augment"], d["seed"])
+    assert (cfg.recipe.steps, cfg.recipe.learning_rate, cfg.k, len(cfg.seeds)) == (
+        d["sft_steps"], d["sft_lr"], d["k"], d["seeds"])
+    assert cfg.arms == ("teachable", "random") and cfg.recipe.batch_size == 16
