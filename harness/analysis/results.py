@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from harness.analysis.compare import ItemOutcome, Key
+import numpy as np
+
+from harness.analysis.compare import ItemOutcome, Key, Outcomes
 from harness.errors import HarnessError
 from harness.models import ModelSpec, resolve
 from harness.store import Store
@@ -54,28 +56,53 @@ def load_results(store: Store, name: str, models_path: Path | None = None, tasks
                  *, back: int = 0) -> ModelResults:
     """Model `name`'s results on each task it has (or on `tasks`) from its latest finished run of the
     task (`back=1`: the one before), with its size and price (see the module doc)."""
-    return from_rows(name, store.latest_results([name], tasks, back), models_path)
+    return from_columns(name, store.latest_results_columns([name], tasks, back), models_path)
 
 
 def from_rows(name: str, rows: Iterable[Mapping[str, Any]], models_path: Path | None = None) -> ModelResults:
     """A model's results from its rows of `queries.latest_results` (other models' rows are skipped)."""
     mine = [r for r in rows if r["model"] == name]
-    outcomes: dict[Key, ItemOutcome] = {}
-    by_task: dict[str, list[Mapping[str, Any]]] = {}
-    for r in mine:
-        outcomes[(str(r["task"]), str(r["item_id"]))] = replace(
-            ItemOutcome.from_row(r), prompt_tokens=_count(r.get("prompt_tokens")),
-            completion_tokens=_count(r.get("completion_tokens")), thinking_tokens=_count(r.get("thinking_tokens")),
-            n_forced=_count(r.get("n_forced")))
-        by_task.setdefault(str(r["task"]), []).append(r)
-    runs = {task: TaskRun(str(rs[0]["run_id"]), max(int(r["n"]) for r in rs), int(rs[0]["task_version"]), len(rs))
-            for task, rs in sorted(by_task.items())}
-    newest_first = sorted(mine, key=lambda r: str(r["run_id"]), reverse=True)
-    stored_params = next((float(r["params_b"]) for r in newest_first if _given(r.get("params_b"))), None)
-    stored_spec = next((r["spec"] for r in newest_first if _given(r.get("spec"))), None)
+    names = list(dict.fromkeys(k for r in mine for k in r))
+    return from_columns(name, {k: [r.get(k) for r in mine] for k in names}, models_path)
+
+
+def from_columns(name: str, cols: Mapping[str, Any], models_path: Path | None = None) -> ModelResults:
+    """A model's results from `queries.latest_results` as columns (equal-length sequences or arrays by
+    column name; None and NaN both mean missing; other models' rows are skipped): the same answer
+    as `from_rows` gives for the same rows, without a Python object per item."""
+    col = {k: (v if isinstance(v, np.ndarray) else np.array(v, dtype=object)) for k, v in cols.items()}
+    mine = np.flatnonzero(col["model"] == name) if "model" in col else np.zeros(0, dtype=np.int64)
+    col = {k: v[mine] for k, v in col.items()}
+    outcomes = Outcomes.from_columns(col) if mine.size else Outcomes([], [], [], [])
+    runs: dict[str, TaskRun] = {}
+    if mine.size:
+        tasks: np.ndarray = col["task"].astype(str)
+        for task in sorted(set(tasks.tolist())):
+            at = np.flatnonzero(tasks == task)
+            first = at[0]
+            runs[task] = TaskRun(str(col["run_id"][first]), int(np.asarray(col["n"][at], dtype=float).max()),
+                                 int(col["task_version"][first]), len(at))
+    run_ids: np.ndarray = col["run_id"].astype(str) if mine.size else np.zeros(0, dtype=str)
+    newest_first = [int(i) for r in sorted(set(run_ids.tolist()), reverse=True) for i in np.flatnonzero(run_ids == r)]
+    stored_params = next((float(col["params_b"][i]) for i in newest_first if _given(col["params_b"][i])), None) \
+        if "params_b" in col else None
+    stored_spec = next((col["spec"][i] for i in newest_first if _given(col["spec"][i])), None) \
+        if "spec" in col else None
     p = params_b(name, stored_params, models_path)
     return ModelResults(name, outcomes, runs, None if p is None else p * 1e9,
                         price_per_mtok(name, stored_spec, models_path))
+
+
+def from_frame(name: str, frame: Any, models_path: Path | None = None) -> ModelResults:
+    """`from_columns` over a DataFrame of `queries.latest_results` (the leaderboard's cached read):
+    its columns as NumPy arrays, missing values as NaN (numbers) or None (text)."""
+    cols: dict[str, Any] = {}
+    for c in frame.columns:
+        s = frame[c]
+        kind = getattr(s.dtype, "kind", "O")
+        cols[c] = s.to_numpy(dtype=float, na_value=np.nan) if kind in "iufb" and s.hasnans \
+            else s.to_numpy(dtype=object, na_value=None) if kind not in "iufb" else s.to_numpy()
+    return from_columns(name, cols, models_path)
 
 
 def params_b(name: str, stored: float | None, models_path: Path | None = None) -> float | None:
@@ -119,6 +146,3 @@ def _price(price: object) -> dict[str, float]:
 def _given(x: object) -> bool:
     return x is not None and not (isinstance(x, float) and math.isnan(x))
 
-
-def _count(x: object) -> int | None:
-    return int(x) if _given(x) else None  # type: ignore[call-overload]

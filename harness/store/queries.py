@@ -66,6 +66,37 @@ def latest_results(con: duckdb.DuckDBPyConnection, models: Sequence[str] | None 
     return _df(con, *latest_results_sql(models, tasks, back))
 
 
+def task_usage(con: duckdb.DuckDBPyConnection, run_ids: Sequence[str], tasks: Sequence[str]) -> pd.DataFrame:
+    """For the given (run, task) pairs (two parallel lists): the totals `Budget.of` sums over the
+    items' `item_results` rows, summed here (a page of many items reads one row per run): samples and
+    correct ones (NULL when an item lacks its counts), unfinished and forced samples, and token totals
+    (NULL when an item's is); with the run's model record (`params_b`, `spec`), as `latest_results`
+    gives it."""
+    if len(run_ids) != len(tasks):
+        raise ValueError("run_ids and tasks must pair up")
+    return _df(con, """
+        WITH wanted AS (SELECT unnest(?::VARCHAR[]) AS run_id, unnest(?::VARCHAR[]) AS task),
+        sums AS (
+            SELECT i.run_id, i.task, count(*) AS items,
+                   CASE WHEN count(i.n) = count(*) AND count(i.n_correct) = count(*)
+                        THEN CAST(sum(i.n) AS BIGINT) END AS n_samples,
+                   CASE WHEN count(i.n) = count(*) AND count(i.n_correct) = count(*)
+                        THEN CAST(sum(i.n_correct) AS BIGINT) END AS n_correct,
+                   CAST(sum(coalesce(i.n_unfinished, 0)) AS BIGINT) AS n_unfinished,
+                   CASE WHEN count(i.prompt_tokens) = count(*) THEN CAST(sum(i.prompt_tokens) AS BIGINT) END
+                     AS prompt_tokens,
+                   CASE WHEN count(i.completion_tokens) = count(*) THEN CAST(sum(i.completion_tokens) AS BIGINT) END
+                     AS completion_tokens,
+                   CASE WHEN count(i.thinking_tokens) = count(*) THEN CAST(sum(i.thinking_tokens) AS BIGINT) END
+                     AS thinking_tokens,
+                   CAST(sum(coalesce(i.n_forced, 0)) AS BIGINT) AS n_forced
+            FROM item_results i JOIN wanted USING (run_id, task)
+            GROUP BY i.run_id, i.task)
+        SELECT s.*, r.model_name AS model, m.params_b, m.spec
+        FROM sums s JOIN runs r USING (run_id) LEFT JOIN models m ON m.model_id = r.model_id
+        ORDER BY s.run_id, s.task""", [list(run_ids), list(tasks)])
+
+
 def task_scores(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every scored (run, task): the run's model, its size and family, the task's summary, and its
     `recency` among the model's finished runs of the task (0: the latest, see `RANKED_RUNS`; NULL for a

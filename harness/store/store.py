@@ -459,6 +459,15 @@ class Store:
         `harness.analysis.results`)."""
         return self.query(*queries.latest_results_sql(models, tasks, back))
 
+    def latest_results_columns(self, models: Sequence[str] | None = None, tasks: Sequence[str] | None = None,
+                               back: int = 0) -> dict[str, Any]:
+        """`latest_results` as columns (NumPy arrays by column name; a missing number is NaN, missing
+        text None): the same rows without a Python tuple per row, for readers of many items."""
+        with self.connect() as con:
+            sql, params = queries.latest_results_sql(models, tasks, back)
+            table = con.cursor().sql(sql, params=params).to_arrow_table()  # a cursor: no result pending
+        return {name: col.to_numpy(zero_copy_only=False) for name, col in zip(table.column_names, table.columns)}
+
     def run_samples(self, run_id: str, task: str | None = None, item_id: str | None = None) -> list[dict[str, Any]]:
         """Every scored sample of a run (of one task, one item): its text, extracted and canonical
         answer, verdict, and the item's gold and majority answer, by task, item and sample; `thinking`

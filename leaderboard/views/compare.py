@@ -5,7 +5,7 @@ the Item explorer. `compare?a=A&b=B` opens on that pair; the URL follows the pic
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import pandas as pd
 import streamlit as st
@@ -13,7 +13,7 @@ import streamlit as st
 from harness.analysis import numbers
 from harness.analysis.compare import Comparison, compare
 from harness.analysis.compare_render import size_summary
-from harness.analysis.results import from_rows
+from harness.analysis.results import from_frame
 from harness.leaderboard import charts, common, data, metrics
 
 st.title("Compare two models")
@@ -67,8 +67,7 @@ if st.query_params.to_dict() != {"a": a, "b": b}:
 
 @st.cache_data(max_entries=32, show_spinner="Comparing item by item...")
 def comparison(path: str, token: tuple, a: str, b: str, metric: str, _items: pd.DataFrame) -> Comparison:
-    records = _items.to_dict("records")
-    ra, rb = from_rows(a, records), from_rows(b, records)  # results, sizes and prices as `harness compare`'s
+    ra, rb = from_frame(a, _items), from_frame(b, _items)  # results, sizes and prices as `harness compare`'s
     return compare(ra.outcomes, rb.outcomes, a_name=a, b_name=b, metric=metric,  # type: ignore[arg-type]
                    a_params=ra.params, b_params=rb.params)
 
@@ -137,8 +136,9 @@ items = pd.DataFrame([{
 } for d in c.items], columns=["task", "item", "gold", f"{a} answer", f"{a} share", f"{b} answer", f"{b} share",
                               "winner", f"{a} value", f"{b} value"])
 # The link sits beside the item it opens (not in a last column scrolled out of a half-width table).
-items.insert(2, "samples", ["items?" + urlencode({"task": t, "models": f"{a},{b}", "item": i}, safe=",")
-                            for t, i in zip(items["task"], items["item"])])
+link = {t: "items?" + urlencode({"task": t, "models": f"{a},{b}"}, safe=",") + "&item="
+        for t in items["task"].unique()}  # the rest of each link, as urlencode writes it
+items.insert(2, "samples", [link[t] + quote_plus(i, safe=",") for t, i in zip(items["task"], items["item"])])
 config = {**{f"{m} share": st.column_config.NumberColumn(f"{m} vote share", format="%.2f") for m in (a, b)},
           "samples": st.column_config.LinkColumn("samples", display_text="open",
                                                  help=f"{a} and {b}'s samples of this item side by side")}
