@@ -18,7 +18,6 @@ Conventions
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
@@ -26,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from harness.analysis import stats
-from harness.analysis.compare import Budget
+from harness.analysis.compare import Budget, natural_ranks
 from harness.analysis.results import params_b, price_per_mtok
 from harness.store.queries import METRIC_COLUMNS
 
@@ -193,13 +192,11 @@ def majority_verdict(items: pd.DataFrame) -> pd.Series:
     return pd.Series(verdict, index=items.index, name="majority")
 
 
-def _natural(value: str) -> tuple:
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", value) if p)
-
-
 def sort_item_ids(ids: Sequence[str]) -> list[str]:
-    """Item ids in natural order ("2" before "10"; "HumanEval/2" before "HumanEval/10")."""
-    return sorted(ids, key=_natural)
+    """Item ids in natural order ("2" before "10"; "HumanEval/2" before "HumanEval/10"), as compare
+    orders them (`harness.analysis.compare.natural_ranks`)."""
+    ids = list(ids)
+    return [ids[i] for i in np.argsort(natural_ranks(ids), kind="stable").tolist()]
 
 
 def vote_distribution(samples: pd.DataFrame) -> pd.DataFrame:

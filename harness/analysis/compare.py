@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 import zlib
 from dataclasses import dataclass, replace
-from typing import Any, Iterator, Literal, Mapping, Sequence
+from typing import Any, Iterator, Literal, Mapping, Sequence, overload
 
 import numpy as np
 
@@ -153,15 +153,19 @@ class Outcomes(Mapping[Key, ItemOutcome]):
         tasks, items = _texts(task, len(task)), _texts(item_id, len(item_id))
         n = len(tasks)
         # Sorted by (task, item id); of equal keys the last one given wins (stable sort, keep the last).
-        order = np.lexsort((np.arange(n), items.astype(str), tasks.astype(str))) if n else np.arange(0)
-        if n > 1:
-            t, i = tasks[order], items[order]
-            last = np.append((t[1:] != t[:-1]) | (i[1:] != i[:-1]), True)
-            order = order[last]
+        # Rows that come sorted with no key twice (as `latest_results` gives them) stay as they are.
+        order: np.ndarray | slice = slice(None)
+        if n > 1 and not bool(np.all((tasks[:-1] < tasks[1:])
+                                     | ((tasks[:-1] == tasks[1:]) & (items[:-1] < items[1:])))):
+            by_key = np.lexsort((np.arange(n), items.astype(str), tasks.astype(str)))
+            t, i = tasks[by_key], items[by_key]
+            order = by_key[np.append((t[1:] != t[:-1]) | (i[1:] != i[:-1]), True)]
         self.task: np.ndarray = tasks[order]
         self.item_id: np.ndarray = items[order]
-        self.maj_correct: np.ndarray = np.asarray(maj_correct, dtype=object).astype(bool)[order] if n else \
-            np.zeros(0, dtype=bool)  # bool(x), as `ItemOutcome.from_row` reads it
+        majority = np.asarray(maj_correct)
+        # bool(x), as `ItemOutcome.from_row` reads it
+        self.maj_correct: np.ndarray = (majority if majority.dtype == bool else majority.astype(object).astype(bool)
+                                        )[order] if n else np.zeros(0, dtype=bool)
         self.pass_at_1: np.ndarray = np.asarray(pass_at_1, dtype=float)[order] if n else np.zeros(0)
         self.pass_at_k: np.ndarray = _floats(pass_at_k, n)[order]  # NaN: not recorded
         self.answer: np.ndarray = _texts(answer, n)[order]
@@ -171,6 +175,10 @@ class Outcomes(Mapping[Key, ItemOutcome]):
         flags = _floats(contaminated, n)[order]
         self.contaminated: np.ndarray = np.nan_to_num(flags, nan=0.0) != 0
         self._rows: dict[Key, int] | None = None
+
+    # The `latest_results` columns `from_columns` reads.
+    COLUMNS: tuple[str, ...] = ("task", "item_id", "maj_correct", "pass_at_1", "pass_at_k", "maj_answer", "vote_share",
+                                "gold", *COUNTS, "possibly_contaminated")
 
     @staticmethod
     def from_columns(cols: Mapping[str, Any]) -> "Outcomes":
@@ -222,9 +230,9 @@ class Outcomes(Mapping[Key, ItemOutcome]):
         """Row indices per task (each task's rows sorted by item id)."""
         if not len(self):
             return {}
-        names, start = np.unique(self.task.astype(str), return_index=True)
+        start = np.append(0, np.flatnonzero(self.task[1:] != self.task[:-1]) + 1)  # rows are sorted by task
         ends = np.append(start[1:], len(self))
-        return {str(t): np.arange(s, e) for t, s, e in zip(names.tolist(), start, ends)}
+        return {str(self.task[s]): np.arange(s, e) for s, e in zip(start.tolist(), ends.tolist())}
 
     def metric_values(self, metric: Metric, rows: np.ndarray) -> np.ndarray:
         """The metric's per-item values of `rows` (what `ItemOutcome.value` gives, as an array)."""
@@ -391,6 +399,49 @@ class DifferingItem:
         return min(self.a_share or 0.0, self.b_share or 0.0)
 
 
+class DifferingItems(Sequence[DifferingItem]):
+    """The items two models differ on, in order (most confident disagreements first), as columns
+    named after `DifferingItem`'s fields: a comparison over many items holds them without a Python
+    object each. Indexing and iterating give `DifferingItem` records; a slice is again columns; it
+    equals any sequence of the same records (a tuple of them included)."""
+
+    __slots__ = ("columns",)
+    FIELDS: tuple[str, ...] = ("task", "item_id", "winner", "a_value", "b_value", "a_answer", "a_share", "b_answer",
+                               "b_share", "gold")
+
+    def __init__(self, columns: Mapping[str, np.ndarray]) -> None:
+        self.columns: dict[str, np.ndarray] = {f: np.asarray(columns[f]) for f in self.FIELDS}
+
+    def __len__(self) -> int:
+        return len(self.columns["task"])
+
+    @overload
+    def __getitem__(self, i: int) -> DifferingItem: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> "DifferingItems": ...
+
+    def __getitem__(self, i: int | slice) -> "DifferingItem | DifferingItems":
+        if isinstance(i, slice):
+            return DifferingItems({f: c[i] for f, c in self.columns.items()})
+        row: dict[str, Any] = {f: c[i].item() if isinstance(c[i], np.generic) else c[i] for f, c in self.columns.items()}
+        for f in ("a_share", "b_share"):
+            row[f] = None if row[f] is None or row[f] != row[f] else float(row[f])  # NaN: unknown
+        return DifferingItem(**row)
+
+    def __iter__(self) -> Iterator[DifferingItem]:
+        return (self[i] for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and len(other) == len(self) and all(x == y for x, y in zip(self, other))
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"DifferingItems({tuple(self)!r})"
+
+
 @dataclass(frozen=True, slots=True)
 class Skipped:
     """A requested task that could not be compared. `missing` names the models with no results
@@ -416,7 +467,7 @@ class Comparison:
     tasks: tuple[TaskResult, ...]
     overall: TaskResult | None  # pooled over all compared tasks; None when no task was compared
     size: stats.SizeEfficiency | None  # from the overall result; None without both parameter counts (> 1)
-    items: tuple[DifferingItem, ...]  # most confident disagreements first
+    items: DifferingItems  # most confident disagreements first (columns; reads as DifferingItem records)
     skipped: tuple[Skipped, ...]
 
 
@@ -474,10 +525,13 @@ def _natural(item_id: str) -> tuple[tuple[int, int | str], ...]:
     return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", item_id) if part)
 
 
-def _natural_ranks(ids: list[str]) -> np.ndarray:
-    """Each id's rank in `_natural` order (equal keys share a rank). Plain decimal ids, the common
-    case, are ranked by their numbers without a Python key per id."""
-    if all(i.isascii() and i.isdigit() and len(i) <= 18 for i in ids):
+def natural_ranks(ids: Sequence[str]) -> np.ndarray:
+    """Each item id's rank in natural order ("9" before "10", "q2" before "q10"; equal keys share a
+    rank): the one natural order of item ids, for compare and the leaderboard. Plain decimal ids, the
+    common case, are ranked by their numbers without a Python key per id."""
+    ids = list(ids)
+    joined = "".join(ids)
+    if joined.isascii() and joined.isdigit() and min(map(len, ids)) > 0 and max(map(len, ids)) <= 18:
         numbers = np.array(ids, dtype=np.int64) if ids else np.zeros(0, dtype=np.int64)
         return np.unique(numbers, return_inverse=True)[1].reshape(-1)
     keys = [_natural(i) for i in ids]
@@ -486,7 +540,7 @@ def _natural_ranks(ids: list[str]) -> np.ndarray:
     return np.array([rank[k] for k in keys], dtype=np.int64)
 
 
-def _differing(metric: Metric, a: Outcomes, b: Outcomes, ra: np.ndarray, rb: np.ndarray) -> tuple[DifferingItem, ...]:
+def _differing(metric: Metric, a: Outcomes, b: Outcomes, ra: np.ndarray, rb: np.ndarray) -> DifferingItems:
     va, vb = a.metric_values(metric, ra), b.metric_values(metric, rb)
     gap = va - vb
     differ = gap != 0
@@ -497,22 +551,20 @@ def _differing(metric: Metric, a: Outcomes, b: Outcomes, ra: np.ndarray, rb: np.
     sa, sb = a.share[ra], b.share[rb]
     sa0, sb0 = np.nan_to_num(sa, nan=0.0), np.nan_to_num(sb, nan=0.0)
     tasks = a.task[ra].tolist()
-    ids = a.item_id[ra].tolist()
-    task_rank = np.unique(np.array(tasks, dtype=str), return_inverse=True)[1].reshape(-1) if tasks else \
-        np.zeros(0, dtype=np.int64)
+    rank = {t: r for r, t in enumerate(sorted(set(tasks)))}
+    task_rank = np.fromiter((rank[t] for t in tasks), dtype=np.int64, count=len(tasks))
     # Largest gap first (for maj@k every gap is 1), then both models most sure of their answers; a
     # stable sort on the keys a Python sort of the items would use.
-    order = np.lexsort((_natural_ranks(ids), task_rank, -(sa0 + sb0), -np.minimum(sa0, sb0), -np.abs(va - vb)))
-    ga, gb = a.gold[ra], b.gold[rb]
-    a_ans, b_ans = a.answer[ra], b.answer[rb]
-    va_l, vb_l = va.tolist(), vb.tolist()
-    sa_l = [None if x != x else x for x in sa.tolist()]
-    sb_l = [None if x != x else x for x in sb.tolist()]
-    return tuple(DifferingItem(
-        task=tasks[i], item_id=ids[i], winner="a" if va_l[i] > vb_l[i] else "b", a_value=va_l[i], b_value=vb_l[i],
-        a_answer=a_ans[i], a_share=sa_l[i], b_answer=b_ans[i], b_share=sb_l[i],
-        gold=ga[i] if ga[i] is not None else gb[i],
-    ) for i in order.tolist())
+    order = np.lexsort((natural_ranks(a.item_id[ra].tolist()), task_rank, -(sa0 + sb0), -np.minimum(sa0, sb0),
+                        -np.abs(va - vb)))
+    ra, rb, va, vb = ra[order], rb[order], va[order], vb[order]
+    gold = a.gold[ra].copy()
+    unknown = np.equal(gold, None)
+    gold[unknown] = b.gold[rb][unknown]
+    return DifferingItems({
+        "task": a.task[ra], "item_id": a.item_id[ra], "winner": np.where(va > vb, "a", "b").astype(object),
+        "a_value": va, "b_value": vb, "a_answer": a.answer[ra], "a_share": a.share[ra], "b_answer": b.answer[rb],
+        "b_share": b.share[rb], "gold": gold})
 
 
 def compare(a: Mapping[Key, ItemOutcome], b: Mapping[Key, ItemOutcome], *, a_name: str = "A",

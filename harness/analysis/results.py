@@ -22,11 +22,13 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
+import pyarrow as pa
 
 from harness.analysis.compare import ItemOutcome, Key, Outcomes
 from harness.errors import HarnessError
 from harness.models import ModelSpec, resolve
 from harness.store import Store
+from harness.store.columns import numpy_columns
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +58,7 @@ def load_results(store: Store, name: str, models_path: Path | None = None, tasks
                  *, back: int = 0) -> ModelResults:
     """Model `name`'s results on each task it has (or on `tasks`) from its latest finished run of the
     task (`back=1`: the one before), with its size and price (see the module doc)."""
-    return from_columns(name, store.latest_results_columns([name], tasks, back), models_path)
+    return from_columns(name, store.latest_results_columns([name], tasks, back, COLUMNS), models_path)
 
 
 def from_rows(name: str, rows: Iterable[Mapping[str, Any]], models_path: Path | None = None) -> ModelResults:
@@ -76,33 +78,48 @@ def from_columns(name: str, cols: Mapping[str, Any], models_path: Path | None = 
     outcomes = Outcomes.from_columns(col) if mine.size else Outcomes([], [], [], [])
     runs: dict[str, TaskRun] = {}
     if mine.size:
-        tasks: np.ndarray = col["task"].astype(str)
-        for task in sorted(set(tasks.tolist())):
-            at = np.flatnonzero(tasks == task)
+        names = [str(t) for t in col["task"].tolist()]
+        code = {t: i for i, t in enumerate(sorted(set(names)))}
+        codes = np.fromiter((code[t] for t in names), dtype=np.int64, count=len(names))
+        n = np.asarray(col["n"], dtype=float)
+        for task, i in code.items():
+            at = np.flatnonzero(codes == i)
             first = at[0]
-            runs[task] = TaskRun(str(col["run_id"][first]), int(np.asarray(col["n"][at], dtype=float).max()),
-                                 int(col["task_version"][first]), len(at))
-    run_ids: np.ndarray = col["run_id"].astype(str) if mine.size else np.zeros(0, dtype=str)
-    newest_first = [int(i) for r in sorted(set(run_ids.tolist()), reverse=True) for i in np.flatnonzero(run_ids == r)]
-    stored_params = next((float(col["params_b"][i]) for i in newest_first if _given(col["params_b"][i])), None) \
-        if "params_b" in col else None
-    stored_spec = next((col["spec"][i] for i in newest_first if _given(col["spec"][i])), None) \
-        if "spec" in col else None
+            runs[task] = TaskRun(str(col["run_id"][first]), int(n[at].max()), int(col["task_version"][first]), len(at))
+    run_ids: np.ndarray = col["run_id"] if mine.size else np.zeros(0, dtype=object)
+
+    def newest(column: str) -> Any:
+        """The column's value in the newest run (by run id) that has one, first row first."""
+        values = col.get(column)
+        if values is None or not len(values):
+            return None
+        present = ~np.isnan(values) if values.dtype.kind == "f" else \
+            np.not_equal(values, None) & (values == values)  # neither None nor NaN
+        for run in sorted(set(run_ids[present].tolist()), reverse=True):
+            return values[np.flatnonzero(present & (run_ids == run))[0]]
+        return None
+
+    stored = newest("params_b")
+    stored_params = None if stored is None else float(stored)
+    stored_spec = newest("spec")
     p = params_b(name, stored_params, models_path)
     return ModelResults(name, outcomes, runs, None if p is None else p * 1e9,
                         price_per_mtok(name, stored_spec, models_path))
 
 
+# The `latest_results` columns `from_columns` reads: the items' outcomes, the run and the model record.
+COLUMNS: tuple[str, ...] = ("model", "run_id", "task_version", *Outcomes.COLUMNS, "params_b", "spec")
+
+
+def columns_of(frame: Any, names: Sequence[str] = COLUMNS) -> dict[str, Any]:
+    """The columns `from_columns` reads of a DataFrame of `queries.latest_results` (the leaderboard's
+    cached read), as NumPy arrays through Arrow (missing: NaN for numbers, None for text)."""
+    return numpy_columns(pa.Table.from_pandas(frame[[c for c in names if c in frame.columns]], preserve_index=False))
+
+
 def from_frame(name: str, frame: Any, models_path: Path | None = None) -> ModelResults:
-    """`from_columns` over a DataFrame of `queries.latest_results` (the leaderboard's cached read):
-    its columns as NumPy arrays, missing values as NaN (numbers) or None (text)."""
-    cols: dict[str, Any] = {}
-    for c in frame.columns:
-        s = frame[c]
-        kind = getattr(s.dtype, "kind", "O")
-        cols[c] = s.to_numpy(dtype=float, na_value=np.nan) if kind in "iufb" and s.hasnans \
-            else s.to_numpy(dtype=object, na_value=None) if kind not in "iufb" else s.to_numpy()
-    return from_columns(name, cols, models_path)
+    """`from_columns` over a DataFrame of `queries.latest_results`."""
+    return from_columns(name, columns_of(frame), models_path)
 
 
 def params_b(name: str, stored: float | None, models_path: Path | None = None) -> float | None:

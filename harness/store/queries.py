@@ -13,9 +13,11 @@ read-only app cannot apply to an older store, and would freeze this SQL into eve
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import TYPE_CHECKING, Sequence
 
-from harness.store.schema import LATEST_RUN_ORDER
+from harness.store.columns import dictionary_text
+from harness.store.schema import LATEST_RUN_ORDER, ItemResultRow
 
 if TYPE_CHECKING:  # the commands read `latest_results` through the store without loading pandas
     import duckdb
@@ -41,15 +43,16 @@ RANKED_RUNS = """ranked AS (
     WHERE r.status = 'done')"""
 
 def latest_results_sql(models: Sequence[str] | None = None, tasks: Sequence[str] | None = None,
-                       back: int = 0) -> tuple[str, list[object]]:
-    """The SQL and parameters of `latest_results` (the store runs the same text for the commands)."""
+                       back: int = 0, columns: Sequence[str] | None = None) -> tuple[str, list[object]]:
+    """The SQL and parameters of `latest_results` (the store runs the same text for the commands);
+    `columns` selects some of its columns (names from the schema, never from a user)."""
     return (f"""
         WITH {RANKED_RUNS},
         wanted AS (
             SELECT run_id, task, model_name FROM ranked
             WHERE recency = ? AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], model_name))
               AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], task)))
-        SELECT w.model_name AS model, i.* REPLACE (coalesce(i.n_forced, 0) AS n_forced), m.params_b, m.family, m.spec
+        SELECT {_latest_columns(columns)}
         FROM item_results i JOIN wanted w USING (run_id, task)
         JOIN runs r ON r.run_id = i.run_id
         LEFT JOIN models m ON m.model_id = r.model_id
@@ -57,13 +60,41 @@ def latest_results_sql(models: Sequence[str] | None = None, tasks: Sequence[str]
             [back, *([None if models is None else list(models)] * 2), *([None if tasks is None else list(tasks)] * 2)])
 
 
+_MODEL_COLUMNS = ("params_b", "family", "spec")
+
+
+def _latest_columns(columns: Sequence[str] | None) -> str:
+    if columns is None:
+        return "w.model_name AS model, i.* REPLACE (coalesce(i.n_forced, 0) AS n_forced), m.params_b, m.family, m.spec"
+    items = {f.name for f in fields(ItemResultRow)}
+    out = []
+    for c in columns:
+        if c == "model":
+            out.append("w.model_name AS model")
+        elif c == "n_forced":
+            out.append("coalesce(i.n_forced, 0) AS n_forced")
+        elif c in _MODEL_COLUMNS:
+            out.append(f"m.{c}")
+        elif c in items:
+            out.append(f"i.{c}")
+        else:
+            raise ValueError(f"latest_results has no column {c!r}")
+    return ", ".join(out)
+
+
 def latest_results(con: duckdb.DuckDBPyConnection, models: Sequence[str] | None = None,
-                   tasks: Sequence[str] | None = None, back: int = 0) -> pd.DataFrame:
+                   tasks: Sequence[str] | None = None, back: int = 0,
+                   columns: Sequence[str] | None = None) -> pd.DataFrame:
     """Per item, each model's results from its latest run of each task (of some models and tasks;
-    `back=1`: the run before the latest): the item's `item_results` row (with the token totals of its
-    scored samples, stored there with the results: no sample is read) and the run's model record (`params_b`, `family`, `spec`: its models-file entry
-    as JSON). `harness.analysis.results` turns these rows into a model's results, size and price."""
-    return _df(con, *latest_results_sql(models, tasks, back))
+    `back=1`: the run before the latest; `columns`: only those): the item's `item_results` row (with
+    the token totals of its scored samples, stored there with the results: no sample is read) and the
+    run's model record (`params_b`, `family`, `spec`: its models-file entry as JSON).
+    `harness.analysis.results` turns these rows into a model's results, size and price."""
+    sql, params = latest_results_sql(models, tasks, back, columns)
+    # Through Arrow, text as categoricals (`columns.dictionary_text`): for hundreds of thousands of rows
+    # several times faster than `.df()` to read and to cache (numbers with a missing value come as floats
+    # with NaN).
+    return dictionary_text(con.cursor().sql(sql, params=params).to_arrow_table()).to_pandas()
 
 
 def task_usage(con: duckdb.DuckDBPyConnection, run_ids: Sequence[str], tasks: Sequence[str]) -> pd.DataFrame:
