@@ -81,7 +81,8 @@ def comparison(path: str, token: tuple, a: str, b: str, metric: str, _items: pd.
 @st.cache_data(max_entries=32, show_spinner=False)
 def outcomes(path: str, token: tuple, a: str, b: str, _items: pd.DataFrame) -> pd.DataFrame:
     """Per task, the items both solve, only one, or neither (by majority vote)."""
-    return metrics.outcome_counts(*(_items[_items["model"] == m] for m in (a, b)))
+    votes = _items[["model", "task", "item_id", "maj_correct"]]
+    return metrics.outcome_counts(*(votes[votes["model"] == m] for m in (a, b)))
 
 
 # The columns compare reads, but the models' specs: the page shows no prices (`harness compare` does).
