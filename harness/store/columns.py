@@ -7,11 +7,19 @@ per row."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+
+def arrow_table(con: Any, sql: str, params: Sequence[object]) -> pa.Table:
+    """A query's rows as an Arrow table, from DuckDB's relation API (a DB-API result would copy them
+    once more); whatever the connection left unfinished (its `USE`, a migration check) is completed
+    first, as DuckDB requires."""
+    con.complete()
+    return con.sql(sql, params=list(params)).to_arrow_table()
 
 
 def dictionary_text(table: pa.Table) -> pa.Table:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import TYPE_CHECKING, Sequence
 
-from harness.store.columns import dictionary_text
+from harness.store.columns import arrow_table, dictionary_text
 from harness.store.schema import LATEST_RUN_ORDER, ItemResultRow
 
 if TYPE_CHECKING:  # the commands read `latest_results` through the store without loading pandas
@@ -94,7 +94,7 @@ def latest_results(con: duckdb.DuckDBPyConnection, models: Sequence[str] | None 
     # Through Arrow, text as categoricals (`columns.dictionary_text`): for hundreds of thousands of rows
     # several times faster than `.df()` to read and to cache (numbers with a missing value come as floats
     # with NaN).
-    return dictionary_text(con.cursor().sql(sql, params=params).to_arrow_table()).to_pandas()
+    return dictionary_text(arrow_table(con, sql, params)).to_pandas()
 
 
 def task_usage(con: duckdb.DuckDBPyConnection, run_ids: Sequence[str], tasks: Sequence[str]) -> pd.DataFrame:

@@ -36,7 +36,7 @@ import pyarrow as pa
 from harness.errors import HarnessError, StoreLocked
 from harness.records import Completion, Prompt, stable_hash
 import harness.store.queries as queries
-from harness.store.columns import numpy_columns
+from harness.store.columns import arrow_table, numpy_columns
 from harness.store.schema import (ITEM_USAGE_SQL, MIGRATIONS, ROW_TABLES, AuditDisagreementRow, AuditRow, GenerationRow, ItemResultRow, ItemRow, LineageItemRow,
                                    LineageRow, LoopArmRow, LoopRow, ModelRow, NightlyCheckRow, NightRow, NightRunRow,
                                    PivotalPrefixRow, PivotalSearchRow, PivotalTokenRow, PromptRow, QueueRow, RunRow, ScoreRow, TaskReportRow, TaskResultRow, rows_table)
@@ -466,8 +466,7 @@ class Store:
         missing number is NaN, missing text None), the same rows without a Python tuple per row."""
         with self.connect() as con:
             sql, params = queries.latest_results_sql(models, tasks, back, columns)
-            table = con.cursor().sql(sql, params=params).to_arrow_table()  # a cursor: no result pending
-        return numpy_columns(table)
+            return numpy_columns(arrow_table(con, sql, params))
 
     def run_samples(self, run_id: str, task: str | None = None, item_id: str | None = None) -> list[dict[str, Any]]:
         """Every scored sample of a run (of one task, one item): its text, extracted and canonical
