@@ -11,7 +11,9 @@ and verdict, and per-item and per-task results as the run loop stores them: 6 ru
 
 Each page is rendered with Streamlit's AppTest: "cold" right after the store file's modification
 time is bumped, so every cached query and table misses (what the first visitor after a store change
-waits for), then "warm" (the same page again, served from the caches).
+waits for), then "warm" (the same page again, served from the caches). "cold CPU" is the CPU time
+the process spent on the cold render (all its threads): on a machine shared with other jobs the wall
+time stretches with the load, the CPU time much less; the load average is printed first.
 """
 
 from __future__ import annotations
@@ -129,7 +131,7 @@ def _store_changed(db: Path) -> None:
     os.utime(db, ns=(t, t))
 
 
-def render(db: Path, repeat: int, only: set[str] = frozenset()) -> list[tuple[str, float, float]]:
+def render(db: Path, repeat: int, only: set[str] = frozenset()) -> list[tuple[str, float, float, float]]:
     from streamlit.testing.v1 import AppTest
 
     from harness.leaderboard import APP_PATH, PAGES
@@ -140,21 +142,22 @@ def render(db: Path, repeat: int, only: set[str] = frozenset()) -> list[tuple[st
         page = Path(script).stem
         if only and page not in only:
             continue
-        cold, warm = [], []
+        cold, cold_cpu, warm = [], [], []
         for _ in range(repeat):
             at = AppTest.from_file(str(APP_PATH), default_timeout=600)
             at.run()  # the default page; then the page under test, timed
             at.switch_page(script)
             _store_changed(db)
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             at.run()
             cold.append(time.perf_counter() - t)
+            cold_cpu.append(time.process_time() - c)
             if at.exception:
                 raise SystemExit(f"{page}: {at.exception[0].message}")
             t = time.perf_counter()
             at.run()
             warm.append(time.perf_counter() - t)
-        results.append((page, min(cold), min(warm)))
+        results.append((page, min(cold), min(cold_cpu), min(warm)))
     return results
 
 
@@ -180,9 +183,10 @@ def main() -> None:
     print(f"store {args.db}: {n:,} generations")
     if args.build_only:
         return
-    print(f"{'page':10} {'cold (s)':>9} {'warm (s)':>9}")
-    for page, cold, warm in render(args.db, args.repeat, {p for p in args.pages.split(",") if p}):
-        print(f"{page:10} {cold:9.2f} {warm:9.2f}", flush=True)
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+    print(f"{'page':10} {'cold (s)':>9} {'cold CPU (s)':>13} {'warm (s)':>9}")
+    for page, cold, cpu, warm in render(args.db, args.repeat, {p for p in args.pages.split(",") if p}):
+        print(f"{page:10} {cold:9.2f} {cpu:13.2f} {warm:9.2f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -50,6 +50,7 @@ QUERIES: dict[str, Callable[..., pd.DataFrame]] = {
     "runs": queries.runs,
     "item_outcomes": queries.item_outcomes,
     "latest_results": queries.latest_results,
+    "task_usage": queries.task_usage,
     "item": queries.item,
     "item_runs": queries.item_runs,
     "samples": queries.samples,

@@ -18,16 +18,15 @@ Conventions
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import replace
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from harness.analysis import stats
-from harness.analysis.compare import Budget
-from harness.analysis.results import from_rows
+from harness.analysis.compare import Budget, natural_ranks
+from harness.analysis.results import params_b, price_per_mtok
 from harness.store.queries import METRIC_COLUMNS
 
 METRICS: tuple[str, ...] = tuple(METRIC_COLUMNS)
@@ -136,25 +135,26 @@ COMPUTE_COLUMNS = ["model", "params_b", "maj_at_k", "n_items", "k", "samples", "
                    "tokens_per_correct", "unfinished_rate", "forced", "cost", "cost_per_correct"]
 
 
-def compute(rows: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
+def compute(rows: pd.DataFrame, usage: pd.DataFrame) -> pd.DataFrame:
     """Per model (latest rows of one task) what its answers cost, as `harness compare`'s budget table
     counts it (`harness.analysis.compare.Budget`): generated tokens per sample and per correct sample, the
     thinking's share of them, the unfinished share of samples and, with a price per million tokens
     (`harness.analysis.results`: the models file, else the run's recorded spec), the run's cost and
-    the cost per correct sample. `results`: the `latest_results` rows of those models and that task.
-    A model without token counts has NaN there."""
+    the cost per correct sample. `usage`: the `task_usage` rows of those runs and that task (the
+    items' totals, summed in the store). A model without token counts has NaN there."""
     out = []
-    groups = dict(list(results.groupby(["run_id", "task"], sort=False))) if not results.empty else {}
+    sums = {(u["run_id"], u["task"]): u for u in usage.to_dict("records")}
     for r in rows.to_dict("records"):
-        items = groups.get((r["run_id"], r["task"]), results.iloc[0:0])
-        # Size and price as `harness compare` reads them (one row holds the run's record); the totals
-        # summed over the items' columns, not through one Python object per item.
-        mine = from_rows(r["model"], items.head(1).to_dict("records"))
-        b = _budget(items, mine.price)
+        u = sums.get((r["run_id"], r["task"]))
+        # Size and price as `harness compare` reads them: the run's model record, then the models file.
+        stored = None if u is None or _missing(u.get("params_b")) else float(u["params_b"])
+        params = params_b(r["model"], stored)
+        price = price_per_mtok(r["model"], None if u is None or _missing(u.get("spec")) else u["spec"])
+        b = _budget(u, price)
         share = (b.thinking_tokens / b.completion_tokens
                  if b and b.thinking_tokens is not None and b.completion_tokens else None)
         out.append({
-            "model": r["model"], "params_b": None if mine.params is None else mine.params / 1e9, "maj_at_k": r["maj_at_k"], "n_items": r["n_items"],
+            "model": r["model"], "params_b": params, "maj_at_k": r["maj_at_k"], "n_items": r["n_items"],
             "k": r["k"], "samples": b.n_samples if b else None, "mean_tokens": b.mean_tokens if b else None,
             "thinking_share": share, "tokens_per_correct": b.tokens_per_correct if b else None,
             "unfinished_rate": b.unfinished_rate if b else None, "forced": b.n_forced if b else None,
@@ -165,20 +165,24 @@ def compute(rows: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
     return df.sort_values(["params_b", "model"], na_position="last").reset_index(drop=True)
 
 
-def _budget(items: pd.DataFrame, price: dict[str, float] | None) -> Budget | None:
-    """`Budget.of` over `latest_results` rows, by column sums (the same totals and the same rule: a
-    token total is unknown when an item's is)."""
-    if items.empty or items["n"].isna().any() or items["n_correct"].isna().any():
+def _missing(x: object) -> bool:
+    return x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x))
+
+
+def _budget(u: Mapping[str, Any] | None, price: dict[str, float] | None) -> Budget | None:
+    """`Budget.of` from a `task_usage` row: the same totals, summed by the store (None when an item
+    lacks its sample counts; a token total unknown when an item's is)."""
+    if u is None or not u["items"] or _missing(u["n_samples"]) or _missing(u["n_correct"]):
         return None
 
     def total(col: str) -> int | None:
-        return None if col not in items or items[col].isna().any() else int(items[col].sum())
+        return None if _missing(u.get(col)) else int(u[col])
 
-    return Budget.of_totals(n_samples=int(items["n"].sum()), n_correct=int(items["n_correct"].sum()),
-                            n_unfinished=int(items["n_unfinished"].fillna(0).sum()),
+    return Budget.of_totals(n_samples=int(u["n_samples"]), n_correct=int(u["n_correct"]),
+                            n_unfinished=int(u["n_unfinished"]),
                             prompt_tokens=total("prompt_tokens"), completion_tokens=total("completion_tokens"),
-                            thinking_tokens=total("thinking_tokens"), n_forced=int(items["n_forced"].fillna(0).sum()),
-                            price=price)
+                            thinking_tokens=total("thinking_tokens"),
+                            n_forced=int(u["n_forced"]), price=price)
 
 
 def majority_verdict(items: pd.DataFrame) -> pd.Series:
@@ -188,13 +192,11 @@ def majority_verdict(items: pd.DataFrame) -> pd.Series:
     return pd.Series(verdict, index=items.index, name="majority")
 
 
-def _natural(value: str) -> tuple:
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", value) if p)
-
-
 def sort_item_ids(ids: Sequence[str]) -> list[str]:
-    """Item ids in natural order ("2" before "10"; "HumanEval/2" before "HumanEval/10")."""
-    return sorted(ids, key=_natural)
+    """Item ids in natural order ("2" before "10"; "HumanEval/2" before "HumanEval/10"), as compare
+    orders them (`harness.analysis.compare.natural_ranks`)."""
+    ids = list(ids)
+    return [ids[i] for i in np.argsort(natural_ranks(ids), kind="stable").tolist()]
 
 
 def vote_distribution(samples: pd.DataFrame) -> pd.DataFrame:

@@ -17,14 +17,18 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from harness.analysis.compare import ItemOutcome, Key
+import numpy as np
+import pyarrow as pa
+
+from harness.analysis.compare import ItemOutcome, Key, Outcomes
 from harness.errors import HarnessError
 from harness.models import ModelSpec, resolve
 from harness.store import Store
+from harness.store.columns import numpy_columns
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,28 +58,68 @@ def load_results(store: Store, name: str, models_path: Path | None = None, tasks
                  *, back: int = 0) -> ModelResults:
     """Model `name`'s results on each task it has (or on `tasks`) from its latest finished run of the
     task (`back=1`: the one before), with its size and price (see the module doc)."""
-    return from_rows(name, store.latest_results([name], tasks, back), models_path)
+    return from_columns(name, store.latest_results_columns([name], tasks, back, COLUMNS), models_path)
 
 
 def from_rows(name: str, rows: Iterable[Mapping[str, Any]], models_path: Path | None = None) -> ModelResults:
     """A model's results from its rows of `queries.latest_results` (other models' rows are skipped)."""
     mine = [r for r in rows if r["model"] == name]
-    outcomes: dict[Key, ItemOutcome] = {}
-    by_task: dict[str, list[Mapping[str, Any]]] = {}
-    for r in mine:
-        outcomes[(str(r["task"]), str(r["item_id"]))] = replace(
-            ItemOutcome.from_row(r), prompt_tokens=_count(r.get("prompt_tokens")),
-            completion_tokens=_count(r.get("completion_tokens")), thinking_tokens=_count(r.get("thinking_tokens")),
-            n_forced=_count(r.get("n_forced")))
-        by_task.setdefault(str(r["task"]), []).append(r)
-    runs = {task: TaskRun(str(rs[0]["run_id"]), max(int(r["n"]) for r in rs), int(rs[0]["task_version"]), len(rs))
-            for task, rs in sorted(by_task.items())}
-    newest_first = sorted(mine, key=lambda r: str(r["run_id"]), reverse=True)
-    stored_params = next((float(r["params_b"]) for r in newest_first if _given(r.get("params_b"))), None)
-    stored_spec = next((r["spec"] for r in newest_first if _given(r.get("spec"))), None)
+    names = list(dict.fromkeys(k for r in mine for k in r))
+    return from_columns(name, {k: [r.get(k) for r in mine] for k in names}, models_path)
+
+
+def from_columns(name: str, cols: Mapping[str, Any], models_path: Path | None = None) -> ModelResults:
+    """A model's results from `queries.latest_results` as columns (equal-length sequences or arrays by
+    column name; None and NaN both mean missing; other models' rows are skipped): the same answer
+    as `from_rows` gives for the same rows, without a Python object per item."""
+    col = {k: (v if isinstance(v, np.ndarray) else np.array(v, dtype=object)) for k, v in cols.items()}
+    mine = np.flatnonzero(col["model"] == name) if "model" in col else np.zeros(0, dtype=np.int64)
+    col = {k: v[mine] for k, v in col.items()}
+    outcomes = Outcomes.from_columns(col) if mine.size else Outcomes([], [], [], [])
+    runs: dict[str, TaskRun] = {}
+    if mine.size:
+        names = [str(t) for t in col["task"].tolist()]
+        code = {t: i for i, t in enumerate(sorted(set(names)))}
+        codes = np.fromiter((code[t] for t in names), dtype=np.int64, count=len(names))
+        n = np.asarray(col["n"], dtype=float)
+        for task, i in code.items():
+            at = np.flatnonzero(codes == i)
+            first = at[0]
+            runs[task] = TaskRun(str(col["run_id"][first]), int(n[at].max()), int(col["task_version"][first]), len(at))
+    run_ids: np.ndarray = col["run_id"] if mine.size else np.zeros(0, dtype=object)
+
+    def newest(column: str) -> Any:
+        """The column's value in the newest run (by run id) that has one, first row first."""
+        values = col.get(column)
+        if values is None or not len(values):
+            return None
+        present = ~np.isnan(values) if values.dtype.kind == "f" else \
+            np.not_equal(values, None) & (values == values)  # neither None nor NaN
+        for run in sorted(set(run_ids[present].tolist()), reverse=True):
+            return values[np.flatnonzero(present & (run_ids == run))[0]]
+        return None
+
+    stored = newest("params_b")
+    stored_params = None if stored is None else float(stored)
+    stored_spec = newest("spec")
     p = params_b(name, stored_params, models_path)
     return ModelResults(name, outcomes, runs, None if p is None else p * 1e9,
                         price_per_mtok(name, stored_spec, models_path))
+
+
+# The `latest_results` columns `from_columns` reads: the items' outcomes, the run and the model record.
+COLUMNS: tuple[str, ...] = ("model", "run_id", "task_version", *Outcomes.COLUMNS, "params_b", "spec")
+
+
+def columns_of(frame: Any, names: Sequence[str] = COLUMNS) -> dict[str, Any]:
+    """The columns `from_columns` reads of a DataFrame of `queries.latest_results` (the leaderboard's
+    cached read), as NumPy arrays through Arrow (missing: NaN for numbers, None for text)."""
+    return numpy_columns(pa.Table.from_pandas(frame[[c for c in names if c in frame.columns]], preserve_index=False))
+
+
+def from_frame(name: str, frame: Any, models_path: Path | None = None) -> ModelResults:
+    """`from_columns` over a DataFrame of `queries.latest_results`."""
+    return from_columns(name, columns_of(frame), models_path)
 
 
 def params_b(name: str, stored: float | None, models_path: Path | None = None) -> float | None:
@@ -119,6 +163,3 @@ def _price(price: object) -> dict[str, float]:
 def _given(x: object) -> bool:
     return x is not None and not (isinstance(x, float) and math.isnan(x))
 
-
-def _count(x: object) -> int | None:
-    return int(x) if _given(x) else None  # type: ignore[call-overload]

@@ -13,9 +13,11 @@ read-only app cannot apply to an older store, and would freeze this SQL into eve
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import TYPE_CHECKING, Sequence
 
-from harness.store.schema import LATEST_RUN_ORDER
+from harness.store.columns import arrow_table, dictionary_text
+from harness.store.schema import LATEST_RUN_ORDER, ItemResultRow
 
 if TYPE_CHECKING:  # the commands read `latest_results` through the store without loading pandas
     import duckdb
@@ -41,15 +43,16 @@ RANKED_RUNS = """ranked AS (
     WHERE r.status = 'done')"""
 
 def latest_results_sql(models: Sequence[str] | None = None, tasks: Sequence[str] | None = None,
-                       back: int = 0) -> tuple[str, list[object]]:
-    """The SQL and parameters of `latest_results` (the store runs the same text for the commands)."""
+                       back: int = 0, columns: Sequence[str] | None = None) -> tuple[str, list[object]]:
+    """The SQL and parameters of `latest_results` (the store runs the same text for the commands);
+    `columns` selects some of its columns (names from the schema, never from a user)."""
     return (f"""
         WITH {RANKED_RUNS},
         wanted AS (
             SELECT run_id, task, model_name FROM ranked
             WHERE recency = ? AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], model_name))
               AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], task)))
-        SELECT w.model_name AS model, i.* REPLACE (coalesce(i.n_forced, 0) AS n_forced), m.params_b, m.family, m.spec
+        SELECT {_latest_columns(columns)}
         FROM item_results i JOIN wanted w USING (run_id, task)
         JOIN runs r ON r.run_id = i.run_id
         LEFT JOIN models m ON m.model_id = r.model_id
@@ -57,13 +60,72 @@ def latest_results_sql(models: Sequence[str] | None = None, tasks: Sequence[str]
             [back, *([None if models is None else list(models)] * 2), *([None if tasks is None else list(tasks)] * 2)])
 
 
+_MODEL_COLUMNS = ("params_b", "family", "spec")
+
+
+def _latest_columns(columns: Sequence[str] | None) -> str:
+    if columns is None:
+        return "w.model_name AS model, i.* REPLACE (coalesce(i.n_forced, 0) AS n_forced), m.params_b, m.family, m.spec"
+    items = {f.name for f in fields(ItemResultRow)}
+    out = []
+    for c in columns:
+        if c == "model":
+            out.append("w.model_name AS model")
+        elif c == "n_forced":
+            out.append("coalesce(i.n_forced, 0) AS n_forced")
+        elif c in _MODEL_COLUMNS:
+            out.append(f"m.{c}")
+        elif c in items:
+            out.append(f"i.{c}")
+        else:
+            raise ValueError(f"latest_results has no column {c!r}")
+    return ", ".join(out)
+
+
 def latest_results(con: duckdb.DuckDBPyConnection, models: Sequence[str] | None = None,
-                   tasks: Sequence[str] | None = None, back: int = 0) -> pd.DataFrame:
+                   tasks: Sequence[str] | None = None, back: int = 0,
+                   columns: Sequence[str] | None = None) -> pd.DataFrame:
     """Per item, each model's results from its latest run of each task (of some models and tasks;
-    `back=1`: the run before the latest): the item's `item_results` row (with the token totals of its
-    scored samples, stored there with the results: no sample is read) and the run's model record (`params_b`, `family`, `spec`: its models-file entry
-    as JSON). `harness.analysis.results` turns these rows into a model's results, size and price."""
-    return _df(con, *latest_results_sql(models, tasks, back))
+    `back=1`: the run before the latest; `columns`: only those): the item's `item_results` row (with
+    the token totals of its scored samples, stored there with the results: no sample is read) and the
+    run's model record (`params_b`, `family`, `spec`: its models-file entry as JSON).
+    `harness.analysis.results` turns these rows into a model's results, size and price."""
+    sql, params = latest_results_sql(models, tasks, back, columns)
+    # Through Arrow, text as categoricals (`columns.dictionary_text`): for hundreds of thousands of rows
+    # several times faster than `.df()` to read and to cache (numbers with a missing value come as floats
+    # with NaN).
+    return dictionary_text(arrow_table(con, sql, params)).to_pandas()
+
+
+def task_usage(con: duckdb.DuckDBPyConnection, run_ids: Sequence[str], tasks: Sequence[str]) -> pd.DataFrame:
+    """For the given (run, task) pairs (two parallel lists): the totals `Budget.of` sums over the
+    items' `item_results` rows, summed here (a page of many items reads one row per run): samples and
+    correct ones (NULL when an item lacks its counts), unfinished and forced samples, and token totals
+    (NULL when an item's is); with the run's model record (`params_b`, `spec`), as `latest_results`
+    gives it."""
+    if len(run_ids) != len(tasks):
+        raise ValueError("run_ids and tasks must pair up")
+    return _df(con, """
+        WITH wanted AS (SELECT unnest(?::VARCHAR[]) AS run_id, unnest(?::VARCHAR[]) AS task),
+        sums AS (
+            SELECT i.run_id, i.task, count(*) AS items,
+                   CASE WHEN count(i.n) = count(*) AND count(i.n_correct) = count(*)
+                        THEN CAST(sum(i.n) AS BIGINT) END AS n_samples,
+                   CASE WHEN count(i.n) = count(*) AND count(i.n_correct) = count(*)
+                        THEN CAST(sum(i.n_correct) AS BIGINT) END AS n_correct,
+                   CAST(sum(coalesce(i.n_unfinished, 0)) AS BIGINT) AS n_unfinished,
+                   CASE WHEN count(i.prompt_tokens) = count(*) THEN CAST(sum(i.prompt_tokens) AS BIGINT) END
+                     AS prompt_tokens,
+                   CASE WHEN count(i.completion_tokens) = count(*) THEN CAST(sum(i.completion_tokens) AS BIGINT) END
+                     AS completion_tokens,
+                   CASE WHEN count(i.thinking_tokens) = count(*) THEN CAST(sum(i.thinking_tokens) AS BIGINT) END
+                     AS thinking_tokens,
+                   CAST(sum(coalesce(i.n_forced, 0)) AS BIGINT) AS n_forced
+            FROM item_results i JOIN wanted USING (run_id, task)
+            GROUP BY i.run_id, i.task)
+        SELECT s.*, r.model_name AS model, m.params_b, m.spec
+        FROM sums s JOIN runs r USING (run_id) LEFT JOIN models m ON m.model_id = r.model_id
+        ORDER BY s.run_id, s.task""", [list(run_ids), list(tasks)])
 
 
 def task_scores(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -36,6 +36,7 @@ import pyarrow as pa
 from harness.errors import HarnessError, StoreLocked
 from harness.records import Completion, Prompt, stable_hash
 import harness.store.queries as queries
+from harness.store.columns import arrow_table, numpy_columns
 from harness.store.schema import (ITEM_USAGE_SQL, MIGRATIONS, ROW_TABLES, AuditDisagreementRow, AuditRow, GenerationRow, ItemResultRow, ItemRow, LineageItemRow,
                                    LineageRow, LoopArmRow, LoopRow, ModelRow, NightlyCheckRow, NightRow, NightRunRow,
                                    PivotalPrefixRow, PivotalSearchRow, PivotalTokenRow, PromptRow, QueueRow, RunRow, ScoreRow, TaskReportRow, TaskResultRow, rows_table)
@@ -458,6 +459,14 @@ class Store:
         task, with token totals and the run's model record (read them through
         `harness.analysis.results`)."""
         return self.query(*queries.latest_results_sql(models, tasks, back))
+
+    def latest_results_columns(self, models: Sequence[str] | None = None, tasks: Sequence[str] | None = None,
+                               back: int = 0, columns: Sequence[str] | None = None) -> dict[str, Any]:
+        """`latest_results` (or some of its `columns`) as columns: NumPy arrays by column name (a
+        missing number is NaN, missing text None), the same rows without a Python tuple per row."""
+        with self.connect() as con:
+            sql, params = queries.latest_results_sql(models, tasks, back, columns)
+            return numpy_columns(arrow_table(con, sql, params))
 
     def run_samples(self, run_id: str, task: str | None = None, item_id: str | None = None) -> list[dict[str, Any]]:
         """Every scored sample of a run (of one task, one item): its text, extracted and canonical

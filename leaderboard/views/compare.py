@@ -7,14 +7,17 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from harness.analysis import numbers
 from harness.analysis.compare import Comparison, compare
 from harness.analysis.compare_render import size_summary
-from harness.analysis.results import from_rows
+from harness.analysis.results import COLUMNS, columns_of, from_columns
 from harness.leaderboard import charts, common, data, metrics
+
+ITEMS_SHOWN = 1_000  # rows per "wins" table: the most confident first; the CLI's JSON lists every item
 
 st.title("Compare two models")
 scores = common.scores_or_stop()
@@ -65,18 +68,27 @@ if st.query_params.to_dict() != {"a": a, "b": b}:
     st.query_params.from_dict({"a": a, "b": b})
 
 
-@st.cache_data(max_entries=32, show_spinner="Comparing item by item...")
+# A resource, not data: the comparison is frozen and read only, so every session shares the one object
+# instead of a pickled copy (pickling a comparison of 200,000 items costs more than the page may take).
+@st.cache_resource(max_entries=32, show_spinner="Comparing item by item...")
 def comparison(path: str, token: tuple, a: str, b: str, metric: str, _items: pd.DataFrame) -> Comparison:
-    records = _items.to_dict("records")
-    ra, rb = from_rows(a, records), from_rows(b, records)  # results, sizes and prices as `harness compare`'s
+    cols = columns_of(_items)
+    ra, rb = from_columns(a, cols), from_columns(b, cols)  # results and sizes as `harness compare`'s
     return compare(ra.outcomes, rb.outcomes, a_name=a, b_name=b, metric=metric,  # type: ignore[arg-type]
                    a_params=ra.params, b_params=rb.params)
 
 
-both = data.read("latest_results", (a, b))
+@st.cache_data(max_entries=32, show_spinner=False)
+def outcomes(path: str, token: tuple, a: str, b: str, _items: pd.DataFrame) -> pd.DataFrame:
+    """Per task, the items both solve, only one, or neither (by majority vote)."""
+    votes = _items[["model", "task", "item_id", "maj_correct"]]
+    return metrics.outcome_counts(*(votes[votes["model"] == m] for m in (a, b)))
+
+
+# The columns compare reads, but the models' specs: the page shows no prices (`harness compare` does).
+both = data.read("latest_results", (a, b), None, 0, tuple(c for c in COLUMNS if c != "spec"))
 common.stale_note(scores, both)
 c = comparison(str(data.db_path()), both.token, a, b, metric, both.df)
-ia, ib = (both.df[both.df["model"] == m] for m in (a, b))
 
 if c.overall is None:
     st.warning(f"`{a}` and `{b}` have no task with items in common.")
@@ -117,7 +129,7 @@ st.dataframe(table, hide_index=True, width="stretch", column_config={
     "agreement": st.column_config.NumberColumn("same outcome (%)", format="%.1f")})
 st.altair_chart(charts.paired_difference(table.rename(columns={"diff low": "low", "diff high": "high"}), a, b, level),
                 width="stretch")
-counts = metrics.outcome_counts(ia, ib)
+counts = outcomes(str(data.db_path()), both.token, a, b, both.df)
 st.markdown("**Items both solve, only one, or neither** (by majority vote) per task")
 st.altair_chart(charts.outcome_counts(counts, a, b), width="stretch")
 wide = counts.pivot(index="task", columns="outcome", values="items")[list(metrics.OUTCOMES)].reset_index()
@@ -128,21 +140,23 @@ if c.skipped:
         for s in c.skipped))
 
 st.subheader("Items each one wins")
+d = c.items.columns  # the differing items as columns, most confident first (no Python object per item)
+won_by = {m: np.flatnonzero(d["winner"] == side) for m, side in ((a, "a"), (b, "b"))}
 st.caption("Most confident disagreements first. \"open\", beside each item, shows both models' samples of it "
-           "side by side.")
-items = pd.DataFrame([{
-    "task": d.task, "item": d.item_id, "gold": d.gold, f"{a} answer": d.a_answer, f"{a} share": d.a_share,
-    f"{b} answer": d.b_answer, f"{b} share": d.b_share, "winner": a if d.winner == "a" else b,
-    f"{a} value": d.a_value, f"{b} value": d.b_value,
-} for d in c.items], columns=["task", "item", "gold", f"{a} answer", f"{a} share", f"{b} answer", f"{b} share",
-                              "winner", f"{a} value", f"{b} value"])
-# The link sits beside the item it opens (not in a last column scrolled out of a half-width table).
-items.insert(2, "samples", ["items?" + urlencode({"task": t, "models": f"{a},{b}", "item": i}, safe=",")
-                            for t, i in zip(items["task"], items["item"])])
+           "side by side." + (f" Each table shows its first {ITEMS_SHOWN:,} items; `harness compare {a} vs {b} --items "
+                              "--format json` lists them all." if any(len(w) > ITEMS_SHOWN for w in won_by.values())
+                              else ""))
 config = {**{f"{m} share": st.column_config.NumberColumn(f"{m} vote share", format="%.2f") for m in (a, b)},
           "samples": st.column_config.LinkColumn("samples", display_text="open",
                                                  help=f"{a} and {b}'s samples of this item side by side")}
-for model in (a, b):
-    won = items[items["winner"] == model].drop(columns=["winner"])
-    st.markdown(f"**{model} wins {len(won)} item(s)**")
+for model, rows in won_by.items():
+    shown = rows[:ITEMS_SHOWN]
+    won = pd.DataFrame({"task": d["task"][shown], "item": d["item_id"][shown], "gold": d["gold"][shown],
+                        f"{a} answer": d["a_answer"][shown], f"{a} share": d["a_share"][shown],
+                        f"{b} answer": d["b_answer"][shown], f"{b} share": d["b_share"][shown],
+                        f"{a} value": d["a_value"][shown], f"{b} value": d["b_value"][shown]})
+    # The link sits beside the item it opens (not in a last column scrolled out of a half-width table).
+    won.insert(2, "samples", [f"items?{urlencode({'task': t, 'models': f'{a},{b}', 'item': i}, safe=',')}"
+                              for t, i in zip(won["task"], won["item"])])
+    st.markdown(f"**{model} wins {len(rows)} item(s)**")
     st.dataframe(won, hide_index=True, width="stretch", column_config=config)

@@ -68,9 +68,9 @@ st.caption(f"What each model's answers on {task} cost, from its latest run: gene
            "per correct sample (the budget table of `harness compare`).")
 latest_task = metrics.latest(scores.df)
 latest_task = latest_task[latest_task["task"] == task]
-results = data.read("latest_results", tuple(sorted(latest_task["model"])), (task,))
-common.stale_note(results)
-spent = metrics.compute(latest_task, results.df)
+usage = data.read("task_usage", tuple(latest_task["run_id"]), tuple(latest_task["task"]))
+common.stale_note(usage)
+spent = metrics.compute(latest_task, usage.df)
 spent["maj_at_k"] = (spent["maj_at_k"] * 100).round(1)
 spent["thinking_share"] = (spent["thinking_share"] * 100).round(1)
 spent["unfinished_rate"] = (spent["unfinished_rate"] * 100).round(1)
