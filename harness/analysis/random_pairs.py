@@ -7,9 +7,14 @@ from the sample's tokens that are not pivotal tokens of the search; p before and
 token there come from N rollouts made (or found in the store) exactly as the search makes them
 (`pivotal_run.Rollouts`: same model, sampling, N, grader), and the pair is made by the same rule
 (`pivotal.pair_of`: the sample's token against the first token that most rollouts from the prefix
-began with among those on the other side of p before it). A position where no rollout began with a
-token on the other side makes no pair; another position of the same sample is drawn, and when a
-sample has none left, a position of another of the searched samples. The draws are seeded.
+began with among those on the other side of p before it). Away from pivotal tokens that rule seldom
+finds a token on the other side (p barely moves there: that is what makes them not pivotal), so where
+it finds none the pair is the sample's token against the first token most rollouts from the prefix
+began with, ordered by their estimates (the sample's p after its token, the other token's share of
+right rollouts), a seeded coin where they are equal (`other_token_pair`); each line says which rule
+made it (`rule`). A position where every rollout began with the sample's own token makes no pair;
+another position of the same sample is drawn, and when a sample has none left, a position of
+another of the searched samples. The draws are seeded.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Mapping, Sequence
 
-from harness.analysis.pivotal import Estimate, pair_of
+from harness.analysis.pivotal import Estimate, Pair, pair_of
 from harness.analysis.pivotal_run import Progress, Rollouts, _variants
 from harness.analysis.preference import pair_row
 from harness.errors import HarnessError
@@ -42,9 +47,11 @@ class RandomPairsReport:
     tokens_generated: int
     seconds: float
     run_id: str | None
+    same_rule: int = 0  # pairs made by the pivotal pairs' own rule (`pair_of`); the rest by `other_token_pair`
 
     def to_json(self) -> dict[str, Any]:
-        return {"pairs": self.pairs, "wanted": self.wanted, "positions_tried": self.positions_tried,
+        return {"pairs": self.pairs, "wanted": self.wanted, "same_rule": self.same_rule,
+                "positions_tried": self.positions_tried,
                 "rollouts": self.rollouts, "generated": self.generated, "tokens_generated": self.tokens_generated,
                 "seconds": self.seconds, "run_id": self.run_id}
 
@@ -74,6 +81,21 @@ def plan_positions(targets: Sequence[SampleKey], lengths: Mapping[SampleKey, int
         excluded[key].add(pos)
         out.append((key, pos))
     return out
+
+
+def other_token_pair(token: str, p_token: float, next_tokens: Sequence[tuple[str, int, int]],
+                     rng: random.Random) -> Pair | None:
+    """The sample's `token` (p after it: `p_token`) against the first token, other than it, that most
+    rollouts began with (`next_tokens`: token, rollouts, correct; ties: the token), the one with the
+    higher estimate chosen, a coin of `rng` where they are equal. None when no rollout began otherwise."""
+    options = [(n, tok, correct) for tok, n, correct in next_tokens if tok != token and n > 0]
+    if not options:
+        return None
+    n, other, correct = min(options, key=lambda o: (-o[0], o[1]))
+    share = correct / n
+    if p_token > share or (p_token == share and rng.random() < 0.5):
+        return Pair(token, other, p_token, share, n)
+    return Pair(other, token, share, p_token, n)
 
 
 def random_position_pairs(store: Any, spec: ModelSpec, task: Task, items: Mapping[str, Item],
@@ -149,7 +171,10 @@ def random_position_pairs(store: Any, spec: ModelSpec, task: Task, items: Mappin
                     before = got[(item_key[k], prefix)]
                     after = (Estimate(0, int(rows[k]["verdict"] == "correct")) if pos + 1 == len(cut[k])
                              else got[(item_key[k], prefix + cut[k][pos])])
-                    pair = pair_of(cut[k][pos], before.p, after.p, est.next_tokens.get((item_key[k], prefix), []))
+                    nxt = est.next_tokens.get((item_key[k], prefix), [])
+                    pair, rule = pair_of(cut[k][pos], before.p, after.p, nxt), "pair_of"
+                    if pair is None or pair.chosen == pair.rejected:
+                        pair, rule = other_token_pair(cut[k][pos], after.p, nxt, rng), "most_rollouts"
                     if pair is None or pair.chosen == pair.rejected:
                         left.append(t)
                         continue
@@ -162,12 +187,13 @@ def random_position_pairs(store: Any, spec: ModelSpec, task: Task, items: Mappin
                     row.update({"model": spec.name, "task": task.name, "item_id": k[0], "sample": k[1], "position": pos,
                                 "prefix": prefix, "token": cut[k][pos], "p_before": before.p, "p_after": after.p,
                                 "chosen_p": pair.chosen_p, "rejected_p": pair.rejected_p, "n": before.n,
-                                "alternative_n": pair.alternative_n, "source_run_id": source, "cut": "random",
+                                "alternative_n": pair.alternative_n, "source_run_id": source, "cut": "random", "rule": rule,
                                 "seed": seed, "rollout_run_id": run_id})
                     out.append(row)
                 todo = left
     finally:
         grader.close()
     report = RandomPairsReport(len(out), len(targets), tried, est.requested, est.generated, est.tokens,
-                               round(time.perf_counter() - t0, 2), run_id)
+                               round(time.perf_counter() - t0, 2), run_id,
+                               sum(1 for r in out if r["rule"] == "pair_of"))
     return out, report

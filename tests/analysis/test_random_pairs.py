@@ -11,7 +11,7 @@ import pytest
 
 from harness.analysis.pivotal_run import PivotalConfig, find_pivotal
 from harness.analysis.preference import preference_lines
-from harness.analysis.random_pairs import draw_position, plan_positions, random_position_pairs
+from harness.analysis.random_pairs import draw_position, other_token_pair, plan_positions, random_position_pairs
 from harness.data import Source
 from harness.models import ModelSpec
 from harness.pipeline.runner import run
@@ -92,6 +92,17 @@ def test_plan_positions_cuts_each_target_once_and_moves_on_when_a_sample_is_used
     assert fresh() == fresh()
 
 
+def test_other_token_pair_orders_by_the_estimates_and_tosses_a_coin_on_ties():
+    nxt = [(" a", 5, 1), (" b", 5, 4), (" c", 2, 2)]
+    p = other_token_pair(" a", 0.2, nxt, random.Random(0))  # " b": most rollouts besides " a" (tie: the token)
+    assert (p.chosen, p.rejected, p.chosen_p, p.rejected_p, p.alternative_n) == (" b", " a", 0.8, 0.2, 5)
+    p = other_token_pair(" b", 0.9, nxt, random.Random(0))
+    assert (p.chosen, p.rejected) == (" b", " a")
+    sides = {other_token_pair(" c", 0.2, nxt, random.Random(s)).chosen for s in range(20)}
+    assert sides == {" a", " c"}  # equal estimates: either way, by the seeded coin
+    assert other_token_pair(" a", 0.5, [(" a", 8, 4)], random.Random(0)) is None
+
+
 def test_random_pairs_mirror_the_pivotal_pairs_in_number_and_samples_but_not_in_place(searched):
     store, task, items, report, lines = searched
     pairs, rep = make(searched, seed=0)
@@ -106,7 +117,7 @@ def test_random_pairs_mirror_the_pivotal_pairs_in_number_and_samples_but_not_in_
         assert p["prefix"] == "".join(words(text)[:p["position"]]) and p["token"] == words(text)[p["position"]]
         assert p["prompt"] == task.render(items[p["item_id"]]).text + p["prefix"]
         assert p["chosen"] != p["rejected"] and p["token"] in (p["chosen"], p["rejected"])
-        assert p["cut"] == "random" and p["source_run_id"] == report.search.source_run_id and p["n"] == 64
+        assert p["cut"] == "random" and p["rule"] in ("pair_of", "most_rollouts") and p["source_run_id"] == report.search.source_run_id and p["n"] == 64
         assert p["token"].strip() in {w.strip() for pair in FILLERS for w in pair}  # the only other branches
     assert len({(p["prompt"], p["chosen"], p["rejected"]) for p in pairs}) == len(pairs)
 
