@@ -5,10 +5,13 @@ same test pool and seeds; the search reads the selection-pool run only; a rerun 
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 import pytest
 
 from harness.cli.demo import _params_b, demo_model_dir
+from harness.cli.loop import story
 from harness.data import Source
 from harness.errors import HarnessError
 from harness.lineage import read_lineage
@@ -47,7 +50,7 @@ def _spec(size: str) -> ModelSpec:
 
 
 @pytest.mark.slow
-def test_dpo_arms_start_from_sft_report_paired_gains_and_rerun_for_free(tmp_path):
+def test_dpo_arms_start_from_sft_report_paired_gains_and_rerun_for_free(tmp_path, monkeypatch):
     cfg = parse({"name": "d", "student": "demo-small", "out": str(tmp_path / "out"), "k": 4, "seeds": [0, 1],
                  "arms": ["teachable"], "task": "wordmath", "task_args": {"n": 60}, "test_size": 12,
                  "recipe": {"steps": 2, "batch_size": 4},
@@ -86,7 +89,16 @@ def test_dpo_arms_start_from_sft_report_paired_gains_and_rerun_for_free(tmp_path
     assert set(versus) == {f"{PIVOTAL} vs teachable", f"{RANDOM} vs teachable", f"{PIVOTAL} vs {RANDOM}"}
     for v in versus.values():
         assert v["ci_low"] <= v["diff"] <= v["ci_high"] and [x["seed"] for x in v["per_seed"]] == [0, 1]
+    told = "\n".join(story(r))
+    assert f"=> {PIVOTAL} vs teachable:" in told and f"=> {PIVOTAL} vs {RANDOM}:" in told and "DPO pairs:" in told
     rows = {(x["arm"], x["seed"]) for x in store.loop_arms(r["loop_id"])}
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "leaderboard"))
+    from test_leaderboard_pages import app
+
+    at = app(store.path, monkeypatch, "loop")
+    shown = "".join(x.value for x in (*at.info, *at.success))
+    assert f"{PIVOTAL} against teachable" in shown and f"{PIVOTAL} against {RANDOM}" in shown
+    assert {PIVOTAL, RANDOM} <= set(at.dataframe[0].value["arm"])
     assert {(PIVOTAL, 0), (RANDOM, 1), ("teachable", 0), ("base", 0)} <= rows
 
     # a rerun searches, samples and trains nothing, and adds no run
