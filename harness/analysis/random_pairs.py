@@ -14,7 +14,7 @@ began with, ordered by their estimates (the sample's p after its token, the othe
 right rollouts), a seeded coin where they are equal (`other_token_pair`); each line says which rule
 made it (`rule`). A position where every rollout began with the sample's own token makes no pair;
 another position of the same sample is drawn, and when a sample has none left, a position of
-another of the searched samples. The draws are seeded.
+another of the samples the search searched. The draws are seeded.
 """
 
 from __future__ import annotations
@@ -102,12 +102,14 @@ def random_position_pairs(store: Any, spec: ModelSpec, task: Task, items: Mappin
                           pivotal_lines: Sequence[Mapping[str, Any]], pieces: Callable[[str], Sequence[str]],
                           get_backend: Callable[[], Any], params: Sampling, rollouts: int, *, seed: int,
                           chat: bool, pivotal_positions: Mapping[SampleKey, set[int]] | None = None,
-                          command: str | None = None, progress: Progress | None = None,
-                          max_rounds: int = 20) -> tuple[list[dict[str, Any]], RandomPairsReport]:
+                          samples: Sequence[SampleKey] = (), command: str | None = None,
+                          progress: Progress | None = None) -> tuple[list[dict[str, Any]], RandomPairsReport]:
     """As many pairs as `pivotal_lines` (export-dpo's lines), each cut at a random non-pivotal position
     of the same stored sample (`source_run_id`, `item_id`, `sample` of the line), in the lines' format
-    with `cut: "random"`. `pivotal_positions`: every pivotal token of the search per sample (default:
-    the lines' own positions); none of them is ever drawn."""
+    with `cut: "random"`; where a sample has no position left that makes a pair, one of `samples`
+    (the other samples the search searched, of the same run) is cut instead. Fewer pairs only when
+    every position of all of them has been tried. `pivotal_positions`: every pivotal token of the
+    search per sample (default: the lines' own positions); none of them is ever drawn."""
     if not pivotal_lines:
         return [], RandomPairsReport(0, 0, 0, 0, 0, 0, 0.0, None)
     sources = {str(line["source_run_id"]) for line in pivotal_lines}
@@ -115,7 +117,7 @@ def random_position_pairs(store: Any, spec: ModelSpec, task: Task, items: Mappin
         raise HarnessError(f"pivotal pairs from {len(sources)} runs: cut random pairs from one run's samples at a time")
     (source,) = sources
     targets: list[SampleKey] = [(str(line["item_id"]), int(line["sample"])) for line in pivotal_lines]
-    wanted_keys = set(targets)
+    wanted_keys = set(targets) | {(str(i), int(n)) for i, n in samples}
     rows = {(str(r["item_id"]), int(r["sample"])): r for r in store.run_samples(source, task.name)
             if (str(r["item_id"]), int(r["sample"])) in wanted_keys}
     missing = sorted(wanted_keys - set(rows))
@@ -152,9 +154,7 @@ def random_position_pairs(store: Any, spec: ModelSpec, task: Task, items: Mappin
             est = Rollouts(store, run_id, model.model_id, params, rollouts, bases, grade,
                            lambda text: (pieces(text[:200]) or (None,))[0], get_backend, progress)
             todo = list(targets)
-            for _ in range(max_rounds):
-                if not todo:
-                    break
+            while todo:
                 plan = plan_positions(todo, {k: len(v) for k, v in cut.items()}, excluded, rng)
                 if not plan:
                     break

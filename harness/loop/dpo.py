@@ -5,9 +5,13 @@ fine-tuned model, against SFT alone (the `teachable` arm itself) on the same tes
   the teachable arm's start model's samples of the items that arm picked, in its **selection-pool
   run** (named explicitly: the model's latest run may be a test-pool run, which must never be
   searched);
-- `teachable+random-dpo`: as many pairs, cut at random non-pivotal positions of the same samples, by
-  the same rollouts and the same pairing rule (`harness.analysis.random_pairs`): the control differs
-  only in where the pair is cut.
+- `teachable+random-dpo`: as many pairs, cut at random non-pivotal positions of the same samples (then
+  of the other samples the search searched), by the same rollouts and, where it finds a token on the
+  other side, the same pairing rule (`harness.analysis.random_pairs`): the control differs only in
+  where the pair is cut. Where the samples hold fewer positions that make a pair than there are
+  pivotal pairs (on the demo models most positions are forced: every rollout begins with the sample's
+  own token), the pivotal arm trains on a seeded draw of as many of its pairs (`matched`), so both
+  arms always train on the same number of pairs; the search's record says how many were available.
 Both are trained with the same DPO recipe and seed, and measured like every arm (`engine._measure_phase`),
 plus each against SFT alone and against each other, per seed and pooled (`measure`).
 
@@ -19,6 +23,7 @@ pairs digest and recipe): a rerun searches, samples and trains nothing.
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
@@ -83,6 +88,15 @@ def dpo_once(base: Path, pairs: Path, dest: Path, config: Any, progress: bool) -
     return train_dpo(base, pairs, dest, config, progress=progress)
 
 
+def matched(lines: Sequence[dict[str, Any]], n: int, seed: int) -> list[dict[str, Any]]:
+    """`n` of the pivotal pairs (a seeded draw, in their order) when the random-position control could
+    make only `n`: both arms then train on as many pairs. All of them when n >= their number."""
+    if n >= len(lines):
+        return list(lines)
+    keep = set(random.Random(int(stable_hash(["matched", seed], 12), 16)).sample(range(len(lines)), n))
+    return [line for j, line in enumerate(lines) if j in keep]
+
+
 def dpo_arms(loop: "Loop", i: int, pool: "Pools", arms: Sequence["Arm"], selection: Mapping[str, Any],
              out: Path) -> tuple[list["Arm"], dict[str, Any]]:
     """The DPO arms of phase `i` (their models trained or reused) and what making their pairs cost."""
@@ -143,6 +157,7 @@ def dpo_arms(loop: "Loop", i: int, pool: "Pools", arms: Sequence["Arm"], selecti
             lines, exp = preference_lines(store, start.name, chat=chat, search_id=sid)
             if any(line["source_run_id"] != run_id for line in lines):
                 raise HarnessError(f"phase {i}: pivotal pairs from a run other than the selection-pool run {run_id}")
+            searched = {(str(r["item_id"]), int(r["sample"])) for r in store.pivotal_prefixes(sid)}
             all_pivots: dict[tuple[str, int], set[int]] = {}
             for t in store.pivotal_tokens(search_id=sid):
                 all_pivots.setdefault((str(t["item_id"]), int(t["sample"])), set()).add(int(t["position"]))
@@ -154,13 +169,11 @@ def dpo_arms(loop: "Loop", i: int, pool: "Pools", arms: Sequence["Arm"], selecti
                 if not mine:
                     raise HarnessError(f"phase {i}: no pivotal pair on the teachable items of seed {a.seed} "
                                        f"({exp.pivotal} pivotal tokens in all): raise [dpo] rollouts or widen its band")
-                if "pivotal" in d.arms:
-                    path = folder / f"{PIVOTAL}-s{a.seed}.jsonl"
-                    write_lines(mine, path)
-                    plans.append((a, PIVOTAL, path))
+                n_pivotal = len(mine)
                 if "random-position" in d.arms:
                     path = folder / f"{RANDOM}-s{a.seed}.jsonl"
-                    rkey = stable_hash([mine, a.seed, d.rollouts, params.key(), sorted(
+                    others = sorted(k for k in searched if k[0] in picked[a.seed])
+                    rkey = stable_hash(["v2", mine, a.seed, d.rollouts, params.key(), others, sorted(
                         (k, sorted(v)) for k, v in all_pivots.items())], 16)
                     rside = path.with_name(path.name + ".json")
                     rknown = json.loads(rside.read_text()) if rside.is_file() and path.is_file() else {}
@@ -168,7 +181,8 @@ def dpo_arms(loop: "Loop", i: int, pool: "Pools", arms: Sequence["Arm"], selecti
                         say(f"phase {i}: {len(mine)} pairs at random positions of the same samples (seed {a.seed})")
                         rlines, rrep = random_position_pairs(
                             store, start, task, by_id, mine, splitter.pieces, get_backend, params, d.rollouts,
-                            seed=a.seed, chat=chat, pivotal_positions=all_pivots, command="harness loop")
+                            seed=a.seed, chat=chat, pivotal_positions=all_pivots, samples=others,
+                            command="harness loop")
                         if not rlines:
                             raise HarnessError(f"phase {i}: no pair at any random position of the searched samples")
                         write_lines(rlines, path)
@@ -176,6 +190,13 @@ def dpo_arms(loop: "Loop", i: int, pool: "Pools", arms: Sequence["Arm"], selecti
                         rknown = {"report": rrep.to_json()}
                     searches[-1].setdefault("random", {})[str(a.seed)] = rknown["report"]
                     plans.append((a, RANDOM, path))
+                    mine = matched(mine, rknown["report"]["pairs"], a.seed)
+                if "pivotal" in d.arms:
+                    path = folder / f"{PIVOTAL}-s{a.seed}.jsonl"
+                    write_lines(mine, path)
+                    plans.append((a, PIVOTAL, path))
+                    searches[-1].setdefault("pivotal_used", {})[str(a.seed)] = {"pairs": len(mine),
+                                                                                 "available": n_pivotal}
         finally:
             lazy.close()
     say(f"phase {i}: DPO on top of the teachable models: {len(plans)} models ({d.steps} steps each)")

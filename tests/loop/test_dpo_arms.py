@@ -16,7 +16,7 @@ from harness.data import Source
 from harness.errors import HarnessError
 from harness.lineage import read_lineage
 from harness.loop.config import parse
-from harness.loop.dpo import PIVOTAL, RANDOM
+from harness.loop.dpo import PIVOTAL, RANDOM, matched
 from harness.loop.engine import _question_of, _user_text, run_loop
 from harness.loop.pools import Pools, check_disjoint
 from harness.models import ModelSpec
@@ -41,6 +41,14 @@ def test_check_disjoint_reads_a_preference_pairs_prompt_without_its_prefix():
         assert _question_of(_user_text(line)) == q
         with pytest.raises(HarnessError, match="question of test item wordmath/7"):
             check_disjoint(set(), {_question_of(_user_text(line))}, [_pools(q)])
+
+
+def test_matched_draws_as_many_pivotal_pairs_by_seed_in_order():
+    lines = [{"i": j} for j in range(10)]
+    four = matched(lines, 4, seed=0)
+    assert len(four) == 4 and [x["i"] for x in four] == sorted(x["i"] for x in four)
+    assert four == matched(lines, 4, seed=0) and matched(lines, 12, seed=0) == lines
+    assert {tuple(x["i"] for x in matched(lines, 4, seed=s)) for s in range(5)} != {tuple(x["i"] for x in four)}
 
 
 def _spec(size: str) -> ModelSpec:
@@ -70,13 +78,15 @@ def test_dpo_arms_start_from_sft_report_paired_gains_and_rerun_for_free(tmp_path
             assert lin.method == "dpo" and lin.base.endswith(models[("teachable", s)]["model"]) and lin.seed == s
         piv = [json.loads(x) for x in open(models[(PIVOTAL, s)]["export"])]
         rnd = [json.loads(x) for x in open(models[(RANDOM, s)]["export"])]
-        assert piv and 0 < len(rnd) <= len(piv)
+        assert piv and len(rnd) == len(piv)  # as many pairs (the pivotal ones cut down where the control ran short)
         assert {x["source_run_id"] for x in piv + rnd} == {sel_run}
-        assert {(x["item_id"], x["sample"]) for x in rnd} <= {(x["item_id"], x["sample"]) for x in piv}
+        searched = {(str(x["item_id"]), x["sample"]) for x in store.pivotal_prefixes(piv[0]["search_id"])}
+        assert {(x["item_id"], x["sample"]) for x in rnd} <= searched
         assert not {(x["item_id"], x["sample"], x["position"]) for x in rnd} & \
             {(x["item_id"], x["sample"], x["position"]) for x in piv}
     (search,) = ph["dpo"]["searches"]
     assert search["source_run_id"] == sel_run and search["pairs"] > 0 and set(search["random"]) == {"0", "1"}
+    assert all(u["pairs"] == search["random"][s]["pairs"] <= u["available"] for s, u in search["pivotal_used"].items())
     assert {s["source_run_id"] for s in store.pivotal_searches("demo-small")} == {sel_run}
     assert store.latest_run("demo-small", "wordmath") != sel_run  # the latest is the test pool's: never searched
 
