@@ -189,14 +189,16 @@ def dpo_arms(loop: "Loop", i: int, pool: "Pools", arms: Sequence["Arm"], selecti
                         _write_json(rside, {"key": rkey, "report": rrep.to_json()})
                         rknown = {"report": rrep.to_json()}
                     searches[-1].setdefault("random", {})[str(a.seed)] = rknown["report"]
-                    plans.append((a, RANDOM, path))
                     mine = matched(mine, rknown["report"]["pairs"], a.seed)
+                    control = (a, RANDOM, path)
                 if "pivotal" in d.arms:
                     path = folder / f"{PIVOTAL}-s{a.seed}.jsonl"
                     write_lines(mine, path)
                     plans.append((a, PIVOTAL, path))
                     searches[-1].setdefault("pivotal_used", {})[str(a.seed)] = {"pairs": len(mine),
                                                                                  "available": n_pivotal}
+                if "random-position" in d.arms:
+                    plans.append(control)
         finally:
             lazy.close()
     say(f"phase {i}: DPO on top of the teachable models: {len(plans)} models ({d.steps} steps each)")
