@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from harness.analysis.pivotal import pair_of
+from harness.analysis.pivotal import Pair, pair_of
 from harness.errors import HarnessError
+from harness.records import Prompt
 from harness.store import Store
 
 
@@ -65,14 +66,7 @@ def preference_lines(store: Store, model_name: str, *, chat: bool, search_id: st
             raise HarnessError(f"item {t['item_id']} of {t['task']} has no stored prompt")
         base = variants[t["sample"] % len(variants)]
         prefix = t["prefix"]
-        if chat and base.messages is not None:
-            row: dict[str, Any] = {
-                "prompt": [{"role": m.role, "content": m.content} for m in base.messages],
-                "chosen": [{"role": "assistant", "content": prefix + pair.chosen}],
-                "rejected": [{"role": "assistant", "content": prefix + pair.rejected}],
-            }
-        else:
-            row = {"prompt": base.text + prefix, "chosen": pair.chosen, "rejected": pair.rejected}
+        row = pair_row(base, prefix, pair, chat)
         same = json.dumps([row["prompt"], row["chosen"], row["rejected"]])
         if same in seen:  # samples that share a prefix share its pivotal token: one pair
             duplicates += 1
@@ -87,6 +81,15 @@ def preference_lines(store: Store, model_name: str, *, chat: bool, search_id: st
         })
         lines.append(row)
     return lines, ExportReport(len(lines), len(tokens), missing, duplicates, tuple(searches))
+
+
+def pair_row(base: Prompt, prefix: str, pair: Pair, chat: bool) -> dict[str, Any]:
+    """A pair in TRL's preference format: plain text, or chat turns where the model has a template."""
+    if chat and base.messages is not None:
+        return {"prompt": [{"role": m.role, "content": m.content} for m in base.messages],
+                "chosen": [{"role": "assistant", "content": prefix + pair.chosen}],
+                "rejected": [{"role": "assistant", "content": prefix + pair.rejected}]}
+    return {"prompt": base.text + prefix, "chosen": pair.chosen, "rejected": pair.rejected}
 
 
 def write_lines(lines: Sequence[dict[str, Any]], out: Path) -> None:

@@ -48,8 +48,30 @@ def story(result: dict[str, Any]) -> list[str]:
                 lines.append(f"  => {verdict}: {_pts(v['diff'])} points, 95% CI [{_pts(v['ci_low'])}, "
                              f"{_pts(v['ci_high'])}], p = {_p(v['p_value'])}, pooled over {v['seeds']} seeds "
                              f"(per seed: {', '.join(_pts(s['diff']) for s in v['per_seed'])}).")
+            lines += _dpo_story(ph, t["task"])
     lines.append(f"{result['generated']} samples generated, {result['reused']} reused; {result['seconds']:.0f} s. "
                  f"Store: {result['store']}; models: {result['models_file']}.")
+    return lines
+
+
+def _dpo_story(ph: dict[str, Any], task: str) -> list[str]:
+    """The [dpo] arms of a phase: what their pairs cost, then each against SFT alone and each other."""
+    dpo = ph.get("dpo")
+    if not dpo:
+        return []
+    lines = []
+    for s in dpo.get("searches", []):
+        rnd = s.get("random", {})
+        lines.append(f"  DPO pairs: pivotal search on {s['start']}'s selection-pool run ({s['items']} items): "
+                     f"{s['pivotal_tokens']} pivotal tokens, {s['pairs']} pairs, {s['rollouts']} rollouts "
+                     f"({s['generated']} generated), {s['seconds']:.0f} s" + (" (reused)" if s["reused"] else "")
+                     + ("; random positions, per seed: " + ", ".join(
+                         f"{r['pairs']} pairs ({r['same_rule']} by the pivotal rule), {r['rollouts']} rollouts"
+                         for r in rnd.values()) if rnd else "") + ".")
+    for v in dpo.get("versus", {}).get(task, {}).values():
+        lines.append(f"  => {v['a']} vs {v['b']}: {_pts(v['diff'])} points, 95% CI [{_pts(v['ci_low'])}, "
+                     f"{_pts(v['ci_high'])}], p = {_p(v['p_value'])}, pooled over {v['seeds']} seeds "
+                     f"(per seed: {', '.join(_pts(s['diff']) for s in v['per_seed'])}).")
     return lines
 
 

@@ -3,6 +3,7 @@
     name, student, teacher, models, out, db, k, seeds, arms, size, band, min_teacher_rate
     [recipe]    steps, learning_rate, batch_size, lora_r, warmup, mix, bf16
     [[phases]]  task, task_args, data_dir, test_size, selection_size, split_seed, selection_task, test_task, augment
+    [dpo]       arms, rollouts, p_gap, band, samples, max_rollouts, steps, learning_rate, batch_size, beta, lora_r
 
 A phase without `[[phases]]` is read from the top level (`task = ...` and the rest), so a one-phase
 loop is a flat file. Unknown keys are errors (a typo must not silently change an experiment).
@@ -19,10 +20,13 @@ from harness.errors import HarnessError
 
 ARMS = ("teachable", "random", "all-failed", "easy")
 TOP_KEYS = {"name", "student", "teacher", "models", "out", "db", "k", "seeds", "arms", "size", "band",
-            "min_teacher_rate", "recipe", "phases"}
+            "min_teacher_rate", "recipe", "phases", "dpo"}
 PHASE_KEYS = {"task", "task_args", "data_dir", "test_size", "selection_size", "split_seed", "selection_task", "test_task",
               "augment"}
 RECIPE_KEYS = {"steps", "learning_rate", "batch_size", "lora_r", "warmup", "mix", "bf16"}
+DPO_ARMS = ("pivotal", "random-position")
+DPO_KEYS = {"arms", "rollouts", "p_gap", "band", "samples", "max_rollouts", "steps", "learning_rate", "batch_size",
+            "beta", "lora_r"}
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,25 @@ class Recipe:
     warmup: float = 0.1
     mix: Path | None = None  # general examples shuffled into every arm's data (rehearsal)
     bf16: bool = False
+
+
+@dataclass(frozen=True)
+class DpoArms:
+    """Arms that start from each seed's `teachable` model and add DPO (`harness.loop.dpo`): on pairs at
+    the pivotal tokens of the student's samples of its teachable items on the selection pool
+    (`pivotal`), or on as many pairs cut at random positions of the same samples (`random-position`)."""
+
+    arms: tuple[str, ...] = DPO_ARMS
+    rollouts: int = 16  # N: continuations per prefix (harness pivotal --rollouts)
+    p_gap: float = 0.2
+    band: tuple[float, float] = (0.2, 0.8)  # p(prompt) of the items searched
+    samples: int = 2  # samples searched per item
+    max_rollouts: int | None = None  # budget of the search
+    steps: int = 30  # DPO optimizer steps (the same for both arms and every seed)
+    learning_rate: float = 1e-4
+    batch_size: int = 8
+    beta: float = 0.1
+    lora_r: int | None = None
 
 
 @dataclass(frozen=True)
@@ -74,9 +97,12 @@ class LoopConfig:
     band: tuple[float, float] = (0.0, 1.0)
     min_teacher_rate: float = 0.75
     recipe: Recipe = Recipe()
+    dpo: DpoArms | None = None
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
+        if d.get("dpo") is None:  # unset: left out, so a config without it keeps its loop id
+            d.pop("dpo", None)
         for ph in d["phases"]:  # unset: left out, so a config without it keeps its loop id
             if ph.get("selection_size") is None:
                 ph.pop("selection_size", None)
@@ -147,6 +173,9 @@ def parse(table: Mapping[str, Any], *, base: Path = Path("."), where: str = "loo
     if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
         raise HarnessError(f"{where}: size must be a positive integer (items per arm), got {size!r}")
     recipe = _recipe(table.get("recipe", {}), base, f"{where}: [recipe]")
+    dpo = None if table.get("dpo") is None else _dpo(table["dpo"], f"{where}: [dpo]")
+    if dpo is not None and "teachable" not in arms:
+        raise HarnessError(f"{where}: the [dpo] arms start from the teachable arm's models: add \"teachable\" to arms")
     return LoopConfig(
         name=name, student=str(table["student"]), phases=phases,
         teacher=None if table.get("teacher") is None else str(table["teacher"]),
@@ -154,7 +183,7 @@ def parse(table: Mapping[str, Any], *, base: Path = Path("."), where: str = "loo
         out=_path(table.get("out", "harness-loop"), base),
         db=None if table.get("db") is None else _path(table["db"], base),
         k=k, seeds=seeds, arms=arms, size=size, band=(band[0], band[1]),
-        min_teacher_rate=float(table.get("min_teacher_rate", 0.75)), recipe=recipe)
+        min_teacher_rate=float(table.get("min_teacher_rate", 0.75)), recipe=recipe, dpo=dpo)
 
 
 def _phase(p: Any, base: Path, where: str) -> Phase:
@@ -201,6 +230,30 @@ def _recipe(r: Any, base: Path, where: str) -> Recipe:
                   batch_size=int(r.get("batch_size", d.batch_size)), lora_r=int(lora) if lora else None,
                   warmup=float(r.get("warmup", d.warmup)),
                   mix=None if r.get("mix") is None else _path(r["mix"], base), bf16=bool(r.get("bf16", False)))
+
+
+def _dpo(r: Any, where: str) -> DpoArms:
+    if not isinstance(r, dict):
+        raise HarnessError(f"{where}: a table")
+    _check_keys(r, DPO_KEYS, where)
+    d = DpoArms()
+    arms = tuple(r.get("arms", d.arms))
+    if not arms or len(set(arms)) != len(arms) or any(a not in DPO_ARMS for a in arms):
+        raise HarnessError(f"{where}: arms are distinct names among {', '.join(DPO_ARMS)}, got {list(arms)}")
+    ints: dict[str, Any] = {}
+    for key in ("rollouts", "samples", "steps", "batch_size", "max_rollouts", "lora_r"):
+        v = r.get(key, getattr(d, key))
+        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
+            raise HarnessError(f"{where}: {key} must be a positive integer, got {v!r}")
+        ints[key] = v
+    band = tuple(float(x) for x in r.get("band", d.band))
+    if len(band) != 2 or not 0.0 <= band[0] <= band[1] <= 1.0:
+        raise HarnessError(f"{where}: band is [low, high] with 0 <= low <= high <= 1, got {r.get('band')}")
+    p_gap = float(r.get("p_gap", d.p_gap))
+    if not 0 < p_gap <= 1:
+        raise HarnessError(f"{where}: p_gap must be in (0, 1], got {p_gap}")
+    return DpoArms(arms=arms, p_gap=p_gap, band=(band[0], band[1]), learning_rate=float(r.get("learning_rate", d.learning_rate)),
+                   beta=float(r.get("beta", d.beta)), **ints)
 
 
 def load_config(path: Path) -> LoopConfig:

@@ -233,6 +233,12 @@ def run_loop(cfg: LoopConfig, *, store: Store | None = None, student: ModelSpec 
     arm_models: list[ModelSpec] = []
     for i, (phase, pool) in enumerate(zip(cfg.phases, pools), 1):
         arms, selection = _train_phase(loop, i, phase, pool, starts, all_questions, out)
+        dpo_info = None
+        if cfg.dpo is not None:
+            from harness.loop.dpo import dpo_arms
+
+            extra, dpo_info = dpo_arms(loop, i, pool, arms, selection, out)
+            arms = arms + extra
         lineages = [read_lineage(a.spec.model) for a in arms]
         trained = {x for lin in lineages if lin is not None for x in lin.items}
         asked = {_user_text(line) for a in arms for line in a.train.read_text(encoding="utf-8").splitlines() if line.strip()}
@@ -241,7 +247,9 @@ def run_loop(cfg: LoopConfig, *, store: Store | None = None, student: ModelSpec 
         n_checked = check_disjoint(trained, {_question_of(q) for q in asked}, test_pools)
         say(f"phase {i}: no training file names or asks any of the {n_checked} test items (checked)")
         phases_out.append(_measure_phase(loop, i, phase, arms, test_pools, selection, n_checked))
-        starts = {(a.arm, a.seed): a.spec for a in arms}
+        if dpo_info is not None:
+            phases_out[-1]["dpo"].update(dpo_info)
+        starts = {(a.arm, a.seed): a.spec for a in arms if a.arm in cfg.arms}  # the DPO arms are leaves
         arm_models += [a.spec for a in arms]
 
     models_file = out / "models.toml"
@@ -273,7 +281,11 @@ def _distinct_test_pools(pools: Sequence[Pools]) -> list[Pools]:
 
 def _user_text(line: str) -> str:
     row = json.loads(line)
-    msgs = [m for m in row.get("messages", []) if m.get("role") == "user"]
+    prompt = row.get("prompt")
+    if "chosen" in row and isinstance(prompt, str):  # a preference pair: the prompt, then the shared prefix
+        return prompt.removesuffix(row.get("prefix") or "")
+    turns = row.get("messages") or (prompt if isinstance(prompt, list) else [])
+    msgs = [m for m in turns if m.get("role") == "user"]
     return msgs[-1]["content"] if msgs else str(row.get("prompt_text") or "")
 
 
@@ -356,6 +368,7 @@ def _measure_phase(loop: Loop, i: int, phase: Phase, arms: list[Arm], pools: lis
     tests: list[dict[str, Any]] = []
     pooled_out: list[dict[str, Any]] = []
     versus: dict[str, Any] = {}
+    dpo_out: dict[str, Any] = {}
     for pool in pools:
         task = pool.test_task
         ids = sorted(pool.test_ids, key=lambda x: (0, int(x)) if x.isdigit() else (1, x))
@@ -392,8 +405,13 @@ def _measure_phase(loop: Loop, i: int, phase: Phase, arms: list[Arm], pools: lis
             g = pooled({s: per["teachable"][s] for s in seeds}, {s: per["random"][s] for s in seeds})
             versus[task.name] = {**g.to_json(), "per_seed": [
                 {"seed": s, **per_seed(per["teachable"][s], per["random"][s], seed=s).to_json()} for s in seeds]}
+        if loop.cfg.dpo is not None:
+            from harness.loop.dpo import dpo_versus
+
+            dpo_out[task.name] = dpo_versus(per)
         tests.append({"task": task.name, "items": len(ids), "disjoint": True, "base_run": base_run,
                       "base": sum(base) / len(base), "arms": arm_rows})
     store.put_loop_arms(rows)
     return {"phase": i, "label": phase.label, "selection": selection, "test_pools": tests, "pooled": pooled_out,
-            "teachable_vs_random": versus, "checked_test_items": n_checked}
+            "teachable_vs_random": versus, "checked_test_items": n_checked,
+            **({"dpo": {"versus": dpo_out}} if loop.cfg.dpo is not None else {})}

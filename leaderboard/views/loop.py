@@ -73,6 +73,10 @@ for ph in summary["phases"]:
                     f"p = {v['p_value']:.2g}, pooled over {v['seeds']} seeds.")
             (st.success if won else st.info)(("Teachable beat random. " if won else "Teachable did not beat random "
                                                "with confidence. ") + text)
+        for dv in ph.get("dpo", {}).get("versus", {}).get(task, {}).values():  # the [dpo] arms
+            text = (f"{dv['a']} against {dv['b']}: {pts(dv['diff'])} points, 95% CI [{pts(dv['ci_low'])}, "
+                    f"{pts(dv['ci_high'])}], p = {dv['p_value']:.2g}, pooled over {dv['seeds']} seeds.")
+            (st.success if dv["ci_low"] > 0 else st.info)(text)
         pooled = pd.DataFrame([p for p in ph["pooled"] if p["task"] == task])
         base = pd.DataFrame([{"arm": "base", "after": test["base"], "diff": 0.0, "ci_low": 0.0, "ci_high": 0.0,
                               "seeds": 1, "spread": None, "p_value": None}])

@@ -37,6 +37,15 @@ def test_selection_size_is_read_and_unset_keeps_the_loop_id():
     assert parse({**BASE, "selection_size": 30}).to_json()["phases"][0]["selection_size"] == 30
 
 
+def test_dpo_arms_are_read_and_unset_keeps_the_loop_id():
+    from harness.loop.config import DpoArms
+
+    assert parse(BASE).dpo is None and "dpo" not in parse(BASE).to_json()
+    cfg = parse({**BASE, "dpo": {"arms": ["pivotal"], "rollouts": 8, "steps": 5, "beta": 0.2, "band": [0.1, 0.9]}})
+    assert cfg.dpo == DpoArms(arms=("pivotal",), rollouts=8, steps=5, beta=0.2, band=(0.1, 0.9))
+    assert cfg.to_json()["dpo"]["rollouts"] == 8 and parse({**BASE, "dpo": {}}).dpo == DpoArms()
+
+
 def test_phases_as_tables():
     cfg = parse({"name": "x", "student": "s", "phases": [
         {"task": "gsm8k", "test_size": 10}, {"selection_task": "gsm8k", "test_task": "gsm8k_variants"}]})
@@ -63,6 +72,12 @@ BAD = [
     ({**BASE, "augment": -1}, "augment is"),
     ({**BASE, "selection_size": 0}, "selection_size is"),
     ({"name": "x", "student": "s", "selection_task": "a", "test_task": "b", "selection_size": 5}, "selection_size is"),
+    ({**BASE, "dpo": {"arms": ["pivotal", "clever"]}}, "arms are distinct names among pivotal"),
+    ({**BASE, "dpo": {"rolouts": 8}}, "unknown key"),
+    ({**BASE, "dpo": {"steps": 0}}, "steps must be a positive integer"),
+    ({**BASE, "dpo": {"p_gap": 0}}, "p_gap must be"),
+    ({**BASE, "dpo": {"band": [0.9, 0.1]}}, "band is"),
+    ({**BASE, "arms": ["random"], "dpo": {}}, "start from the teachable arm"),
 ]
 
 
