@@ -7,7 +7,8 @@ holds. Measured here (FACTS.md): a demo 8x slower, a 60-step fine-tune 265 s wit
 
 - `HARNESS_THREADS` (or `OMP_NUM_THREADS`) when set;
 - else the cores this process may use, less those other processes keep busy (the one-minute load
-  average, less this process's own share), at least 1.
+  average, less this command's own share: its own CPU time and that of the child processes it has
+  waited for, such as the loop's fine-tuning workers), at least 1.
 """
 
 from __future__ import annotations
@@ -25,16 +26,23 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-_STARTED = (time.monotonic(), sum(os.times()[:2]))
+def cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process and of every child process it has waited for."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+_STARTED = (time.monotonic(), cpu_seconds())
 
 
 def own_load() -> float:
-    """This process's share of the load average: its CPU seconds per second since the project was
-    imported (a command that has been generating for a minute is one busy core of the load)."""
+    """This command's share of the load average: its CPU seconds per second since the project was
+    imported, its finished child processes' included (a command that has been generating for a minute
+    is one busy core of the load; two fine-tuning workers that just finished were two)."""
     wall = time.monotonic() - _STARTED[0]
     if wall < 5.0:
         return 0.0
-    return max(0.0, min(float(cores()), (sum(os.times()[:2]) - _STARTED[1]) / wall))
+    return max(0.0, min(float(cores()), (cpu_seconds() - _STARTED[1]) / wall))
 
 
 def threads(own: float | None = None) -> int:
