@@ -11,10 +11,30 @@ Every arm that draws uses its own seeded `random.Random`, never the global one.
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from harness.analysis.teach import solved, teachable
+from harness.models import ModelSpec
 from harness.records import stable_hash
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One trained arm at one seed and phase: its model, what it started from, and its data."""
+
+    phase: int
+    arm: str
+    seed: int
+    spec: ModelSpec  # the fine-tuned model
+    start: ModelSpec  # what it was tuned from
+    export: Path
+    train: Path
+    n_picked: int
+    sources: dict[str, int]
+    examples: int
+    sft: dict[str, Any]
 
 
 def _draw(ids: Sequence[str], n: int, seed: int, arm: str, phase: int) -> list[str]:

@@ -29,11 +29,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from harness.errors import HarnessError
+from harness.loop.arms import Arm
 from harness.loop.measure import pooled, per_seed
 from harness.records import stable_hash
 
 if TYPE_CHECKING:
-    from harness.loop.engine import Arm, Loop
     from harness.loop.pools import Pools
 
 PIVOTAL, RANDOM = "teachable+pivotal-dpo", "teachable+random-dpo"
@@ -97,14 +97,14 @@ def matched(lines: Sequence[dict[str, Any]], n: int, seed: int) -> list[dict[str
     return [line for j, line in enumerate(lines) if j in keep]
 
 
-def dpo_arms(loop: "Loop", i: int, pool: "Pools", arms: Sequence["Arm"], selection: Mapping[str, Any],
+def dpo_arms(loop: Any, i: int, pool: "Pools", arms: Sequence["Arm"], selection: Mapping[str, Any],
              out: Path) -> tuple[list["Arm"], dict[str, Any]]:
-    """The DPO arms of phase `i` (their models trained or reused) and what making their pairs cost."""
+    """The DPO arms of phase `i` (their models trained or reused) and what making their pairs cost.
+    `loop`: the engine's running `Loop` (typed loosely: the engine imports this module)."""
     from harness.analysis.pivotal_run import PivotalConfig, find_pivotal
     from harness.analysis.preference import preference_lines, write_lines
     from harness.analysis.random_pairs import random_position_pairs
     from harness.backends.tokens import token_splitter
-    from harness.loop.engine import Arm
     from harness.pipeline.runner import resolve_sampling
     from harness.training.dpo import DpoConfig
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -29,7 +29,7 @@ from harness.data import Source
 from harness.backend_kinds import KINDS
 from harness.errors import HarnessError
 from harness.lineage import read_lineage
-from harness.loop.arms import select
+from harness.loop.arms import Arm, select
 from harness.loop.config import LoopConfig, Phase
 from harness.loop.measure import per_seed, pooled
 from harness.loop.pools import Pools, check_disjoint, make_pools
@@ -40,21 +40,6 @@ from harness.store import LoopArmRow, Store, now
 from harness.task import Task
 
 Say = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class Arm:
-    phase: int
-    arm: str
-    seed: int
-    spec: ModelSpec  # the fine-tuned model
-    start: ModelSpec  # what it was tuned from
-    export: Path
-    train: Path
-    n_picked: int
-    sources: dict[str, int]
-    examples: int
-    sft: dict[str, Any]
 
 
 def local_student(spec: ModelSpec) -> ModelSpec:
