@@ -39,13 +39,14 @@ class Arm:
 
 def _draw(ids: Sequence[str], n: int, seed: int, arm: str, phase: int) -> list[str]:
     rng = random.Random(int(stable_hash([arm, phase, seed], 12), 16))
-    pool = sorted(ids, key=_natural)
+    pool = sorted(ids, key=item_order)
     if n >= len(pool):
         return pool
-    return sorted(rng.sample(pool, n), key=_natural)
+    return sorted(rng.sample(pool, n), key=item_order)
 
 
-def _natural(item_id: str) -> tuple[int, int | str]:
+def item_order(item_id: str) -> tuple[int, int | str]:
+    """The loop's one order of item ids: numeric ids by value, then the rest as text."""
     return (0, int(item_id)) if item_id.isdigit() else (1, item_id)
 
 
@@ -58,7 +59,7 @@ def select(arm: str, own: Sequence[Mapping[str, Any]], teacher: Sequence[Mapping
     if arm == "teachable":
         reason = {x.item_id: x.reason for x in found}
         ids = list(reason) if size is None else _draw(list(reason), n, seed, arm, phase)
-        return [(i, reason[i]) for i in sorted(ids, key=_natural)]
+        return [(i, reason[i]) for i in sorted(ids, key=item_order)]
     if arm == "random":
         return [(i, "random") for i in _draw([str(r["item_id"]) for r in own], n, seed, arm, phase)]
     if arm == "all-failed":

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from harness.errors import HarnessError
-from harness.loop.arms import Arm
+from harness.loop.arms import Arm, item_order
 from harness.loop.measure import pooled, per_seed
 from harness.records import stable_hash
 
@@ -126,7 +126,7 @@ def dpo_arms(loop: Any, i: int, pool: "Pools", arms: Sequence["Arm"], selection:
         start = group[0].start
         run_id = selection["runs"][start_name]  # the selection-pool run: never a test-pool run
         picked = {a.seed: {str(r["item_id"]) for r in _read_jsonl(a.export)} for a in group}
-        union = sorted(set().union(*picked.values()), key=lambda x: (0, int(x)) if x.isdigit() else (1, x))
+        union = sorted(set().union(*picked.values()), key=item_order)
         outside = [x for x in union if x not in by_id]
         if outside:
             raise HarnessError(f"phase {i}: item {outside[0]} of the teachable export is not in the selection pool")

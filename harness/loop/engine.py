@@ -29,7 +29,7 @@ from harness.data import Source
 from harness.backend_kinds import KINDS
 from harness.errors import HarnessError
 from harness.lineage import read_lineage
-from harness.loop.arms import Arm, select
+from harness.loop.arms import Arm, item_order, select
 from harness.loop.config import LoopConfig, Phase
 from harness.loop.measure import per_seed, pooled
 from harness.loop.pools import Pools, check_disjoint, make_pools
@@ -356,7 +356,7 @@ def _measure_phase(loop: Loop, i: int, phase: Phase, arms: list[Arm], pools: lis
     dpo_out: dict[str, Any] = {}
     for pool in pools:
         task = pool.test_task
-        ids = sorted(pool.test_ids, key=lambda x: (0, int(x)) if x.isdigit() else (1, x))
+        ids = sorted(pool.test_ids, key=item_order)
         say(f"phase {i}: evaluating the base and {len(arms)} arm models on the test pool ({len(ids)} items of {task.name})")
         base_run = loop.evaluate(loop.student, task, frozenset(ids), pool.source)
         base = loop.values(base_run, task.name, ids)
