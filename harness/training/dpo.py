@@ -23,21 +23,16 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from harness.errors import HarnessError
-from harness.training.recipe import load_model, lora, losses, quiet, quiet_data, save_trained, sha256, trainer_args
+from harness.training.recipe import TrainConfig, load_model, lora, losses, quiet, quiet_data, save_trained, sha256, trainer_args
 from harness.training.sft import lineage_of
 
 
 @dataclass(frozen=True)
-class DpoConfig:
-    epochs: float = 3.0
+class DpoConfig(TrainConfig):
+    """`harness dpo`'s recipe: the common fields (smaller steps and batches than SFT's), and beta."""
+
     learning_rate: float = 1e-4
     batch_size: int = 8
-    max_steps: int | None = None  # a fixed budget of optimizer steps (overrides epochs)
-    lora_r: int | None = None  # LoRA rank; None trains every weight
-    bf16: bool = False
-    seed: int = 0
-    max_length: int = 512
-    warmup: float = 0.1
     beta: float = 0.1  # DPO's temperature: how far the policy may move from the reference
 
 

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -41,6 +42,21 @@ def load_model(model_dir: Path, *, bf16: bool, seed: int, threads: int | None = 
     return tok, model
 
 
+@dataclass(frozen=True)
+class TrainConfig:
+    """The fields every recipe (`harness sft`, `harness dpo`) has and `trainer_args` reads."""
+
+    epochs: float = 3.0
+    learning_rate: float = 1e-3
+    batch_size: int = 16
+    max_steps: int | None = None  # a fixed budget of optimizer steps (overrides epochs)
+    lora_r: int | None = None  # LoRA rank; None trains every weight
+    bf16: bool = False
+    seed: int = 0
+    max_length: int = 512
+    warmup: float = 0.1  # linear warm-up: a share of the steps (< 1) or a number of steps
+
+
 def lora(rank: int | None) -> Any:
     """A LoRA configuration over every linear layer (None: train every weight)."""
     if not rank:
@@ -54,9 +70,8 @@ def lora(rank: int | None) -> Any:
     return LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.0, target_modules="all-linear", task_type="CAUSAL_LM")
 
 
-def trainer_args(config: Any, tmp: Path, *, progress: bool) -> dict[str, Any]:
-    """The TRL config fields every recipe sets the same way, from a config with epochs, max_steps,
-    batch_size, learning_rate, warmup, bf16, seed and max_length."""
+def trainer_args(config: TrainConfig, tmp: Path, *, progress: bool) -> dict[str, Any]:
+    """The TRL config fields every recipe sets the same way, from its `TrainConfig` fields."""
     import torch
 
     return dict(

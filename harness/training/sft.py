@@ -24,20 +24,12 @@ from typing import Any, Sequence
 from harness.errors import HarnessError
 from harness.lineage import Lineage, read_lineage, trained_items
 from harness.sft_example import SftExample, read_examples
-from harness.training.recipe import load_model, lora, losses, quiet, quiet_data, save_trained, sha256, trainer_args
+from harness.training.recipe import TrainConfig, load_model, lora, losses, quiet, quiet_data, save_trained, sha256, trainer_args
 
 
 @dataclass(frozen=True)
-class SftConfig:
-    epochs: float = 3.0
-    learning_rate: float = 1e-3
-    batch_size: int = 16
-    max_steps: int | None = None  # a fixed budget of optimizer steps (overrides epochs)
-    lora_r: int | None = None  # LoRA rank; None trains every weight
-    bf16: bool = False
-    seed: int = 0
-    max_length: int = 512
-    warmup: float = 0.1  # linear warm-up: a share of the steps (< 1) or a number of steps
+class SftConfig(TrainConfig):
+    """`harness sft`'s recipe: the common fields at their SFT defaults."""
 
 
 def read_export(path: Path) -> list[SftExample]:
