@@ -33,7 +33,7 @@ from harness.loop.arms import Arm, item_order, select
 from harness.loop.config import LoopConfig, Phase
 from harness.loop.measure import per_seed, pooled
 from harness.loop.pools import Pools, check_disjoint, make_pools
-from harness.models import ModelSpec, resolve, to_toml
+from harness.models import ModelSpec, load_models, resolve, to_toml
 from harness.pipeline.runner import run as do_run
 from harness.records import Item, stable_hash
 from harness.store import LoopArmRow, Store, now
@@ -208,6 +208,10 @@ def run_loop(cfg: LoopConfig, *, store: Store | None = None, student: ModelSpec 
     if cfg.recipe.mix is not None and not cfg.recipe.mix.is_file():
         raise HarnessError(f"the recipe's mix {cfg.recipe.mix} does not exist")
     out = cfg.out.resolve()
+    models_file = out / "models.toml"
+    # The loop adds its models to the file in `out`: another loop's models there (or the demo's)
+    # stay. A file that does not parse is refused now, before anything is written.
+    kept = load_models(models_file) if models_file.is_file() else {}
     out.mkdir(parents=True, exist_ok=True)
     store = store or Store(cfg.db or out / f"{cfg.name}.duckdb")
     loop = Loop(cfg, store, student=student, teacher=teacher, progress=progress, say=say)
@@ -237,8 +241,8 @@ def run_loop(cfg: LoopConfig, *, store: Store | None = None, student: ModelSpec 
         starts = {(a.arm, a.seed): a.spec for a in arms if a.arm in cfg.arms}  # the DPO arms are leaves
         arm_models += [a.spec for a in arms]
 
-    models_file = out / "models.toml"
     entries = [student] + ([teacher] if teacher else []) + arm_models
+    entries = [m for name, m in kept.items() if name not in {e.name for e in entries}] + entries
     tmp = models_file.with_name(models_file.name + ".tmp")
     tmp.write_text("\n".join(to_toml(m) for m in entries), encoding="utf-8")
     tmp.replace(models_file)

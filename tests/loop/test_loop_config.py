@@ -117,6 +117,21 @@ def test_a_loop_that_cannot_run_leaves_nothing_behind(change, message, tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_models_file_in_out_that_does_not_parse_stops_the_loop_before_it_writes(tmp_path):
+    """The loop adds its models to out/models.toml, keeping what is there: a file it cannot read is
+    refused before a store or an export is made, not overwritten at the end."""
+    from harness.cli.demo import demo_model_dir
+    from harness.loop.engine import run_loop
+
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "models.toml").write_text("[models.x\n")
+    cfg = parse({**BASE, "student": f"hf:{demo_model_dir('small')}", "out": "out"}, base=tmp_path)
+    with pytest.raises(HarnessError, match="models.toml"):
+        run_loop(cfg, progress=False)
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["models.toml"]
+    assert (tmp_path / "out" / "models.toml").read_text() == "[models.x\n"
+
+
 def test_the_demo_example_is_the_loop_harness_demo_runs(tmp_path):
     """loop.example.toml says it is the loop `harness demo` runs: its numbers are the demo's defaults."""
     import inspect

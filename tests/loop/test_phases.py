@@ -9,7 +9,7 @@ from harness.cli.demo import demo_model_dir, _params_b
 from harness.lineage import read_lineage
 from harness.loop.config import parse
 from harness.loop.engine import run_loop
-from harness.models import ModelSpec
+from harness.models import ModelSpec, load_models
 from harness.store import Store
 
 pytestmark = pytest.mark.slow
@@ -23,6 +23,8 @@ def test_two_phases_chain_models_and_measure_every_pool(tmp_path):
                                   params_b=_params_b(demo_model_dir(size)), sampling={"temperature": 0.8, "max_tokens": 64},
                                   options={"batch_size": 64})
     store = Store(tmp_path / "loop.duckdb")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "models.toml").write_text('[models.other]\nbackend = "hf"\nmodel = "/elsewhere/other"\n')
     r = run_loop(cfg, store=store, student=spec("small"), teacher=spec("large"), progress=False)
     p1, p2 = r["phases"]
     names = {ph["phase"]: {a["name"]: a["model"] for a in ph["test_pools"][0]["arms"]} for ph in (p1, p2)}
@@ -36,5 +38,9 @@ def test_two_phases_chain_models_and_measure_every_pool(tmp_path):
     # phase 2 selected with each phase-1 model, on the same selection pool
     assert set(p2["selection"]["runs"]) == set(names[1].values())
     assert [t["task"] for t in p1["test_pools"]] == [t["task"] for t in p2["test_pools"]] == ["wordmath"]  # one pool, measured after each phase
+    # the models file in `out` gains the loop's models and keeps what another loop (or the user) put there
+    written = load_models(r["models_file"])
+    assert written["other"].model == "/elsewhere/other"
+    assert set(names[1].values()) | set(names[2].values()) | {"demo-small", "demo-large"} <= set(written)
     rows = store.loop_arms(r["loop_id"])
     assert {(x["phase"], x["arm"]) for x in rows} >= {(1, "teachable"), (2, "teachable"), (1, "base"), (2, "base")}
