@@ -71,6 +71,8 @@ def demo(
     augment: Annotated[int, typer.Option(help="verified numeric variants (synth) of each selected item added to its training data (0, the default: the export "
                                              "alone; variants draw numbers beyond the tiny models' ranges and cost them accuracy, measured in the README)")] = 0,
     replay: Annotated[int, typer.Option(help="examples of the small model's own training data mixed into each fine-tuning (rehearsal; 0: none)")] = 300,
+    anchors: Annotated[bool, typer.Option(help="add to each arm's data the small model's own correct answers to the selection-pool items it "
+                                              "already solves (self-distillation; the README measures it against forgetting)")] = True,
     seed: Annotated[int, typer.Option(help="seed of the pool split")] = 0,
     as_json: JsonOpt = False,
     progress: ProgressOpt = True,
@@ -108,10 +110,11 @@ def demo(
         name=LOOP, student=SMALL, teacher=LARGE, out=out_dir, db=store.path, k=k, seeds=tuple(range(seeds)),
         arms=("teachable", "random"),
         phases=(Phase(task=TASK, task_args={"n": pool}, test_size=test_items, split_seed=seed, augment=augment),),
-        recipe=Recipe(steps=sft_steps, learning_rate=sft_lr, batch_size=16, mix=mix))
+        recipe=Recipe(steps=sft_steps, learning_rate=sft_lr, batch_size=16, mix=mix, anchors=anchors))
     _stage(1, f"harness loop on {pool} wordmath items: {test_items} in a test pool no arm chooses, the rest to select "
               f"from; {SMALL} (student) and {LARGE} (teacher), k={k}; arms teachable and random x {seeds} seeds, "
-              f"{sft_steps} steps each, {augment} synth variants per item, {replay} rehearsal examples", quiet)
+              f"{sft_steps} steps each, {augment} synth variants per item, {replay} rehearsal examples"
+              + (", anchors" if anchors else ""), quiet)
     step = [1]
 
     def say(text: str) -> None:
@@ -160,7 +163,7 @@ def demo(
                      "diff_ci_low": pooled["teachable"]["ci_low"], "diff_ci_high": pooled["teachable"]["ci_high"],
                      "p_value": pooled["teachable"]["p_value"], "control_after": pooled["random"]["after"],
                      "control_diff": pooled["random"]["diff"], "control_p_value": pooled["random"]["p_value"],
-                     "control_items": first["random"]["n_train"], "steps": sft_steps, "replay": replay,
+                     "control_items": first["random"]["n_train"], "steps": sft_steps, "replay": replay, "anchors": anchors,
                      "augment": augment, "train_examples": {a["model"]: a["examples"] for a in arms},
                      "sft_seconds": {a["model"]: a["sft_seconds"] for a in arms},
                      "original_after": on_original.maj_at_k, "original_flagged": len(flagged),
@@ -219,7 +222,9 @@ def _story(r: dict, db: Path, models_file: Path) -> None:
         f"are right, {t['teacher']} that the large one solves reliably); the random arm draws {f['control_items']} items "
         "from the same pool.",
         f"Each arm: its items, {f['augment']} verified numeric variants of each, {f['replay']} examples of the small "
-        f"model's own training data; {f['steps']} steps; {v['seeds']} seeds.",
+        f"model's own training data"
+        + (", its own correct answers to the selection-pool items it already solves" if f.get("anchors") else "")
+        + f"; {f['steps']} steps; {v['seeds']} seeds.",
         f"On the test pool ({tp['items']} items no arm chose, checked disjoint from all training data) the base scores "
         f"{_pts(f['before'])}; teachable {_pts(f['after'])} ({_pts(f['after'] - f['before'])} points, 95% CI "
         f"[{_pts(f['diff_ci_low'])}, {_pts(f['diff_ci_high'])}], p = {p(f['p_value'])}); random {_pts(f['control_after'])} "

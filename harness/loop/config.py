@@ -1,7 +1,7 @@
 """`harness loop`'s configuration: a TOML file, every key documented in `harness/loop.example.toml`.
 
     name, student, teacher, models, out, db, k, seeds, arms, size, band, min_teacher_rate
-    [recipe]    steps, learning_rate, batch_size, lora_r, warmup, mix, bf16
+    [recipe]    steps, learning_rate, batch_size, lora_r, warmup, mix, anchors, bf16
     [[phases]]  task, task_args, data_dir, test_size, selection_size, split_seed, selection_task, test_task, augment
     [dpo]       arms, rollouts, p_gap, band, samples, max_rollouts, steps, learning_rate, batch_size, beta, lora_r
 
@@ -23,7 +23,7 @@ TOP_KEYS = {"name", "student", "teacher", "models", "out", "db", "k", "seeds", "
             "min_teacher_rate", "recipe", "phases", "dpo"}
 PHASE_KEYS = {"task", "task_args", "data_dir", "test_size", "selection_size", "split_seed", "selection_task", "test_task",
               "augment"}
-RECIPE_KEYS = {"steps", "learning_rate", "batch_size", "lora_r", "warmup", "mix", "bf16"}
+RECIPE_KEYS = {"steps", "learning_rate", "batch_size", "lora_r", "warmup", "mix", "anchors", "bf16"}
 DPO_ARMS = ("pivotal", "random-position")
 DPO_KEYS = {"arms", "rollouts", "p_gap", "band", "samples", "max_rollouts", "steps", "learning_rate", "batch_size",
             "beta", "lora_r"}
@@ -40,6 +40,9 @@ class Recipe:
     warmup: float = 0.1
     mix: Path | None = None  # general examples shuffled into every arm's data (rehearsal)
     bf16: bool = False
+    # every arm's data also holds the start model's own shortest correct sample of each selection-pool
+    # item it solves by majority (self-distillation against forgetting), but the items the arm picked
+    anchors: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,8 @@ class LoopConfig:
         d = asdict(self)
         if d.get("dpo") is None:  # unset: left out, so a config without it keeps its loop id
             d.pop("dpo", None)
+        if not d["recipe"].get("anchors"):  # unset: left out, so a config without it keeps its loop id
+            d["recipe"].pop("anchors", None)
         for ph in d["phases"]:  # unset: left out, so a config without it keeps its loop id
             if ph.get("selection_size") is None:
                 ph.pop("selection_size", None)
@@ -226,7 +231,10 @@ def _recipe(r: Any, base: Path, where: str) -> Recipe:
     if not isinstance(steps, int) or steps < 1:
         raise HarnessError(f"{where}: steps must be a positive integer")
     lora = r.get("lora_r")
-    return Recipe(steps=steps, learning_rate=float(r.get("learning_rate", d.learning_rate)),
+    anchors = r.get("anchors", d.anchors)
+    if not isinstance(anchors, bool):
+        raise HarnessError(f"{where}: anchors is true or false, got {anchors!r}")
+    return Recipe(anchors=anchors, steps=steps, learning_rate=float(r.get("learning_rate", d.learning_rate)),
                   batch_size=int(r.get("batch_size", d.batch_size)), lora_r=int(lora) if lora else None,
                   warmup=float(r.get("warmup", d.warmup)),
                   mix=None if r.get("mix") is None else _path(r["mix"], base), bf16=bool(r.get("bf16", False)))

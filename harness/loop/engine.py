@@ -330,6 +330,10 @@ def _train_phase(loop: Loop, i: int, phase: Phase, pool: Pools, starts: dict[tup
             for _, src in written:
                 key = src.split(":")[0]
                 sources[key] = sources.get(key, 0) + 1
+            if cfg.recipe.anchors:
+                anchored = _add_anchors(store, run_id, task.name, own, picks, train, start.name)
+                sources["anchor"] = anchored
+                added += anchored
             plans.append((arm, seed, start, export, train, len(picks), sources, len(written) + added))
     teachable_n = next((p[5] for p in plans if p[0] == "teachable"), None)
     say(f"phase {i}: arms picked " + ", ".join(f"{a} {n}" for a, s, _, _, _, n, _, _ in plans if s == cfg.seeds[0])
@@ -348,6 +352,23 @@ def _train_phase(loop: Loop, i: int, phase: Phase, pool: Pools, starts: dict[tup
     selection = {"task": task.name, "items": len(sel_ids), "teachable": teachable_n,
                  "runs": sel_runs, "teacher_run": teacher_run}
     return arms, selection
+
+
+def _add_anchors(store: Store, run_id: str, task: str, own: Sequence[dict[str, Any]], picks: Sequence[tuple[str, str]],
+                 train: Path, model: str) -> int:
+    """Append to `train` the start model's own shortest correct sample of every item it solves by
+    majority in `run_id`, but the arm's picks (the recipe's `anchors`); returns how many."""
+    from harness.analysis.teach import solved
+
+    picked = {item_id for item_id, _ in picks}
+    ids = sorted((str(r["item_id"]) for r in own if solved(r) and str(r["item_id"]) not in picked), key=item_order)
+    path = train.with_name(train.name.removesuffix(".train.jsonl") + ".anchors.jsonl")
+    written = export_items(store, run_id, task, [(i, "anchor") for i in ids], path, model=model)
+    lines = train.read_text(encoding="utf-8") + path.read_text(encoding="utf-8")
+    tmp = train.with_name(train.name + ".tmp")
+    tmp.write_text(lines, encoding="utf-8")
+    tmp.replace(train)
+    return len(written)
 
 
 def _measure_phase(loop: Loop, i: int, phase: Phase, arms: list[Arm], pools: list[Pools],

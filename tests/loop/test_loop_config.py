@@ -148,3 +148,4 @@ def test_the_demo_example_is_the_loop_harness_demo_runs(tmp_path):
     assert (cfg.recipe.steps, cfg.recipe.learning_rate, cfg.k, len(cfg.seeds)) == (
         d["sft_steps"], d["sft_lr"], d["k"], d["seeds"])
     assert cfg.arms == ("teachable", "random") and cfg.recipe.batch_size == 16
+    assert cfg.recipe.anchors is d["anchors"] is True
