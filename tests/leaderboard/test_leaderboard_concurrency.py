@@ -37,7 +37,10 @@ def test_pages_render_while_a_run_writes(tmp_path, monkeypatch):
     db = seed_store(tmp_path / "busy.duckdb")
     monkeypatch.setenv("HARNESS_DB", str(db))
     at = AppTest.from_file(str(APP_PATH), default_timeout=120).run()
-    writer = subprocess.Popen([sys.executable, str(HERE / "leaderboard_writer.py"), str(db), "10"],
+    # The writer runs 10 s, and after that until the pages have made 2 rounds and seen its runs grow
+    # (at most 120 s): 10 s alone gave a slow machine one round of pages, and the test failed for that.
+    stop = tmp_path / "stop"
+    writer = subprocess.Popen([sys.executable, str(HERE / "leaderboard_writer.py"), str(db), "10", str(stop), "120"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     data.READS.clear()
     rounds, runs_seen = 0, set()
@@ -46,6 +49,9 @@ def test_pages_render_while_a_run_writes(tmp_path, monkeypatch):
             render_all(at)  # ends on History, whose second table lists the runs
             runs_seen.add(len(at.dataframe[1].value))
             rounds += 1
+            if rounds >= 2 and len(runs_seen) >= 2:
+                stop.touch()
+                writer.wait(timeout=60)
     finally:
         if writer.poll() is None:
             writer.kill()
