@@ -56,6 +56,23 @@ def test_a_write_that_meets_stored_keys_stores_only_the_new_ones_and_keeps_the_s
         ("p2", 0, 13, "run2", "c", "stop", None, None, None, None, None, False)]
 
 
+def test_single_threaded_blocks_nest_and_give_duckdb_its_threads_back(tmp_path):
+    from harness.store.store import _PROCESS
+
+    def threads() -> int:
+        return _PROCESS.anchor().execute("SELECT current_setting('threads')").fetchone()[0]
+
+    s, other = Store(tmp_path / "a.duckdb"), Store(tmp_path / "b.duckdb")
+    before = threads()
+    with s.single_threaded():
+        assert threads() == 1
+        with other.single_threaded():
+            s.put_generations("run1", "m", "sk", [("p1", 0, 11, Completion("a", "stop"))])
+        assert threads() == 1  # the outer block still holds it
+    assert threads() == before
+    assert s.cached("m", "sk", ["p1"], k=1)[("p1", 0)].completion.text == "a"
+
+
 def test_items_and_prompts_stored_once(tmp_path):
     s = Store(tmp_path / "r.duckdb")
     p = Prompt("hello")
