@@ -11,6 +11,9 @@ and grades, votes and stores them.
     end-to-end ratio = whole harness run (load items, cache lookup, generate, store, grade, vote) / bare
     not overlapped   = (end to end - generation phase) per 1,000 samples: the harness's own work that
                        did not run beside the engine (what it adds on a GPU, where the engine is fast)
+    harness CPU      = this process's CPU time (every thread) in a harness pass less in the bare pass
+                       beside it, per 1,000 samples: what the harness takes from the engine on a CPU
+                       machine; it hardly moves with other load, unlike the wall-clock ratios
 
 The harness stores finished samples (a store thread) and grades them (a grading thread) while the
 engine generates, so on a GPU the last figure is what it costs. On a CPU the engine and the harness share the cores, so work
@@ -103,22 +106,27 @@ def main() -> None:
             pass
 
     bare, gen, total, tokens = [], [], [], 0
+    bare_cpu, harness_cpu = [], []  # this process's CPU seconds (every thread) per pass
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.passes):
             llm.reset_prefix_cache()
+            c = time.process_time()
             t = time.perf_counter()
             outs = llm.generate([{"prompt_token_ids": ids} for ids in token_ids], bare_sp, use_tqdm=False)
             bare.append(time.perf_counter() - t)
+            bare_cpu.append(time.process_time() - c)
             tokens = sum(len(c.token_ids) for o in outs for c in o.outputs)
 
             llm.reset_prefix_cache()
             timed = Timed()
             store = Store(Path(tmp) / f"pass{i}.duckdb")
             store.schema_version()  # the file is created before the clock starts: runs append to a store
+            c = time.process_time()
             t = time.perf_counter()
             summary = run(spec, [task], args.k, store, source, sampling=sampling,
                           backend_factory=lambda _spec, timed=timed: timed, progress=False)
             total.append(time.perf_counter() - t)
+            harness_cpu.append(time.process_time() - c)
             gen.append(timed.seconds)
             assert summary.tasks[0].generated == len(items) * args.k
     backend.close()
@@ -134,6 +142,13 @@ def main() -> None:
     print(f"harness run, end to end  {e:8.2f} s   all: " + ", ".join(f"{x:.2f}" for x in total))
     print(f"not overlapped           {statistics.median(own):8.3f} s per 1,000 samples (median; target <= 0.25)   all: "
           + ", ".join(f"{x:.3f}" for x in own))
+    # The harness's own CPU: this process's CPU time over a harness pass less over the bare pass beside
+    # it (both drive the same engine; the engine core's process is not counted in either). On a CPU
+    # machine this is what the harness takes from the engine; unlike the ratios it hardly moves with
+    # other load on the machine.
+    cpu = [(h - x) / samples * 1000 for h, x in zip(harness_cpu, bare_cpu)]
+    print(f"harness CPU              {statistics.median(cpu):8.3f} s per 1,000 samples (median; main process, harness "
+          "pass less bare pass)   all: " + ", ".join(f"{x:.3f}" for x in cpu))
     print(f"ratio generation / bare  {g / b:8.3f}   (target <= 1.02)")
     print(f"ratio end-to-end / bare  {e / b:8.3f}   (target <= 1.03)")
     if len(bare) > 1:

@@ -173,15 +173,17 @@ class VLLMBackend:
             return [({"prompt_token_ids": ids}, self.sampling_params(params, 1, seed), (r, j, len(ids)))
                     for j, seed in enumerate(requests[r].seeds)]
 
+        fmt = self.spec.thinking_format()
+
         def completions(finished: list[tuple[tuple[int, int, int], Any]], latency: float) -> list[Done]:
             done: list[Done] = []
             for (r, j0, n_prompt), out in finished:
                 for c in sorted(out.outputs, key=lambda c: c.index):
                     finish: Finish = "length" if c.finish_reason == "length" else "stop"
+                    n = len(c.token_ids)
                     comp = Completion(
-                        text=c.text, finish=finish, tokens=len(c.token_ids), prompt_tokens=n_prompt, latency_s=latency,
-                        thinking_tokens=thinking_tokens(self._tok, c.text, finish, self.spec.thinking_format(),
-                                                        len(c.token_ids)),
+                        text=c.text, finish=finish, tokens=n, prompt_tokens=n_prompt, latency_s=latency,
+                        thinking_tokens=thinking_tokens(self._tok, c.text, finish, fmt, n),
                     )
                     slots = range(len(requests[r].indices)) if greedy else (j0 + c.index,)
                     done += [(r, j, comp) for j in slots]

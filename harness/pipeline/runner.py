@@ -75,9 +75,11 @@ class _Progress:
     def __init__(self, enabled: bool, console: Console | None = None):
         console = console or Console(stderr=True)
         self.console = console if enabled else None
+        # Redrawn twice a second, not rich's 10: a redraw costs about 2 ms of CPU, which on a small
+        # machine is taken from the engine generating beside it (24 ms of CPU per second at 10).
         self.bar = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TimeRemainingColumn(), console=console, transient=False,
+            TimeRemainingColumn(), console=console, transient=False, refresh_per_second=2,
         ) if enabled and console.is_terminal else None
         self.open: dict[str, tuple[int, list[int], float]] = {}  # plain lines: stage -> total, done, start
 
@@ -288,29 +290,32 @@ def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run
     own_held = held is None
     held = held if held is not None else ExitStack()
     held.close()  # the store, if the caller held it open for the lookup: readers get the gaps between writes
-    try:
-        storer.submit(store.put_items, task.name, task.version, list(zip(items, variants)))
-        if threaded:
-            worker.submit(grade, [j for j in range(len(items)) if left[j] == 0])
-            if requests and hasattr(grader, "start"):
-                worker.submit(grader.start)  # e.g. the math worker pool, started beside generation
-        if requests:
-            for chunk in chunks(get_backend(), requests, params, settle=settle):
-                check()
-                with lock:
-                    inbox.extend(chunk)
-                storer.submit(take, always=True)
-        # What is left after generation (the last write, the results, the run's end): one open of the
-        # file, taken now so that the store thread's last write does not close it (the caller closes it).
-        held.enter_context(store.hold())
-    except BaseException:
-        storer.failing = worker.failing = True  # store what was generated, grade nothing more
-        raise
-    finally:
+    # The store thread's writes are a chunk each: DuckDB on one thread for them, so that a second one
+    # takes no CPU from an engine on the same cores.
+    with store.single_threaded():
         try:
-            storer.join()  # first: it may still hand items to the grading thread
+            storer.submit(store.put_items, task.name, task.version, list(zip(items, variants)))
+            if threaded:
+                worker.submit(grade, [j for j in range(len(items)) if left[j] == 0])
+                if requests and hasattr(grader, "start"):
+                    worker.submit(grader.start)  # e.g. the math worker pool, started beside generation
+            if requests:
+                for chunk in chunks(get_backend(), requests, params, settle=settle):
+                    check()
+                    with lock:
+                        inbox.extend(chunk)
+                    storer.submit(take, always=True)
+            # What is left after generation (the last write, the results, the run's end): one open of the
+            # file, taken now so that the store thread's last write does not close it (the caller closes it).
+            held.enter_context(store.hold())
+        except BaseException:
+            storer.failing = worker.failing = True  # store what was generated, grade nothing more
+            raise
         finally:
-            worker.join()
+            try:
+                storer.join()  # first: it may still hand items to the grading thread
+            finally:
+                worker.join()
     if not threaded:
         grade(list(range(len(items))))
 

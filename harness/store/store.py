@@ -39,7 +39,8 @@ import harness.store.queries as queries
 from harness.store.columns import arrow_table, numpy_columns
 from harness.store.schema import (ITEM_USAGE_SQL, MIGRATIONS, ROW_TABLES, AuditDisagreementRow, AuditRow, GenerationRow, ItemResultRow, ItemRow, LineageItemRow,
                                    LineageRow, LoopArmRow, LoopRow, ModelRow, NightlyCheckRow, NightRow, NightRunRow,
-                                   PivotalPrefixRow, PivotalSearchRow, PivotalTokenRow, PromptRow, QueueRow, RunRow, ScoreRow, TaskReportRow, TaskResultRow, rows_table)
+                                   PivotalPrefixRow, PivotalSearchRow, PivotalTokenRow, PromptRow, QueueRow, RunRow, ScoreRow, TaskReportRow, TaskResultRow, columns_table,
+                                   rows_table)
 
 DEFAULT_DB = "harness.duckdb"
 DB_ENV = "HARNESS_DB"
@@ -88,6 +89,8 @@ class _Process:
         self.attached: dict[tuple[str, bool], list[Any]] = {}  # (path, read_only) -> [alias, depth]
         self.count = 0
         self._anchor: duckdb.DuckDBPyConnection | None = None
+        self.single = 0  # holders of `Store.single_threaded`
+        self.threads = 0  # DuckDB's threads before the first of them
 
     def anchor(self) -> duckdb.DuckDBPyConnection:
         if self._anchor is None:
@@ -188,6 +191,26 @@ class Store:
                 self._release()
 
     @contextmanager
+    def single_threaded(self) -> Iterator[None]:
+        """DuckDB runs this process's store operations on one thread for the block (any store, any
+        thread; blocks may nest or overlap). For small writes beside a model generating on the same
+        cores: a write of a few rows gains nothing from a second thread, which only takes CPU from
+        the engine."""
+        with _PROCESS.lock:
+            if _PROCESS.single == 0:
+                anchor = _PROCESS.anchor()
+                _PROCESS.threads = anchor.execute("SELECT current_setting('threads')").fetchone()[0]
+                anchor.execute("SET threads = 1")
+            _PROCESS.single += 1
+        try:
+            yield
+        finally:
+            with _PROCESS.lock:
+                _PROCESS.single -= 1
+                if _PROCESS.single == 0:
+                    _PROCESS.anchor().execute(f"SET threads = {int(_PROCESS.threads)}")
+
+    @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A short-lived connection; writers run in one transaction that commits on success."""
         with self._open() as con:
@@ -244,9 +267,14 @@ class Store:
     def _insert(self, con: duckdb.DuckDBPyConnection, cls: type, rows: Sequence[Any], conflict: str = "") -> None:
         """Insert typed rows of one class into its table, by name (`conflict`: an ON CONFLICT clause)."""
         if rows:
-            con.register("new_rows", rows_table(cls, rows))
-            con.execute(f"INSERT INTO {ROW_TABLES[cls]} BY NAME SELECT * FROM new_rows {conflict}")
-            con.unregister("new_rows")
+            self._insert_table(con, cls, rows_table(cls, rows), conflict)
+
+    @staticmethod
+    def _insert_table(con: duckdb.DuckDBPyConnection, cls: type, table: pa.Table, conflict: str = "") -> None:
+        """Insert an Arrow table of one row class (`rows_table`, `columns_table`) into its table."""
+        con.register("new_rows", table)
+        con.execute(f"INSERT INTO {ROW_TABLES[cls]} BY NAME SELECT * FROM new_rows {conflict}")
+        con.unregister("new_rows")
 
     def upsert_model(self, row: ModelRow) -> None:
         """Record a model; one seen before keeps its first sighting and gets the newer name, size,
@@ -377,13 +405,24 @@ class Store:
         """rows: (prompt_hash, sample_index, seed, completion). Idempotent: a key already stored is
         kept as it was. Returns the generation keys, in order."""
         keys = [generation_key(model_id, ph, sampling_key, i) for ph, i, _, _ in rows]
-        ts = now()
-        gens = [GenerationRow(gen_key=key, model_id=model_id, prompt_hash=ph, sampling_key=sampling_key,
-                              sample_index=i, seed=seed, run_id=run_id, created_at=ts,
-                              **{f: getattr(c, f) for f in COMPLETION_FIELDS})
-                for key, (ph, i, seed, c) in zip(keys, rows)]
-        with self.connect() as con:
-            self._insert(con, GenerationRow, gens, "ON CONFLICT DO NOTHING")
+        n = len(rows)
+        comps = [c for _, _, _, c in rows]
+        # The rows of `GenerationRow`, built column by column (no row object per sample).
+        table = columns_table(GenerationRow, {
+            "gen_key": keys, "model_id": [model_id] * n, "prompt_hash": [ph for ph, _, _, _ in rows],
+            "sampling_key": [sampling_key] * n, "sample_index": [i for _, i, _, _ in rows],
+            "seed": [seed for _, _, seed, _ in rows], "run_id": [run_id] * n, "created_at": [now()] * n,
+            **{f: [getattr(c, f) for c in comps] for f in COMPLETION_FIELDS}})
+        try:
+            # A plain insert, about 4 ms per write cheaper than ON CONFLICT: the keys were missing at the
+            # cache lookup, so only another writer of the same samples makes one conflict, and then
+            # the write (rolled back whole) is made again keeping what is stored.
+            with self.connect() as con:
+                if n:
+                    self._insert_table(con, GenerationRow, table)
+        except duckdb.ConstraintException:
+            with self.connect() as con:
+                self._insert_table(con, GenerationRow, table, "ON CONFLICT DO NOTHING")
         return keys
 
     # -- scores and results ------------------------------------------------------------------

@@ -39,6 +39,40 @@ def test_generations_are_keyed_and_never_duplicated(tmp_path):
     assert s.query("SELECT count(*) AS n FROM generations")[0]["n"] == 2
 
 
+def test_a_write_that_meets_stored_keys_stores_only_the_new_ones_and_keeps_the_stored(tmp_path):
+    s = Store(tmp_path / "r.duckdb")
+    s.put_generations("run1", "m", "sk", [("p1", 0, 11, Completion("a", "stop", 3))])
+    # One write with a stored key, a new key, and a key twice: the first of each new key is stored.
+    keys = s.put_generations("run2", "m", "sk", [("p1", 0, 11, Completion("DIFFERENT", "stop")),
+                                                 ("p1", 1, 12, Completion("b", "length", 9, 20, 0.5, "t", 4, True)),
+                                                 ("p2", 0, 13, Completion("c", "stop")),
+                                                 ("p2", 0, 13, Completion("c again", "stop"))])
+    assert len(keys) == 4 and keys[2] == keys[3]
+    rows = s.query("SELECT prompt_hash, sample_index, seed, run_id, text, finish, tokens, prompt_tokens, latency_s, "
+                   "thinking, thinking_tokens, forced FROM generations ORDER BY prompt_hash, sample_index")
+    assert [tuple(r.values()) for r in rows] == [
+        ("p1", 0, 11, "run1", "a", "stop", 3, None, None, None, None, False),
+        ("p1", 1, 12, "run2", "b", "length", 9, 20, 0.5, "t", 4, True),
+        ("p2", 0, 13, "run2", "c", "stop", None, None, None, None, None, False)]
+
+
+def test_single_threaded_blocks_nest_and_give_duckdb_its_threads_back(tmp_path):
+    from harness.store.store import _PROCESS
+
+    def threads() -> int:
+        return _PROCESS.anchor().execute("SELECT current_setting('threads')").fetchone()[0]
+
+    s, other = Store(tmp_path / "a.duckdb"), Store(tmp_path / "b.duckdb")
+    before = threads()
+    with s.single_threaded():
+        assert threads() == 1
+        with other.single_threaded():
+            s.put_generations("run1", "m", "sk", [("p1", 0, 11, Completion("a", "stop"))])
+        assert threads() == 1  # the outer block still holds it
+    assert threads() == before
+    assert s.cached("m", "sk", ["p1"], k=1)[("p1", 0)].completion.text == "a"
+
+
 def test_items_and_prompts_stored_once(tmp_path):
     s = Store(tmp_path / "r.duckdb")
     p = Prompt("hello")
