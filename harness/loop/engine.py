@@ -24,7 +24,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from harness.analysis.teach import export_items
+from harness.analysis.teach import export_items, solved
 from harness.data import Source
 from harness.backend_kinds import KINDS
 from harness.errors import HarnessError
@@ -123,9 +123,9 @@ def _reusable(base: Path, data: Path, dest: Path, recipe: Any, config: Any) -> d
 
 
 def augment(export: Path, dest: Path, task: Task, items: dict[str, Item], n: int, seed: int,
-            unseen: set[str]) -> tuple[Path, int, str | None]:
+            unseen: set[str], tail: Sequence[str] = ()) -> tuple[Path, int, str | None]:
     """`export`'s lines, then up to `n` numeric variants of each line's item (synth recomputes every
-    step of the worked solution), in the task's answer format. A variant whose question is any pool's
+    step of the worked solution), in the task's answer format, then the lines of `tail` (anchors). A variant whose question is any pool's
     question, or repeats another variant's, is dropped. Returns the file, the variants added, and
     why there are none when the task cannot be varied."""
     from harness.synth.variants import make_variants
@@ -157,7 +157,7 @@ def augment(export: Path, dest: Path, task: Task, items: dict[str, Item], n: int
                                         parent=v.meta["parent"], source="synth", reason=reason.get(v.meta["parent"])))
             added += 1
     tmp = dest.with_name(dest.name + ".tmp")
-    tmp.write_text("".join(lines), encoding="utf-8")
+    tmp.write_text("".join(lines) + "".join(tail), encoding="utf-8")
     tmp.replace(dest)
     return dest, added, note
 
@@ -242,7 +242,8 @@ def run_loop(cfg: LoopConfig, *, store: Store | None = None, student: ModelSpec 
         arm_models += [a.spec for a in arms]
 
     entries = [student] + ([teacher] if teacher else []) + arm_models
-    entries = [m for name, m in kept.items() if name not in {e.name for e in entries}] + entries
+    named = {e.name for e in entries}
+    entries = [m for name, m in kept.items() if name not in named] + entries
     tmp = models_file.with_name(models_file.name + ".tmp")
     tmp.write_text("\n".join(to_toml(m) for m in entries), encoding="utf-8")
     tmp.replace(models_file)
@@ -322,8 +323,10 @@ def _train_phase(loop: Loop, i: int, phase: Phase, pool: Pools, starts: dict[tup
             written = export_items(store, run_id, task.name, picks, export, teacher_run_id=teacher_run,
                                    teacher=loop.teacher.name if loop.teacher else None, reference=reference,
                                    model=start.name)
+            anchors = (_anchors(store, run_id, task.name, own, picks, folder / f"{arm}-s{seed}.anchors.jsonl", start.name)
+                       if cfg.recipe.anchors else [])
             train, added, note = augment(export, folder / f"{arm}-s{seed}.train.jsonl", task, by_id, phase.augment,
-                                         seed + 1000, all_questions)
+                                         seed + 1000, all_questions, tail=anchors)
             if note and seed == cfg.seeds[0] and arm == cfg.arms[0]:
                 say(f"phase {i}: {note}")
             sources: dict[str, int] = {}
@@ -331,9 +334,8 @@ def _train_phase(loop: Loop, i: int, phase: Phase, pool: Pools, starts: dict[tup
                 key = src.split(":")[0]
                 sources[key] = sources.get(key, 0) + 1
             if cfg.recipe.anchors:
-                anchored = _add_anchors(store, run_id, task.name, own, picks, train, start.name)
-                sources["anchor"] = anchored
-                added += anchored
+                sources["anchor"] = len(anchors)
+                added += len(anchors)
             plans.append((arm, seed, start, export, train, len(picks), sources, len(written) + added))
     teachable_n = next((p[5] for p in plans if p[0] == "teachable"), None)
     say(f"phase {i}: arms picked " + ", ".join(f"{a} {n}" for a, s, _, _, _, n, _, _ in plans if s == cfg.seeds[0])
@@ -354,21 +356,14 @@ def _train_phase(loop: Loop, i: int, phase: Phase, pool: Pools, starts: dict[tup
     return arms, selection
 
 
-def _add_anchors(store: Store, run_id: str, task: str, own: Sequence[dict[str, Any]], picks: Sequence[tuple[str, str]],
-                 train: Path, model: str) -> int:
-    """Append to `train` the start model's own shortest correct sample of every item it solves by
-    majority in `run_id`, but the arm's picks (the recipe's `anchors`); returns how many."""
-    from harness.analysis.teach import solved
-
+def _anchors(store: Store, run_id: str, task: str, own: Sequence[dict[str, Any]], picks: Sequence[tuple[str, str]],
+             dest: Path, model: str) -> list[str]:
+    """The recipe's `anchors`: the start model's own shortest correct sample of every item it solves
+    by majority in `run_id`, but the arm's picks, written to `dest`; returns its lines."""
     picked = {item_id for item_id, _ in picks}
     ids = sorted((str(r["item_id"]) for r in own if solved(r) and str(r["item_id"]) not in picked), key=item_order)
-    path = train.with_name(train.name.removesuffix(".train.jsonl") + ".anchors.jsonl")
-    written = export_items(store, run_id, task, [(i, "anchor") for i in ids], path, model=model)
-    lines = train.read_text(encoding="utf-8") + path.read_text(encoding="utf-8")
-    tmp = train.with_name(train.name + ".tmp")
-    tmp.write_text(lines, encoding="utf-8")
-    tmp.replace(train)
-    return len(written)
+    export_items(store, run_id, task, [(i, "anchor") for i in ids], dest, model=model)
+    return dest.read_text(encoding="utf-8").splitlines(keepends=True)
 
 
 def _measure_phase(loop: Loop, i: int, phase: Phase, arms: list[Arm], pools: list[Pools],

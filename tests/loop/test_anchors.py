@@ -10,7 +10,7 @@ import pytest
 from harness.data import Source
 from harness.errors import HarnessError
 from harness.loop.config import parse
-from harness.loop.engine import _add_anchors
+from harness.loop.engine import _anchors, augment
 from harness.models import ModelSpec
 from harness.pipeline.runner import run
 from harness.store import Store
@@ -31,10 +31,13 @@ def test_anchors_hold_the_solved_items_but_the_picks(tmp_path):
     own = store.item_results(summary.run_id, ["arith"])
     solved = sorted(str(r["item_id"]) for r in own if r["maj_correct"])
     assert solved == [items[0].id, items[2].id, items[4].id]
-    train = tmp_path / "random-s0.train.jsonl"
-    train.write_text('{"messages": [], "item_id": "picked"}\n')
+    export = tmp_path / "random-s0.jsonl"
+    export.write_text('{"messages": [], "item_id": "picked"}\n')
     picks = [(items[2].id, "random"), (items[1].id, "random")]  # one solved item picked: not repeated
-    assert _add_anchors(store, summary.run_id, "arith", own, picks, train, "m") == 2
+    anchors = _anchors(store, summary.run_id, "arith", own, picks, tmp_path / "random-s0.anchors.jsonl", "m")
+    assert len(anchors) == 2
+    # the training file: the export's lines, then the anchors
+    train, _, _ = augment(export, tmp_path / "random-s0.train.jsonl", task, {}, 0, 0, set(), tail=anchors)
     lines = [json.loads(line) for line in train.read_text().splitlines()]
     assert lines[0]["item_id"] == "picked"
     assert [(x["item_id"], x["source"], x["reason"]) for x in lines[1:]] == [
