@@ -45,13 +45,18 @@ def story(result: dict[str, Any]) -> list[str]:
                 won = v["ci_low"] > 0
                 verdict = ("teachable beat random" if won else "teachable did not beat random with confidence"
                            if v["diff"] > 0 else "teachable did not beat random")
-                lines.append(f"  => {verdict}: {_pts(v['diff'])} points, 95% CI [{_pts(v['ci_low'])}, "
-                             f"{_pts(v['ci_high'])}], p = {_p(v['p_value'])}, pooled over {v['seeds']} seeds "
-                             f"(per seed: {', '.join(_pts(s['diff']) for s in v['per_seed'])}).")
+                lines.append(_versus_line(verdict, v))
             lines += _dpo_story(ph, t["task"])
     lines.append(f"{result['generated']} samples generated, {result['reused']} reused; {result['seconds']:.0f} s. "
                  f"Store: {result['store']}; models: {result['models_file']}.")
     return lines
+
+
+def _versus_line(label: str, v: dict[str, Any]) -> str:
+    """One arm against another, pooled over the seeds, with the per-seed differences."""
+    return (f"  => {label}: {_pts(v['diff'])} points, 95% CI [{_pts(v['ci_low'])}, {_pts(v['ci_high'])}], "
+            f"p = {_p(v['p_value'])}, pooled over {v['seeds']} seeds "
+            f"(per seed: {', '.join(_pts(s['diff']) for s in v['per_seed'])}).")
 
 
 def _dpo_story(ph: dict[str, Any], task: str) -> list[str]:
@@ -69,9 +74,7 @@ def _dpo_story(ph: dict[str, Any], task: str) -> list[str]:
                          f"{r['pairs']} pairs ({r['same_rule']} by the pivotal rule), {r['rollouts']} rollouts"
                          for r in rnd.values()) if rnd else "") + ".")
     for v in dpo.get("versus", {}).get(task, {}).values():
-        lines.append(f"  => {v['a']} vs {v['b']}: {_pts(v['diff'])} points, 95% CI [{_pts(v['ci_low'])}, "
-                     f"{_pts(v['ci_high'])}], p = {_p(v['p_value'])}, pooled over {v['seeds']} seeds "
-                     f"(per seed: {', '.join(_pts(s['diff']) for s in v['per_seed'])}).")
+        lines.append(_versus_line(f"{v['a']} vs {v['b']}", v))
     return lines
 
 
