@@ -1,5 +1,6 @@
 """Synthesized items as JSONL: one object per line with `id`, `question`, `gold`, optional `answer`
-(a worked solution) and `meta`. `tasks/synth_local.py` loads these files back as Items."""
+(a worked solution) and `meta`. `tasks/synth_local.py` loads these files back as Items.
+`write_atomic` is the project's one way to replace a file whole (exports, pairs, models files)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,15 @@ def row_to_item(row: Mapping[str, Any], where: str) -> Item:
     if row.get("answer") is not None:
         fields["answer"] = str(row["answer"])
     return Item(id=str(row["id"]), gold=str(row["gold"]), fields=fields, meta=dict(row.get("meta") or {}))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temp file renamed over it: a reader or a crash sees the old
+    file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
 
 
 def write_items(path: Path, items: Iterable[Item]) -> int:

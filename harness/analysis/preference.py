@@ -22,6 +22,7 @@ from typing import Any, Sequence
 
 from harness.analysis.pivotal import Pair, pair_of
 from harness.errors import HarnessError
+from harness.items_io import write_atomic
 from harness.records import Prompt
 from harness.store import Store
 
@@ -93,7 +94,4 @@ def pair_row(base: Prompt, prefix: str, pair: Pair, chat: bool) -> dict[str, Any
 
 
 def write_lines(lines: Sequence[dict[str, Any]], out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in lines), encoding="utf-8")
-    tmp.replace(out)
+    write_atomic(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in lines))

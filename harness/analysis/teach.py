@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Literal, Mapping, Sequence
 
 from harness.errors import HarnessError
+from harness.items_io import write_atomic
 from harness.sft_example import SftExample
 from harness.store import QueueRow, Store, now
 from harness.thinking import DEFAULT, Split, ThinkingFormat, recorded_format, split
@@ -182,13 +183,6 @@ def write_sft_line(prompt: Any, answer: str, **fields: Any) -> str:
     return _example({"prompt": json.dumps(prompt.to_json(), ensure_ascii=False), "response": answer}, **fields)
 
 
-def _write_atomic(out: Path, lines: Sequence[str]) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text("".join(lines), encoding="utf-8")
-    tmp.replace(out)
-
-
 def export_sft(store: Store, model: str, out: Path, *, include_exported: bool = False,
                thinking: ThinkingMode = "keep") -> int:
     """Write one chat-format SFT example per queued item (its own shortest correct sample, else the
@@ -210,7 +204,7 @@ def export_sft(store: Store, model: str, out: Path, *, include_exported: bool = 
         best = rows[0]  # shortest correct completion, lowest sample index on ties
         lines.append(_example(best, task=q["task"], item_id=q["item_id"], source=source, reason=q["reason"], model=model))
         written.append((q["task"], q["item_id"]))
-    _write_atomic(out, lines)
+    write_atomic(out, "".join(lines))
     store.mark_exported(model, written, str(out))
     return len(written)
 
@@ -238,5 +232,5 @@ def export_items(store: Store, run_id: str, task: str, picks: Sequence[tuple[str
         if rows:
             lines.append(_example(rows[0], task=task, item_id=item_id, source=source, reason=reason, model=model))
             written.append((item_id, source))
-    _write_atomic(out, lines)
+    write_atomic(out, "".join(lines))
     return written

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from harness.errors import HarnessError
+from harness.items_io import write_atomic
 from harness.loop.arms import Arm, item_order
 from harness.loop.measure import pooled, per_seed
 from harness.records import stable_hash
@@ -45,9 +46,7 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, json.dumps(data, indent=1, ensure_ascii=False))
 
 
 class _LazyBackend:

@@ -28,6 +28,7 @@ from harness.analysis.teach import export_items, solved
 from harness.data import Source
 from harness.backend_kinds import KINDS
 from harness.errors import HarnessError
+from harness.items_io import write_atomic
 from harness.lineage import read_lineage
 from harness.loop.arms import Arm, item_order, select
 from harness.loop.config import LoopConfig, Phase
@@ -156,9 +157,7 @@ def augment(export: Path, dest: Path, task: Task, items: dict[str, Item], n: int
             lines.append(write_sft_line(prompt, answer, task=task.name, item_id=v.id, gold=v.gold,
                                         parent=v.meta["parent"], source="synth", reason=reason.get(v.meta["parent"])))
             added += 1
-    tmp = dest.with_name(dest.name + ".tmp")
-    tmp.write_text("".join(lines) + "".join(tail), encoding="utf-8")
-    tmp.replace(dest)
+    write_atomic(dest, "".join(lines) + "".join(tail))
     return dest, added, note
 
 
@@ -244,9 +243,7 @@ def run_loop(cfg: LoopConfig, *, store: Store | None = None, student: ModelSpec 
     entries = [student] + ([teacher] if teacher else []) + arm_models
     named = {e.name for e in entries}
     entries = [m for name, m in kept.items() if name not in named] + entries
-    tmp = models_file.with_name(models_file.name + ".tmp")
-    tmp.write_text("\n".join(to_toml(m) for m in entries), encoding="utf-8")
-    tmp.replace(models_file)
+    write_atomic(models_file, "\n".join(to_toml(m) for m in entries))
     result = {"loop": cfg.name, "loop_id": loop.loop_id, "student": student.name,
               "teacher": teacher.name if teacher else None, "k": cfg.k, "seeds": list(cfg.seeds),
               "arms": list(cfg.arms), "phases": phases_out, "generated": loop.generated, "reused": loop.reused,
