@@ -22,7 +22,11 @@ from typing import Any, Callable
 
 
 class Worker:
-    def __init__(self, name: str = "harness-post"):
+    """`idle=(seconds, fn)`: after a job, once nothing more has come for that long, `fn()` runs on the
+    worker's thread (once per pause; e.g. the store thread closes the file it keeps open between writes)."""
+
+    def __init__(self, name: str = "harness-post", idle: tuple[float, Callable[[], Any]] | None = None):
+        self._idle = idle
         self._jobs: queue.Queue[tuple[Callable[..., Any], tuple[Any, ...], bool] | None] = queue.Queue()
         self._lock = threading.Condition()
         self._pending = 0
@@ -70,18 +74,31 @@ class Worker:
         self.check()
 
     def _loop(self) -> None:
+        armed = False  # a job ran since the last pause: the idle function is due after the next one
         while True:
-            job = self._jobs.get()
+            try:
+                job = self._jobs.get(timeout=self._idle[0] if armed and self._idle else None)
+            except queue.Empty:
+                armed = False
+                self._run(self._idle[1], (), True)  # type: ignore[index]
+                continue
             if job is None:
+                if armed and self._idle:
+                    self._run(self._idle[1], (), True)
                 return
             fn, args, always = job
             try:
-                if always or (self._error is None and not self.failing):
-                    fn(*args)
-            except BaseException as exc:  # handed to the caller's thread
-                if self._error is None:
-                    self._error = exc
+                self._run(fn, args, always)
             finally:
+                armed = True
                 with self._lock:
                     self._pending -= 1
                     self._lock.notify_all()
+
+    def _run(self, fn: Callable[..., Any], args: tuple[Any, ...], always: bool) -> None:
+        try:
+            if always or (self._error is None and not self.failing):
+                fn(*args)
+        except BaseException as exc:  # handed to the caller's thread
+            if self._error is None:
+                self._error = exc

@@ -4,14 +4,15 @@
     storing each batch as it completes -> grade every sample -> vote -> store results per item/task.
 
 Every completion is keyed by (model fingerprint, prompt hash, sampling key, sample index), so a
-rerun generates nothing already stored, a run killed at any point loses at most the batch in flight,
-and raising k from 4 to 8 generates only samples 4..7. The backend is created only when something
+rerun generates nothing already stored, a run killed at any point loses at most what the engine had
+not finished and what it finished in the last WRITE_EVERY_S (half a second), and raising k from 4 to 8 generates only samples 4..7. The backend is created only when something
 is missing, so a fully cached rerun never loads the model.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from contextlib import ExitStack
 from dataclasses import replace
 from typing import Any, Callable, Mapping, Sequence
@@ -33,10 +34,14 @@ from harness.pipeline.lifecycle import model_row, run_lifecycle
 from harness.pipeline.overlap import Worker
 from harness.pipeline.results import RunSummary, TaskSummary, record_results, stored_summary
 from harness.store import Store
+from harness.store.store import LINGER_S
 from harness.task import Grader, Task
 from harness.thinking import ThinkingFormat
 
 GRADE_CHUNK = 64  # items per grader call: amortizes pools, keeps the progress bar moving
+# While the engine generates, the store thread writes what came at most this often: a write costs a few
+# ms of CPU whatever its size, and a crash loses at most the samples of this last interval.
+WRITE_EVERY_S = 0.5
 
 
 def resolve_sampling(spec: ModelSpec, task: Task, overrides: Mapping[str, Any]) -> Sampling:
@@ -212,10 +217,10 @@ def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run
               math_options: Any = None, graders: "Graders | None" = None,
               held: ExitStack | None = None) -> TaskSummary:
     """One task: what is stored is graded at once and what is missing is generated in chunks; a store
-    thread commits each chunk as soon as it is handed over and a grading thread grades each item as
-    soon as its last sample is stored, while the engine generates the rest, so what is left after
-    generation is the last chunk and the vote. `kill -9` loses at most what is in flight: samples
-    not yet handed over, and the one write under way."""
+    thread commits what was handed over (at most once per WRITE_EVERY_S) and a grading thread grades
+    each item as soon as its last sample is stored, while the engine generates the rest, so what is
+    left after generation is the last write and the vote. `kill -9` loses at most what is in flight:
+    samples not yet handed over or handed over in the last WRITE_EVERY_S, and the write under way."""
     variants = [_variants(task, it) for it in items]
     # Which (prompt, sample index) each item's n samples are: sample i uses variant i % V.
     slots = [[(v[i % len(v)], i) for i in range(n)] for v in variants]
@@ -239,7 +244,6 @@ def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run
     generated = bars.add(f"{task.name}: generating", n_missing) if n_missing else (lambda n: None)
     scored = bars.add(f"{task.name}: scoring", len(items))
     skey = params.key()
-    storer = Worker("harness-store")  # stores each chunk as it comes: nothing waits in front of it
     worker = Worker()  # grades the items a stored chunk completed, starts the grader's pool
 
     def grade(js: list[int]) -> None:
@@ -268,14 +272,30 @@ def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run
 
     inbox: list[Made] = []  # generated, not yet taken by the store thread
     lock = threading.Lock()
+    queued = [False]  # a `take` is queued that has not yet emptied the inbox
+    last_write = [-WRITE_EVERY_S]
+    at_once = threading.Event()  # set: the next `take` writes without waiting (a batch or generation ended)
 
     def take() -> None:
-        """Keep everything generated since the store thread last looked: chunks merge when it lags."""
+        """Keep everything generated since the store thread last took: at most one write per
+        WRITE_EVERY_S while the engine generates (each write costs CPU the engine could use)."""
+        wait = last_write[0] + WRITE_EVERY_S - time.monotonic()
+        if wait > 0:
+            at_once.wait(wait)
         with lock:
             chunk = inbox[:]
             inbox.clear()
+            queued[0] = False
         if chunk:
+            last_write[0] = time.monotonic()
             keep(chunk)
+
+    def hand_over(chunk: list[Made]) -> None:
+        with lock:
+            inbox.extend(chunk)
+            idle, queued[0] = not queued[0], True
+        if idle:
+            storer.submit(take, always=True)
 
     def check() -> None:
         storer.check()
@@ -284,15 +304,23 @@ def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run
     def settle() -> None:
         """Between the backend's batches: every sample handed over is on disk before the next batch
         starts (what a crash loses stays within the batch in flight, as without a store thread)."""
-        storer.drain()
+        at_once.set()
+        try:
+            storer.drain()
+        finally:
+            at_once.clear()
         worker.check()
 
     own_held = held is None
     held = held if held is not None else ExitStack()
     held.close()  # the store, if the caller held it open for the lookup: readers get the gaps between writes
     # The store thread's writes are a chunk each: DuckDB on one thread for them, so that a second one
-    # takes no CPU from an engine on the same cores.
-    with store.single_threaded():
+    # takes no CPU from an engine on the same cores. It keeps the file open between them (a lease:
+    # opening and closing cost more than the write) unless another process asks for it, and closes it
+    # when it has had nothing to write for LINGER_S.
+    with store.single_threaded(), store.lease() as lease:
+        # Stores each chunk as it comes: nothing waits in front of it.
+        storer = Worker("harness-store", idle=(LINGER_S, lease.idle))
         try:
             storer.submit(store.put_items, task.name, task.version, list(zip(items, variants)))
             if threaded:
@@ -302,9 +330,7 @@ def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run
             if requests:
                 for chunk in chunks(get_backend(), requests, params, settle=settle):
                     check()
-                    with lock:
-                        inbox.extend(chunk)
-                    storer.submit(take, always=True)
+                    hand_over(chunk)
             # What is left after generation (the last write, the results, the run's end): one open of the
             # file, taken now so that the store thread's last write does not close it (the caller closes it).
             held.enter_context(store.hold())
@@ -312,6 +338,7 @@ def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run
             storer.failing = worker.failing = True  # store what was generated, grade nothing more
             raise
         finally:
+            at_once.set()  # what is left is written now
             try:
                 storer.join()  # first: it may still hand items to the grading thread
             finally:

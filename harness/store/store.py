@@ -5,6 +5,15 @@ included. So the writer never holds the file for long: every operation opens a c
 short transaction and closes it, retrying with backoff while another process holds the lock. A run
 therefore leaves gaps in which `harness runs`, `compare` or the leaderboard can read.
 
+While a model generates, a run writes a chunk several times a second, and opening and closing the
+file for each (the close checkpoints) cost more CPU than the write itself. So the run's store thread
+takes a `lease`: the file stays open between its writes, and a process that finds it held says so by
+touching `<db>.waiting` as it retries. The writer looks at that file's time after each write and,
+once it changed, closes the file and goes back to opening it per write for `WAIT_GRACE_S`; it also
+closes it whenever it has had nothing to write for `LINGER_S`. A reader therefore waits at most one
+write interval (or `LINGER_S`) more than before; a tool that does not touch the file (the duckdb
+CLI) still gets in, at the lease's next pause.
+
 "Opening" the file is an `ATTACH` to one in-memory DuckDB kept for the process, and closing it a
 `DETACH`: the file lock is taken and released exactly as a connection would, but without starting a
 database instance each time (about 1.5 ms instead of 15). Operations of one process on stores run one
@@ -47,6 +56,9 @@ DB_ENV = "HARNESS_DB"
 LOCK_TIMEOUT_ENV = "HARNESS_LOCK_TIMEOUT"  # seconds to wait for another process's lock
 
 _LOCK_RE = re.compile(r"Could not set lock|Conflicting lock", re.IGNORECASE)
+WAITING_SUFFIX = ".waiting"  # `<db>.waiting`: touched by a process that finds the file held
+WAIT_GRACE_S = 2.0  # after a process asked, a lease opens the file per write for this long
+LINGER_S = 0.5  # a lease's writer with nothing to write for this long closes the file
 
 
 def now() -> datetime:
@@ -101,6 +113,51 @@ class _Process:
 _PROCESS = _Process()
 
 
+class Lease:
+    """A writer's hold on its store's file between operations (`Store.lease`). `before` and `after`
+    run around each operation, under `_PROCESS.lock`; `idle` when the writer pauses."""
+
+    def __init__(self, store: "Store", grace_s: float):
+        self.store = store
+        self.grace_s = grace_s
+        self.held = False
+        self.opens = 0  # times the lease opened the file (for tests and benchmarks)
+        self.asked = 0  # times another process was seen asking for it
+        self._seen = self._stamp()  # a file left by an earlier wait is not a request
+        self._yield_until = 0.0  # monotonic: until then, the file is opened per operation
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.store.waiting_path)
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_ino
+
+    def before(self) -> None:
+        """Open the file for the lease unless it is open or another process asked for it lately."""
+        if not self.held and time.monotonic() >= self._yield_until:
+            self.store._acquire()
+            self.held = True
+            self.opens += 1
+
+    def after(self) -> None:
+        """After an operation: close the file if another process has asked for it since the last look."""
+        stamp = self._stamp()
+        if stamp is not None and stamp != self._seen:
+            self._seen = stamp
+            self.asked += 1
+            self._yield_until = time.monotonic() + self.grace_s
+            self.idle()
+
+    def idle(self) -> None:
+        """Close the file if the lease holds it (other processes may open it until the next operation).
+        Any thread may call it."""
+        with _PROCESS.lock:
+            if self.held:
+                self.held = False
+                self.store._release()
+
+
 class Store:
     """A DuckDB file. `read_only` stores never write and never migrate (an old file is refused)."""
 
@@ -112,6 +169,7 @@ class Store:
             lock_timeout = float(os.environ.get(LOCK_TIMEOUT_ENV, 30))
         self.lock_timeout = lock_timeout
         self._migrated = False
+        self._lease: Lease | None = None
         if read_only and not self.path.exists():
             raise HarnessError(f"no results store at {self.path}: run `harness run` first or pass --db PATH")
         if not read_only:
@@ -140,8 +198,21 @@ class Store:
                         f"results store {self.path} is held{who} for more than {self.lock_timeout:.0f} s; "
                         f"another `harness` writer is probably running. Wait for it, or use --db OTHER.duckdb"
                     ) from None
+                self._ask_holder()  # a writer holding it under a lease lets go after its next write
                 time.sleep(delay * rng.uniform(0.5, 1.0))
                 delay = min(delay * 2, 0.5)
+
+    @property
+    def waiting_path(self) -> Path:
+        """The file a process touches when it finds this store held (see the module's doc)."""
+        return self.path.with_name(self.path.name + WAITING_SUFFIX)
+
+    def _ask_holder(self) -> None:
+        """Tell a writer holding the file under a lease that this process waits for it."""
+        try:
+            self.waiting_path.touch()
+        except OSError:  # a folder this process may not write to: it waits for the lease's pauses
+            pass
 
     def _acquire(self) -> str:
         """Attach the file unless it is attached already; count one more holder. Under `_PROCESS.lock`."""
@@ -169,6 +240,9 @@ class Store:
         """A connection whose default database is this file, for one operation: attached for the block
         (unless held), detached after; the process's operations on stores run one at a time."""
         with _PROCESS.lock:
+            lease = self._lease
+            if lease is not None:
+                lease.before()
             alias = self._acquire()
             con = _PROCESS.anchor().cursor()
             try:
@@ -177,6 +251,27 @@ class Store:
             finally:
                 con.close()
                 self._release()
+                if lease is not None:
+                    lease.after()
+
+    @contextmanager
+    def lease(self, grace_s: float = WAIT_GRACE_S) -> Iterator["Lease"]:
+        """Keep the file open between this store's operations in the block unless another process
+        asks for it (see the module's doc). The caller calls `Lease.idle()` when it has had nothing
+        to write for a while (the run's store thread does after `LINGER_S`)."""
+        if self._lease is not None:
+            raise RuntimeError(f"{self.path} is leased already")
+        lease = self._lease = Lease(self, grace_s)
+        try:
+            yield lease
+        finally:
+            with _PROCESS.lock:
+                self._lease = None
+                lease.idle()
+            try:  # nothing left beside the store once its writer is done
+                self.waiting_path.unlink()
+            except OSError:
+                pass
 
     @contextmanager
     def hold(self) -> Iterator[None]:

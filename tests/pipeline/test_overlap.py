@@ -226,3 +226,53 @@ def _stored(db) -> int:
         return Store(db, read_only=True, lock_timeout=1).query("SELECT count(*) AS n FROM generations")[0]["n"]
     except Exception:
         return 0
+
+
+def test_the_store_thread_writes_at_most_once_per_interval_and_at_once_when_generation_ends(tmp_path, monkeypatch):
+    """A stream handing over 10 groups at once: with an hour between writes the store thread writes
+    the first group(s) at once and the rest in one more write when generation ends, without waiting
+    out the interval, and every sample is stored and scored."""
+    import harness.pipeline.runner as runner
+
+    monkeypatch.setattr(runner, "WRITE_EVERY_S", 3600.0)
+    writes: list[int] = []
+
+    class Counting(Store):
+        def put_generations(self, run_id, model_id, sampling_key, rows):
+            writes.append(len(rows))
+            return super().put_generations(run_id, model_id, sampling_key, rows)
+
+    store = Counting(tmp_path / "r.duckdb")
+    done: list = []
+    thread = threading.Thread(target=lambda: done.append(run(
+        SPEC, [get_task("arith")], 3, store, Source(limit=10), backend_factory=lambda _: StreamingFake(group=1),
+        progress=False)))
+    thread.start()
+    thread.join(timeout=120)
+    assert done, "the run waited out the interval instead of writing when generation ended"
+    assert 1 <= len(writes) <= 2 and sum(writes) == 30
+    assert (done[0].tasks[0].generated, store.query("SELECT count(*) AS n FROM scores")[0]["n"]) == (30, 30)
+
+
+def test_a_workers_idle_function_runs_on_its_thread_once_per_pause():
+    from harness.pipeline.overlap import Worker
+
+    calls: list[str] = []
+    paused = threading.Event()
+
+    def idle() -> None:
+        calls.append(threading.current_thread().name)
+        paused.set()
+
+    w = Worker("w", idle=(0.05, idle))
+    w.submit(lambda: None)
+    assert paused.wait(30)
+    w.drain()
+    time.sleep(0.2)  # no job since: no second call
+    assert calls == ["w"]
+    paused.clear()
+    w.submit(lambda: None)
+    assert paused.wait(30) and calls == ["w", "w"]
+    w.submit(lambda: None)
+    w.join()  # a job ran since the last pause: the idle function runs before the thread ends
+    assert calls == ["w", "w", "w"]
