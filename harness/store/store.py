@@ -123,8 +123,12 @@ class Lease:
         self.held = False
         self.opens = 0  # times the lease opened the file (for tests and benchmarks)
         self.asked = 0  # times another process was seen asking for it
-        self._seen = self._stamp()  # a file left by an earlier wait is not a request
+        self._seen = self._stamp()
         self._yield_until = 0.0  # monotonic: until then, the file is opened per operation
+        if self._seen is not None:  # touched within the grace period: a process may wait still
+            age = time.time() - self._seen[0] / 1e9
+            if age < grace_s:
+                self._yield_until = time.monotonic() + grace_s - max(0.0, age)
 
     def _stamp(self) -> tuple[int, int] | None:
         try:

@@ -4,6 +4,7 @@ Readers here are real processes, as the leaderboard and `harness runs` are."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -88,14 +89,22 @@ def test_a_process_that_asks_gets_the_file_at_the_writers_next_write(tmp_path):
     assert not store.waiting_path.exists()  # the writer leaves nothing beside the store
 
 
-def test_a_waiting_file_left_from_before_is_not_a_request(tmp_path):
+def test_a_waiting_file_touched_long_ago_is_not_a_request_but_one_touched_just_now_is(tmp_path):
+    """A process may still wait that asked a moment before the lease began (the previous task's lease
+    of a run saw it last), so a fresh touch counts; one from an hour ago does not."""
     store = Store(tmp_path / "r.duckdb")
     store.schema_version()
     store.waiting_path.touch()
+    then = time.time() - 3600
+    os.utime(store.waiting_path, (then, then))
     with store.lease() as lease:
         write(store, 0)
         write(store, 1)
         assert (lease.asked, lease.opens, lease.held) == (0, 1, True)
+    store.waiting_path.touch()
+    with store.lease(grace_s=60) as lease:
+        write(store, 2)
+        assert (lease.opens, lease.held) == (0, False)
 
 
 def test_a_lease_ends_with_the_file_closed_even_when_a_write_fails(tmp_path):
