@@ -83,8 +83,6 @@ class Worker:
                 self._run(self._idle[1], (), True)  # type: ignore[index]
                 continue
             if job is None:
-                if armed and self._idle:
-                    self._run(self._idle[1], (), True)
                 return
             fn, args, always = job
             try:

@@ -34,7 +34,7 @@ from harness.pipeline.lifecycle import model_row, run_lifecycle
 from harness.pipeline.overlap import Worker
 from harness.pipeline.results import RunSummary, TaskSummary, record_results, stored_summary
 from harness.store import Store
-from harness.store.store import LINGER_S
+from harness.store.store import LINGER_S, Lease
 from harness.task import Grader, Task
 from harness.thinking import ThinkingFormat
 
@@ -182,11 +182,11 @@ def run(
 
     summaries = []
     graders = Graders()
-    # The store is held open (one open, one checkpoint) for the bursts outside generation: the run's
-    # rows with the first cache lookup, and each task's results (the last with the run's end). A task
-    # lets go of it while it generates, so other processes can read between its store thread's writes.
-    held = ExitStack()
-    held.enter_context(store.hold())
+    # One lease on the store for the run: the file stays open between its operations (opening and
+    # closing it cost more than most of them) except while another process asks for it and while the
+    # store thread has nothing to write (see `Store.lease`).
+    leased = ExitStack()
+    lease = leased.enter_context(store.lease())
     try:
         with run_lifecycle(store, model, k=k, sampling=run_sampling.to_json(), tasks=[t.name for t in tasks],
                            command=command) as run_id, _Progress(progress) as bars:
@@ -197,7 +197,7 @@ def run(
                                                resolve_sampling(spec, task, overrides), get_backend, bars,
                                                finetuned_from=None if lineage else spec.finetuned_from,
                                                fmt=spec.thinking_format(), math_options=math_options,
-                                               graders=graders, held=held))
+                                               graders=graders, lease=lease))
             finally:
                 # Stopping the math pool's processes need not hold up the end of the run.
                 threading.Thread(target=graders.close, name="harness-graders-close", daemon=True).start()
@@ -205,7 +205,7 @@ def run(
                 if report is not None:  # e.g. requests served and failed per replica
                     store.set_backend_report(run_id, report())
     finally:
-        held.close()
+        leased.close()  # before the engine's shutdown, which may take seconds
         if backend is not None:
             backend.close()
     return RunSummary(run_id, spec.name, model.model_id, tuple(summaries))
@@ -214,8 +214,7 @@ def run(
 def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run_id: str, k: int, n: int, store: Store,
               params: Sampling, get_backend: Callable[[], Backend], bars: _Progress,
               finetuned_from: str | None = None, fmt: ThinkingFormat = ThinkingFormat(),
-              math_options: Any = None, graders: "Graders | None" = None,
-              held: ExitStack | None = None) -> TaskSummary:
+              math_options: Any = None, graders: "Graders | None" = None, *, lease: Lease) -> TaskSummary:
     """One task: what is stored is graded at once and what is missing is generated in chunks; a store
     thread commits what was handed over (at most once per WRITE_EVERY_S) and a grading thread grades
     each item as soon as its last sample is stored, while the engine generates the rest, so what is
@@ -311,14 +310,10 @@ def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run
             at_once.clear()
         worker.check()
 
-    own_held = held is None
-    held = held if held is not None else ExitStack()
-    held.close()  # the store, if the caller held it open for the lookup: readers get the gaps between writes
     # The store thread's writes are a chunk each: DuckDB on one thread for them, so that a second one
-    # takes no CPU from an engine on the same cores. It keeps the file open between them (a lease:
-    # opening and closing cost more than the write) unless another process asks for it, and closes it
-    # when it has had nothing to write for LINGER_S.
-    with store.single_threaded(), store.lease() as lease:
+    # takes no CPU from an engine on the same cores. The lease keeps the file open between them, and
+    # the store thread closes it when it has had nothing to write for LINGER_S.
+    with store.single_threaded():
         # Stores each chunk as it comes: nothing waits in front of it.
         storer = Worker("harness-store", idle=(LINGER_S, lease.idle))
         try:
@@ -331,9 +326,6 @@ def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run
                 for chunk in chunks(get_backend(), requests, params, settle=settle):
                     check()
                     hand_over(chunk)
-            # What is left after generation (the last write, the results, the run's end): one open of the
-            # file, taken now so that the store thread's last write does not close it (the caller closes it).
-            held.enter_context(store.hold())
         except BaseException:
             storer.failing = worker.failing = True  # store what was generated, grade nothing more
             raise
@@ -361,8 +353,6 @@ def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run
                              generated=n_missing, reused=len(items) * n - n_missing,
                              contaminated=contaminated, reports=task.reports, usage=usage,
                              conventions=conventions)
-    if own_held:
-        held.close()
     return summary
 
 

@@ -5,14 +5,14 @@ included. So the writer never holds the file for long: every operation opens a c
 short transaction and closes it, retrying with backoff while another process holds the lock. A run
 therefore leaves gaps in which `harness runs`, `compare` or the leaderboard can read.
 
-While a model generates, a run writes a chunk several times a second, and opening and closing the
-file for each (the close checkpoints) cost more CPU than the write itself. So the run's store thread
-takes a `lease`: the file stays open between its writes, and a process that finds it held says so by
-touching `<db>.waiting` as it retries. The writer looks at that file's time after each write and,
-once it changed, closes the file and goes back to opening it per write for `WAIT_GRACE_S`; it also
-closes it whenever it has had nothing to write for `LINGER_S`. A reader therefore waits at most one
-write interval (or `LINGER_S`) more than before; a tool that does not touch the file (the duckdb
-CLI) still gets in, at the lease's next pause.
+While a model generates, a run writes a chunk a few times a second, and opening and closing the
+file for each (the close checkpoints) cost more CPU than the write itself. So a run takes a `lease`:
+the file stays open between its operations. A process that finds it held asks for it by touching
+`<db>.waiting` each time it retries (every 0.1 s at most). The writer looks at that file's time after
+each operation; once it changed, it closes the file and waits `HANDOFF_S` before its next operation,
+long enough for the asker's next try. Its store thread also closes the file whenever it has had
+nothing to write for `LINGER_S`. A reader therefore waits about one write interval at most, however
+busy the writer; a tool that does not ask (the duckdb CLI) gets in at the lease's pauses.
 
 "Opening" the file is an `ATTACH` to one in-memory DuckDB kept for the process, and closing it a
 `DETACH`: the file lock is taken and released exactly as a connection would, but without starting a
@@ -57,7 +57,8 @@ LOCK_TIMEOUT_ENV = "HARNESS_LOCK_TIMEOUT"  # seconds to wait for another process
 
 _LOCK_RE = re.compile(r"Could not set lock|Conflicting lock", re.IGNORECASE)
 WAITING_SUFFIX = ".waiting"  # `<db>.waiting`: touched by a process that finds the file held
-WAIT_GRACE_S = 2.0  # after a process asked, a lease opens the file per write for this long
+HANDOFF_S = 0.15  # a lease asked for its file closes it and waits this long before its next operation
+ASK_EVERY_S = 0.1  # a process waiting for the file tries (and asks) at least this often
 LINGER_S = 0.5  # a lease's writer with nothing to write for this long closes the file
 
 
@@ -114,21 +115,19 @@ _PROCESS = _Process()
 
 
 class Lease:
-    """A writer's hold on its store's file between operations (`Store.lease`). `before` and `after`
-    run around each operation, under `_PROCESS.lock`; `idle` when the writer pauses."""
+    """A writer's hold on its store's file between operations (`Store.lease`). `turn` runs before each
+    operation (outside `_PROCESS.lock`), `before` and `after` around it (under the lock), and `idle`
+    when the writer pauses."""
 
-    def __init__(self, store: "Store", grace_s: float):
+    def __init__(self, store: "Store"):
         self.store = store
-        self.grace_s = grace_s
         self.held = False
         self.opens = 0  # times the lease opened the file (for tests and benchmarks)
         self.asked = 0  # times another process was seen asking for it
         self._seen = self._stamp()
-        self._yield_until = 0.0  # monotonic: until then, the file is opened per operation
-        if self._seen is not None:  # touched within the grace period: a process may wait still
-            age = time.time() - self._seen[0] / 1e9
-            if age < grace_s:
-                self._yield_until = time.monotonic() + grace_s - max(0.0, age)
+        self._pause_until = 0.0  # monotonic: the next operation waits until then (a process asked)
+        if self._seen is not None and time.time() - self._seen[0] / 1e9 < 2 * ASK_EVERY_S:
+            self._pause_until = time.monotonic() + HANDOFF_S  # it may be waiting still
 
     def _stamp(self) -> tuple[int, int] | None:
         try:
@@ -137,21 +136,31 @@ class Lease:
             return None
         return st.st_mtime_ns, st.st_ino
 
+    def turn(self) -> None:
+        """Wait out the pause after another process asked (its next try comes within it)."""
+        wait = self._pause_until - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+
     def before(self) -> None:
-        """Open the file for the lease unless it is open or another process asked for it lately."""
-        if not self.held and time.monotonic() >= self._yield_until:
+        """Open the file for the lease unless it is open."""
+        if not self.held:
             self.store._acquire()
             self.held = True
             self.opens += 1
 
     def after(self) -> None:
-        """After an operation: close the file if another process has asked for it since the last look."""
+        """After an operation: close the file, and pause, if another process asked since the last look."""
         stamp = self._stamp()
         if stamp is not None and stamp != self._seen:
             self._seen = stamp
             self.asked += 1
-            self._yield_until = time.monotonic() + self.grace_s
+            self._pause_until = time.monotonic() + HANDOFF_S
             self.idle()
+
+    def asking(self, stamp: tuple[int, int] | None) -> None:
+        """This process asked another for the file: its own touch is not a request to itself."""
+        self._seen = stamp
 
     def idle(self) -> None:
         """Close the file if the lease holds it (other processes may open it until the next operation).
@@ -202,9 +211,9 @@ class Store:
                         f"results store {self.path} is held{who} for more than {self.lock_timeout:.0f} s; "
                         f"another `harness` writer is probably running. Wait for it, or use --db OTHER.duckdb"
                     ) from None
-                self._ask_holder()  # a writer holding it under a lease lets go after its next write
+                self._ask_holder()  # a writer holding it under a lease lets go after its next operation
                 time.sleep(delay * rng.uniform(0.5, 1.0))
-                delay = min(delay * 2, 0.5)
+                delay = min(delay * 2, ASK_EVERY_S)
 
     @property
     def waiting_path(self) -> Path:
@@ -216,7 +225,9 @@ class Store:
         try:
             self.waiting_path.touch()
         except OSError:  # a folder this process may not write to: it waits for the lease's pauses
-            pass
+            return
+        if self._lease is not None:
+            self._lease.asking(self._lease._stamp())
 
     def _acquire(self) -> str:
         """Attach the file unless it is attached already; count one more holder. Under `_PROCESS.lock`."""
@@ -243,8 +254,10 @@ class Store:
     def _open(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection whose default database is this file, for one operation: attached for the block
         (unless held), detached after; the process's operations on stores run one at a time."""
+        lease = self._lease
+        if lease is not None:
+            lease.turn()
         with _PROCESS.lock:
-            lease = self._lease
             if lease is not None:
                 lease.before()
             alias = self._acquire()
@@ -259,13 +272,14 @@ class Store:
                     lease.after()
 
     @contextmanager
-    def lease(self, grace_s: float = WAIT_GRACE_S) -> Iterator["Lease"]:
+    def lease(self) -> Iterator["Lease"]:
         """Keep the file open between this store's operations in the block unless another process
         asks for it (see the module's doc). The caller calls `Lease.idle()` when it has had nothing
         to write for a while (the run's store thread does after `LINGER_S`)."""
-        if self._lease is not None:
-            raise RuntimeError(f"{self.path} is leased already")
-        lease = self._lease = Lease(self, grace_s)
+        if self._lease is not None:  # within another lease of this store: that one goes on
+            yield self._lease
+            return
+        lease = self._lease = Lease(self)
         try:
             yield lease
         finally:
@@ -276,18 +290,6 @@ class Store:
                 self.waiting_path.unlink()
             except OSError:
                 pass
-
-    @contextmanager
-    def hold(self) -> Iterator[None]:
-        """Keep the file attached for a burst of operations (one open and one checkpoint for all of
-        them, whichever thread of this process runs them); other processes wait meanwhile."""
-        with _PROCESS.lock:
-            self._acquire()
-        try:
-            yield
-        finally:
-            with _PROCESS.lock:
-                self._release()
 
     @contextmanager
     def single_threaded(self) -> Iterator[None]:
