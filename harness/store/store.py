@@ -8,7 +8,7 @@ therefore leaves gaps in which `harness runs`, `compare` or the leaderboard can 
 While a model generates, a run writes a chunk a few times a second, and opening and closing the
 file for each (the close checkpoints) cost more CPU than the write itself. So a run takes a `lease`:
 the file stays open between its operations. A process that finds it held asks for it by touching
-`<db>.waiting` each time it retries (every 0.1 s at most). The writer looks at that file's time after
+`<db>.waiting` each time it retries (every 0.04 s at most). The writer looks at that file's time after
 each operation; once it changed, it closes the file and waits `HANDOFF_S` before its next operation,
 long enough for the asker's next try. Its store thread also closes the file whenever it has had
 nothing to write for `LINGER_S`. A reader therefore waits about one write interval at most, however
@@ -57,8 +57,8 @@ LOCK_TIMEOUT_ENV = "HARNESS_LOCK_TIMEOUT"  # seconds to wait for another process
 
 _LOCK_RE = re.compile(r"Could not set lock|Conflicting lock", re.IGNORECASE)
 WAITING_SUFFIX = ".waiting"  # `<db>.waiting`: touched by a process that finds the file held
-HANDOFF_S = 0.15  # a lease asked for its file closes it and waits this long before its next operation
-ASK_EVERY_S = 0.1  # a process waiting for the file tries (and asks) at least this often
+HANDOFF_S = 0.06  # a lease asked for its file closes it and waits this long before its next operation
+ASK_EVERY_S = 0.04  # a process waiting for the file tries (and asks) at least this often
 LINGER_S = 0.5  # a lease's writer with nothing to write for this long closes the file
 
 
