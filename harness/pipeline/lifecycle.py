@@ -21,17 +21,18 @@ def model_row(spec: ModelSpec) -> ModelRow:
 
 @contextmanager
 def run_lifecycle(store: Store, model: ModelRow, *, k: int, sampling: Mapping[str, Any], tasks: Sequence[str],
-                  command: str | None, source: str = "harness", regraded_from: str | None = None) -> Iterator[str]:
+                  command: str | None, source: str = "harness", regraded_from: str | None = None,
+                  run_key: str | None = None) -> Iterator[str]:
     """Record the model, start a run and yield its id; the run ends `done` when the block completes,
     `interrupted` on Ctrl-C and `failed` on any other exception (which propagates). `regraded_from`:
-    the run whose stored samples this one grades again. A user's error (HarnessError: a model that does
+    the run whose stored samples this one grades again; `run_key`: what makes two runs the same run
+    (`runner.run_key`). A user's error (HarnessError: a model that does
     not load, an item the task lacks) raised before the run stored anything of its own leaves no run
     row, and no model row that only this run had."""
-    store.upsert_model(model)
     run_id = store.start_run(RunRow(run_id=new_run_id(), model_id=model.model_id, model_name=model.name,
                                     started_at=now(), k=k, sampling=json.dumps(dict(sampling)),
                                     tasks=json.dumps(list(tasks)), command=command, harness_version=__version__,
-                                    source=source, regraded_from=regraded_from))
+                                    source=source, regraded_from=regraded_from, run_key=run_key), model=model)
     status: str | None = "failed"
     try:
         yield run_id

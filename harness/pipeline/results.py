@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any, Callable, Collection, Sequence
 
 from harness.pipeline.answers import Usage
-from harness.records import Grade, Item
+from harness.records import Completion, Grade, Item
 from harness.store import ItemResultRow, ScoreRow, Store, TaskReportRow, TaskResultRow, now
 from harness.vote import Vote, maj_at_k, pass_at_k, vote
 
@@ -75,11 +75,26 @@ def item_pass_at_k(v: Vote, k: int) -> float:
     return pass_at_k(v.n, v.n_correct, min(k, v.n)) if v.n else 0.0
 
 
+# An item's usage as `item_results` stores it: prompt, generated and thinking tokens summed over its
+# samples (None when a sample lacks the count), and how many samples had their answer forced.
+ItemUsage = tuple[int | None, int | None, int | None, int]
+
+
+def item_usage(completions: Sequence[Completion]) -> ItemUsage:
+    """The usage of an item's samples, as the store's own `ITEM_USAGE_SQL` sums their generations."""
+    def total(values: list[int | None]) -> int | None:
+        return None if any(v is None for v in values) else sum(values)  # type: ignore[arg-type]
+
+    return (total([c.prompt_tokens for c in completions]), total([c.tokens for c in completions]),
+            total([c.thinking_tokens for c in completions]), sum(bool(c.forced) for c in completions))
+
+
 def record_results(store: Store, run_id: str, task: str, version: int, items: Sequence[Item],
                    samples: Sequence[Sequence[tuple[int, str | None]]], grades: Sequence[Sequence[Grade]],
                    k: int, *, generated: int, reused: int, contaminated: Collection[str] = frozenset(),
                    reports: Sequence[Callable[[Sequence[tuple[Item, Sequence[Grade]]]], Any]] = (),
-                   usage: Usage = Usage(), conventions: str | None = None) -> TaskSummary:
+                   usage: Usage = Usage(), conventions: str | None = None, fresh: bool = False,
+                   usages: Sequence[ItemUsage] | None = None) -> TaskSummary:
     """Vote on each item, compute the task's reports, and store scores per sample, results per item,
     the task summary and the reports. `samples[j]` lists (sample index, generation key) of item j,
     aligned with `grades[j]`.
@@ -87,7 +102,9 @@ def record_results(store: Store, run_id: str, task: str, version: int, items: Se
     With n > k samples an item's maj@k is the subset estimator of `harness.vote.maj_at_k` and its
     pass@k the unbiased estimator; `maj_correct` (what paired comparisons use) is the vote over all n.
     `usage` is the token and latency totals over the samples, stored with the task's summary, and
-    `conventions` the math grader's named conventions."""
+    `conventions` the math grader's named conventions. `usages`: each item's (`item_usage`), when the
+    caller has its completions at hand (else the store sums the stored generations); `fresh`: nothing
+    of this run and task is stored yet."""
     votes = [vote(g) for g in grades]
     maj = [item_maj_at_k(g, v, k) for g, v in zip(grades, votes)]
     n = len(items)
@@ -119,12 +136,13 @@ def record_results(store: Store, run_id: str, task: str, version: int, items: Se
                       n_correct=v.n_correct, n_unparseable=v.n_unparseable, n_timeout=v.n_timeout,
                       maj_answer=v.answer, maj_correct=v.maj_correct, vote_share=v.share, margin=v.margin,
                       n_classes=v.n_classes, pass_at_1=v.pass_at_1, pass_at_k=item_pass_at_k(v, k), maj_at_k=m,
-                      n_unfinished=v.n_unfinished, possibly_contaminated=it.id in contaminated)
-        for it, v, m in zip(items, votes, maj)
+                      n_unfinished=v.n_unfinished, possibly_contaminated=it.id in contaminated,
+                      prompt_tokens=u[0], completion_tokens=u[1], thinking_tokens=u[2], n_forced=u[3])
+        for it, v, m, u in zip(items, votes, maj, usages if usages is not None else [(None, None, None, 0)] * n)
     ]
     report_rows = [TaskReportRow(run_id=run_id, task=task, name=r.name, data=json.dumps(r.data, default=str),
                                  text=r.text) for r in made]
-    store.put_results(score_rows, item_rows, summary.row(), report_rows)
+    store.put_results(score_rows, item_rows, summary.row(), report_rows, fresh=fresh, usage=usages is not None)
     return summary
 
 

@@ -32,7 +32,7 @@ from harness.pipeline.answers import Usage, conventions_of, grade_answers, task_
 from harness.pipeline.generate import Made, chunks, lookup, store_chunk
 from harness.pipeline.lifecycle import model_row, run_lifecycle
 from harness.pipeline.overlap import Worker
-from harness.pipeline.results import RunSummary, TaskSummary, record_results, stored_summary
+from harness.pipeline.results import RunSummary, TaskSummary, item_usage, record_results, stored_summary
 from harness.store import Store
 from harness.store.store import LINGER_S, Lease
 from harness.task import Grader, Task
@@ -180,7 +180,7 @@ def run(
             backend = backend_factory(spec)
         return backend
 
-    summaries = []
+    summaries: list[TaskSummary] = []
     graders = Graders()
     # One lease on the store for the run: the file stays open between its operations (opening and
     # closing it cost more than most of them) except while another process asks for it and while the
@@ -189,15 +189,15 @@ def run(
     lease = leased.enter_context(store.lease())
     try:
         with run_lifecycle(store, model, k=k, sampling=run_sampling.to_json(), tasks=[t.name for t in tasks],
-                           command=command) as run_id, _Progress(progress) as bars:
-            store.set_run_key(run_id, key)
+                           command=command, run_key=key) as run_id, _Progress(progress) as bars:
             try:
                 for task, items in loaded:
                     summaries.append(_run_task(task, items, spec.name, model.model_id, run_id, k, n, store,
                                                resolve_sampling(spec, task, overrides), get_backend, bars,
                                                finetuned_from=None if lineage else spec.finetuned_from,
                                                fmt=spec.thinking_format(), math_options=math_options,
-                                               graders=graders, lease=lease))
+                                               graders=graders, lease=lease,
+                                               fresh=task.name not in {s.task for s in summaries}))
             finally:
                 # Stopping the math pool's processes need not hold up the end of the run.
                 threading.Thread(target=graders.close, name="harness-graders-close", daemon=True).start()
@@ -214,7 +214,8 @@ def run(
 def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run_id: str, k: int, n: int, store: Store,
               params: Sampling, get_backend: Callable[[], Backend], bars: _Progress,
               finetuned_from: str | None = None, fmt: ThinkingFormat = ThinkingFormat(),
-              math_options: Any = None, graders: "Graders | None" = None, *, lease: Lease) -> TaskSummary:
+              math_options: Any = None, graders: "Graders | None" = None, *, lease: Lease,
+              fresh: bool = False) -> TaskSummary:
     """One task: what is stored is graded at once and what is missing is generated in chunks; a store
     thread commits what was handed over (at most once per WRITE_EVERY_S) and a grading thread grades
     each item as soon as its last sample is stored, while the engine generates the rest, so what is
@@ -352,7 +353,9 @@ def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run
     summary = record_results(store, run_id, task.name, task.version, items, samples, grades, k,  # type: ignore[arg-type]
                              generated=n_missing, reused=len(items) * n - n_missing,
                              contaminated=contaminated, reports=task.reports, usage=usage,
-                             conventions=conventions)
+                             conventions=conventions, fresh=fresh,
+                             usages=[item_usage([have[(p.hash, i)].completion for p, i in item_slots])
+                                     for item_slots in slots])
     return summary
 
 

@@ -381,13 +381,19 @@ class Store:
         """Record a model; one seen before keeps its first sighting and gets the newer name, size,
         family and spec (its id already says the weights are the same)."""
         with self.connect() as con:
-            self._insert(con, ModelRow, [row if row.first_seen is not None else replace(row, first_seen=now())],
-                         """ON CONFLICT (model_id) DO UPDATE SET name = excluded.name, params_b = excluded.params_b,
-                            family = excluded.family, spec = excluded.spec""")
+            self._upsert_model(con, row)
 
-    def start_run(self, row: RunRow) -> str:
-        """Record a run (`new_run_id()` names one); returns its id."""
+    def _upsert_model(self, con: duckdb.DuckDBPyConnection, row: ModelRow) -> None:
+        self._insert(con, ModelRow, [row if row.first_seen is not None else replace(row, first_seen=now())],
+                     """ON CONFLICT (model_id) DO UPDATE SET name = excluded.name, params_b = excluded.params_b,
+                        family = excluded.family, spec = excluded.spec""")
+
+    def start_run(self, row: RunRow, model: ModelRow | None = None) -> str:
+        """Record a run (`new_run_id()` names one), and its model as `upsert_model` does in the same
+        transaction when given; returns the run's id."""
         with self.connect() as con:
+            if model is not None:
+                self._upsert_model(con, model)
             self._insert(con, RunRow, [row])
         return row.run_id
 
@@ -529,9 +535,11 @@ class Store:
     # -- scores and results ------------------------------------------------------------------
 
     def put_results(self, scores: Sequence[ScoreRow], items: Sequence[ItemResultRow], summary: TaskResultRow,
-                    reports: Sequence[TaskReportRow] = ()) -> None:
+                    reports: Sequence[TaskReportRow] = (), *, fresh: bool = False, usage: bool = False) -> None:
         """Scores per sample, results per item, the task's summary and its reports, in one transaction
-        (a rerun of the same run and task replaces what was there)."""
+        (a rerun of the same run and task replaces what was there). `fresh`: the caller knows nothing
+        is stored for this run and task yet (nothing to replace). `usage`: the item rows carry their
+        tokens and forced counts already (else they are summed from the stored generations)."""
         run_id, task = summary.run_id, summary.task
         mine: list[ScoreRow | ItemResultRow | TaskReportRow] = [*scores, *items, *reports]
         for row in mine:
@@ -540,10 +548,11 @@ class Store:
         with self.connect() as con:
             for cls, rows in ((ScoreRow, scores), (ItemResultRow, items), (TaskResultRow, [summary]),
                               (TaskReportRow, reports)):
-                table = ROW_TABLES[cls]
-                con.execute(f"DELETE FROM {table} WHERE run_id = ? AND task = ?", [run_id, task])
+                if not fresh:
+                    con.execute(f"DELETE FROM {ROW_TABLES[cls]} WHERE run_id = ? AND task = ?", [run_id, task])
                 self._insert(con, cls, rows)
-            con.execute(ITEM_USAGE_SQL.format(where="s.run_id = ? AND s.task = ?"), [run_id, task])
+            if not usage:
+                con.execute(ITEM_USAGE_SQL.format(where="s.run_id = ? AND s.task = ?"), [run_id, task])
 
     def task_reports(self, run_id: str, task: str | None = None) -> list[dict[str, Any]]:
         sql = "SELECT * FROM task_reports WHERE run_id = ?"
@@ -723,10 +732,6 @@ class Store:
         return {r["item_id"] for r in rows}
 
     # -- run keys: a run that would repeat a finished one is not made again ------------------
-
-    def set_run_key(self, run_id: str, key: str) -> None:
-        with self.connect() as con:
-            con.execute("UPDATE runs SET run_key = ? WHERE run_id = ?", [key, run_id])
 
     def finished_run_with_key(self, key: str) -> str | None:
         """The newest finished run recorded under `key` (same model, sampling, k, tasks, items and

@@ -69,3 +69,30 @@ def test_the_migration_fills_in_results_stored_before_it(tmp_path):
     store = Store(db)
     assert store.schema_version() == len(MIGRATIONS)
     assert usage(store) == EXPECTED
+
+
+def test_the_run_loops_own_sums_are_the_stores(tmp_path):
+    """The run loop sums each item's usage from the completions it has at hand instead of joining
+    generations in the store: the same rules (`item_usage` on the cases above), and on a real run
+    the store's own query, run again afterwards, changes nothing."""
+    from harness.data import Source
+    from harness.models import ModelSpec
+    from harness.pipeline.results import item_usage
+    from harness.pipeline.runner import run
+    from harness.store.schema import ITEM_USAGE_SQL
+    from harness.tasks import get_task
+    from fakes import FakeBackend
+
+    for item, expected in EXPECTED.items():
+        assert dict(zip(expected, item_usage([c for it, _, c in SAMPLES if it == item]))) == expected
+
+    store = Store(tmp_path / "run.duckdb")
+    s = run(ModelSpec(name="f", backend="hf", model="fake"), [get_task("arith")], 3, store, Source(limit=8),
+            backend_factory=lambda _: FakeBackend(), progress=False)
+    sql = ("SELECT item_id, prompt_tokens, completion_tokens, thinking_tokens, n_forced FROM item_results "
+           "WHERE run_id = ? ORDER BY item_id")
+    ours = store.query(sql, [s.run_id])
+    assert len(ours) == 8 and all(r["completion_tokens"] for r in ours)
+    with store.connect() as con:
+        con.execute(ITEM_USAGE_SQL.format(where="s.run_id = ?"), [s.run_id])
+    assert store.query(sql, [s.run_id]) == ours
