@@ -22,11 +22,7 @@ from typing import Any, Callable
 
 
 class Worker:
-    """`idle=(seconds, fn)`: after a job, once nothing more has come for that long, `fn()` runs on the
-    worker's thread (once per pause; e.g. the store thread closes the file it keeps open between writes)."""
-
-    def __init__(self, name: str = "harness-post", idle: tuple[float, Callable[[], Any]] | None = None):
-        self._idle = idle
+    def __init__(self, name: str = "harness-post"):
         self._jobs: queue.Queue[tuple[Callable[..., Any], tuple[Any, ...], bool] | None] = queue.Queue()
         self._lock = threading.Condition()
         self._pending = 0
@@ -74,29 +70,18 @@ class Worker:
         self.check()
 
     def _loop(self) -> None:
-        armed = False  # a job ran since the last pause: the idle function is due after the next one
         while True:
-            try:
-                job = self._jobs.get(timeout=self._idle[0] if armed and self._idle else None)
-            except queue.Empty:
-                armed = False
-                self._run(self._idle[1], (), True)  # type: ignore[index]
-                continue
+            job = self._jobs.get()
             if job is None:
                 return
             fn, args, always = job
             try:
-                self._run(fn, args, always)
+                if always or (self._error is None and not self.failing):
+                    fn(*args)
+            except BaseException as exc:  # handed to the caller's thread
+                if self._error is None:
+                    self._error = exc
             finally:
-                armed = True
                 with self._lock:
                     self._pending -= 1
                     self._lock.notify_all()
-
-    def _run(self, fn: Callable[..., Any], args: tuple[Any, ...], always: bool) -> None:
-        try:
-            if always or (self._error is None and not self.failing):
-                fn(*args)
-        except BaseException as exc:  # handed to the caller's thread
-            if self._error is None:
-                self._error = exc

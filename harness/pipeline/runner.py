@@ -34,7 +34,7 @@ from harness.pipeline.lifecycle import model_row, run_lifecycle
 from harness.pipeline.overlap import Worker
 from harness.pipeline.results import RunSummary, TaskSummary, item_usage, record_results, stored_summary
 from harness.store import Store
-from harness.store.store import LINGER_S, Lease
+from harness.store.store import Lease
 from harness.task import Grader, Task
 from harness.thinking import ThinkingFormat
 
@@ -312,11 +312,9 @@ def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run
         worker.check()
 
     # The store thread's writes are a chunk each: DuckDB on one thread for them, so that a second one
-    # takes no CPU from an engine on the same cores. The lease keeps the file open between them, and
-    # the store thread closes it when it has had nothing to write for LINGER_S.
+    # takes no CPU from an engine on the same cores. The run's lease keeps the file open between them.
     with store.single_threaded():
-        # Stores each chunk as it comes: nothing waits in front of it.
-        storer = Worker("harness-store", idle=(LINGER_S, lease.idle))
+        storer = Worker("harness-store")  # stores each chunk as it comes: nothing waits in front of it
         try:
             storer.submit(store.put_items, task.name, task.version, list(zip(items, variants)))
             if threaded:

@@ -9,9 +9,11 @@ While a model generates, a run writes a chunk a few times a second, and opening 
 file for each (the close checkpoints) cost more CPU than the write itself. So a run takes a `lease`:
 the file stays open between its operations. A process that finds it held asks for it by touching
 `<db>.waiting` each time it retries (every 0.04 s at most). The writer looks at that file's time after
-each operation; once it changed, it closes the file and waits `HANDOFF_S` before its next operation,
-long enough for the asker's next try. Its store thread also closes the file whenever it has had
-nothing to write for `LINGER_S`. A reader therefore waits about one write interval at most, however
+each operation and every `WATCH_S` between them; once it changed, it closes the file, waits
+`HANDOFF_S` before its next operation (long enough for the asker's next try), and for `GRACE_S` opens
+the file per operation, as without a lease, so that a process that asked once and tries again later
+finds it free between writes. It also closes the file whenever no operation came for `LINGER_S` (a
+model starting, the last items grading). A reader therefore waits about one write interval at most, however
 busy the writer; a tool that does not ask (the duckdb CLI) gets in at the lease's pauses.
 
 "Opening" the file is an `ATTACH` to one in-memory DuckDB kept for the process, and closing it a
@@ -58,8 +60,10 @@ LOCK_TIMEOUT_ENV = "HARNESS_LOCK_TIMEOUT"  # seconds to wait for another process
 _LOCK_RE = re.compile(r"Could not set lock|Conflicting lock", re.IGNORECASE)
 WAITING_SUFFIX = ".waiting"  # `<db>.waiting`: touched by a process that finds the file held
 HANDOFF_S = 0.06  # a lease asked for its file closes it and waits this long before its next operation
+GRACE_S = 2.0  # and then opens it per operation (as without a lease) for this long
 ASK_EVERY_S = 0.04  # a process waiting for the file tries (and asks) at least this often
-LINGER_S = 0.5  # a lease's writer with nothing to write for this long closes the file
+LINGER_S = 0.5  # a lease with no operation for this long closes the file
+WATCH_S = 0.05  # how often a lease looks whether a process asked for the file, or it lingered
 
 
 def now() -> datetime:
@@ -115,9 +119,10 @@ _PROCESS = _Process()
 
 
 class Lease:
-    """A writer's hold on its store's file between operations (`Store.lease`). `turn` runs before each
-    operation (outside `_PROCESS.lock`), `before` and `after` around it (under the lock), and `idle`
-    when the writer pauses."""
+    """A writer's hold on its store's file between operations (`Store.lease`): `turn` runs before each
+    operation (outside `_PROCESS.lock`), `before` and `after` around it (under the lock). A watcher
+    thread closes the file when another process asks for it, or when no operation came for
+    `LINGER_S` (a model starting, the last items grading), whatever the writer is doing."""
 
     def __init__(self, store: "Store"):
         self.store = store
@@ -126,8 +131,16 @@ class Lease:
         self.asked = 0  # times another process was seen asking for it
         self._seen = self._stamp()
         self._pause_until = 0.0  # monotonic: the next operation waits until then (a process asked)
-        if self._seen is not None and time.time() - self._seen[0] / 1e9 < 2 * ASK_EVERY_S:
-            self._pause_until = time.monotonic() + HANDOFF_S  # it may be waiting still
+        self._yield_until = 0.0  # monotonic: until then the file is opened per operation
+        if self._seen is not None:  # asked within the grace period: it may be waiting still
+            age = max(0.0, time.time() - self._seen[0] / 1e9)
+            if age < GRACE_S:
+                self._pause_until = time.monotonic() + max(0.0, HANDOFF_S - age)
+                self._yield_until = time.monotonic() + GRACE_S - age
+        self._last = time.monotonic()  # the end of the last operation
+        self._ended = threading.Event()
+        self._watcher = threading.Thread(target=self._watch, name="harness-store-lease", daemon=True)
+        self._watcher.start()
 
     def _stamp(self) -> tuple[int, int] | None:
         try:
@@ -143,32 +156,54 @@ class Lease:
             time.sleep(wait)
 
     def before(self) -> None:
-        """Open the file for the lease unless it is open."""
-        if not self.held:
+        """Open the file for the lease unless it is open or a process asked for it lately."""
+        if not self.held and time.monotonic() >= self._yield_until:
             self.store._acquire()
             self.held = True
             self.opens += 1
 
     def after(self) -> None:
-        """After an operation: close the file, and pause, if another process asked since the last look."""
-        stamp = self._stamp()
-        if stamp is not None and stamp != self._seen:
-            self._seen = stamp
-            self.asked += 1
-            self._pause_until = time.monotonic() + HANDOFF_S
-            self.idle()
+        """After an operation: let go of the file if another process asked since the last look."""
+        self._last = time.monotonic()
+        self._answer()
 
     def asking(self, stamp: tuple[int, int] | None) -> None:
         """This process asked another for the file: its own touch is not a request to itself."""
         self._seen = stamp
 
+    def _answer(self) -> None:
+        """Under the lock: close the file, and pause the next operation, if another process asked."""
+        stamp = self._stamp()
+        if stamp is not None and stamp != self._seen:
+            self._seen = stamp
+            self.asked += 1
+            now = time.monotonic()
+            self._pause_until, self._yield_until = now + HANDOFF_S, now + GRACE_S
+            self._close()
+
+    def _close(self) -> None:
+        if self.held:
+            self.held = False
+            self.store._release()
+
+    def _watch(self) -> None:
+        while not self._ended.wait(WATCH_S):
+            with _PROCESS.lock:  # never in the middle of an operation: they run under it
+                if self.held:
+                    self._answer()
+                if self.held and time.monotonic() - self._last >= LINGER_S:
+                    self._close()
+
     def idle(self) -> None:
-        """Close the file if the lease holds it (other processes may open it until the next operation).
-        Any thread may call it."""
+        """Close the file now if the lease holds it (it opens again at the next operation)."""
         with _PROCESS.lock:
-            if self.held:
-                self.held = False
-                self.store._release()
+            self._close()
+
+    def end(self) -> None:
+        """Stop watching and close the file."""
+        self._ended.set()
+        self._watcher.join()
+        self.idle()
 
 
 class Store:
@@ -204,6 +239,7 @@ class Store:
             except (duckdb.IOException, duckdb.BinderException, duckdb.CatalogException) as exc:
                 if not _LOCK_RE.search(str(exc)):
                     raise HarnessError(f"cannot open results store {self.path}: {exc}") from None
+                self._ask_holder()  # a writer holding it under a lease lets go at once (see the module's doc)
                 if time.monotonic() >= deadline:
                     holder = re.search(r"held in (.+?) \(PID (\d+)\)", str(exc))
                     who = f" by {holder.group(1)} (PID {holder.group(2)})" if holder else ""
@@ -211,7 +247,6 @@ class Store:
                         f"results store {self.path} is held{who} for more than {self.lock_timeout:.0f} s; "
                         f"another `harness` writer is probably running. Wait for it, or use --db OTHER.duckdb"
                     ) from None
-                self._ask_holder()  # a writer holding it under a lease lets go after its next operation
                 time.sleep(delay * rng.uniform(0.5, 1.0))
                 delay = min(delay * 2, ASK_EVERY_S)
 
@@ -274,8 +309,7 @@ class Store:
     @contextmanager
     def lease(self) -> Iterator["Lease"]:
         """Keep the file open between this store's operations in the block unless another process
-        asks for it (see the module's doc). The caller calls `Lease.idle()` when it has had nothing
-        to write for a while (the run's store thread does after `LINGER_S`)."""
+        asks for it or none comes for `LINGER_S` (see the module's doc)."""
         if self._lease is not None:  # within another lease of this store: that one goes on
             yield self._lease
             return
@@ -283,9 +317,8 @@ class Store:
         try:
             yield lease
         finally:
-            with _PROCESS.lock:
-                self._lease = None
-                lease.idle()
+            self._lease = None
+            lease.end()
             try:  # nothing left beside the store once its writer is done
                 self.waiting_path.unlink()
             except OSError:

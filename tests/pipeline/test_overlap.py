@@ -252,27 +252,3 @@ def test_the_store_thread_writes_at_most_once_per_interval_and_at_once_when_gene
     assert done, "the run waited out the interval instead of writing when generation ended"
     assert 1 <= len(writes) <= 2 and sum(writes) == 30
     assert (done[0].tasks[0].generated, store.query("SELECT count(*) AS n FROM scores")[0]["n"]) == (30, 30)
-
-
-def test_a_workers_idle_function_runs_on_its_thread_once_per_pause():
-    from harness.pipeline.overlap import Worker
-
-    calls: list[str] = []
-    paused = threading.Event()
-
-    def idle() -> None:
-        calls.append(threading.current_thread().name)
-        paused.set()
-
-    w = Worker("w", idle=(0.05, idle))
-    w.submit(lambda: None)
-    assert paused.wait(30)
-    w.drain()
-    time.sleep(0.2)  # no job since: no second call
-    assert calls == ["w"]
-    paused.clear()
-    w.submit(lambda: None)
-    assert paused.wait(30) and calls == ["w", "w"]
-    w.submit(lambda: None)
-    w.join()  # the thread ends without a pause: its owner decides what comes next
-    assert calls == ["w", "w"]

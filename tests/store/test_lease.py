@@ -41,10 +41,7 @@ def test_a_lease_opens_the_file_once_for_many_writes_and_holds_it_between_them(t
         for i in range(5):
             write(store, i)
         assert (lease.opens, lease.held) == (1, True)
-        # Between writes another process that does not ask (no retries left) finds the file held.
-        refused = read_elsewhere(store.path, 0)
-        assert refused.returncode != 0 and "is held" in refused.stderr
-        lease.idle()  # the writer pauses: the file is closed until its next write
+        lease.idle()  # closed until the next write
         assert not lease.held
         assert read_elsewhere(store.path, 0).stdout.split()[0] == "5"
         write(store, 5)
@@ -53,10 +50,13 @@ def test_a_lease_opens_the_file_once_for_many_writes_and_holds_it_between_them(t
     assert Store(store.path, read_only=True, lock_timeout=0).query("SELECT count(*) AS n FROM generations")[0]["n"] == 6
 
 
-def test_a_process_that_asks_gets_the_file_from_a_writer_that_never_pauses(tmp_path):
+def test_a_process_that_asks_gets_the_file_from_a_writer_that_never_pauses(tmp_path, monkeypatch):
     """A writer writing every 50 ms under a lease: a reader in another process touches `<db>.waiting`
-    as it retries, the writer closes the file after its next write and waits for the reader's next
-    try, and the reader reads what was written so far; then the writer holds the file again."""
+    as it retries, the writer closes the file and waits for the reader's next try, and the reader
+    reads what was written so far; after the grace period the writer holds the file again."""
+    import harness.store.store as store_module
+
+    monkeypatch.setattr(store_module, "GRACE_S", 0.2)
     store = Store(tmp_path / "r.duckdb")
     write(store, 0)
     stop = threading.Event()
@@ -85,6 +85,46 @@ def test_a_process_that_asks_gets_the_file_from_a_writer_that_never_pauses(tmp_p
         assert lease.held and lease.opens >= 2  # it let go and took the file back
         assert store.waiting_path.exists()
     assert not store.waiting_path.exists()  # the writer leaves nothing beside the store
+
+
+def test_a_process_that_tries_once_and_again_later_gets_in_the_second_time(tmp_path, monkeypatch):
+    """A poller that does not wait (lock timeout 0) is refused once, but its try asked for the file:
+    the writer, writing every 0.1 s, opens it per write from then on for the grace period, so a later
+    try finds it free."""
+    import harness.store.store as store_module
+
+    monkeypatch.setattr(store_module, "LINGER_S", 3600.0)  # no pauses: only the request lets it in
+    store = Store(tmp_path / "r.duckdb")
+    write(store, 0)
+    stop = threading.Event()
+
+    def writer() -> None:
+        i = 1
+        while not stop.is_set():
+            write(store, i)
+            i += 1
+            time.sleep(0.1)
+
+    with store.lease(), ThreadRunning(writer, stop):
+        time.sleep(0.3)
+        refused = read_elsewhere(store.path, 0)
+        assert refused.returncode != 0 and "is held" in refused.stderr
+        # The file is free but for each write's few ms: of three tries, one gets in (every one would
+        # be refused if the lease still held it).
+        tries = [read_elsewhere(store.path, 0) for _ in range(3)]
+        assert any(t.returncode == 0 for t in tries), [t.stderr for t in tries]
+
+
+class ThreadRunning:
+    def __init__(self, target, stop: threading.Event):
+        self.thread, self.stop = threading.Thread(target=target), stop
+
+    def __enter__(self):
+        self.thread.start()
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
 
 
 def test_a_waiting_file_from_long_ago_is_not_a_request(tmp_path):
@@ -138,3 +178,35 @@ def test_a_lease_ends_with_the_file_closed_even_when_a_write_fails(tmp_path):
     except Exception as exc:
         assert "no_such_column" in str(exc)
     assert read_elsewhere(store.path, 0).stdout.split()[0] == "1"
+
+
+def test_a_lease_lets_go_of_the_file_when_no_operation_comes(tmp_path):
+    """A writer busy with something else (a model starting, the last items grading): the file is
+    closed after LINGER_S without an operation, and opened again by the next one."""
+    store = Store(tmp_path / "r.duckdb")
+    store.schema_version()
+    with store.lease() as lease:
+        write(store, 0)
+        deadline = time.monotonic() + 30
+        while lease.held and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not lease.held
+        assert read_elsewhere(store.path, 0).stdout.split()[0] == "1"
+        write(store, 1)
+        assert (lease.held, lease.opens) == (True, 2)
+
+
+def test_a_process_that_asks_gets_the_file_while_the_writer_does_nothing(tmp_path, monkeypatch):
+    """Without lingering (an hour), a reader that asks still gets the file from a writer that makes no
+    operation at all: the lease's watcher sees the request."""
+    import harness.store.store as store_module
+
+    monkeypatch.setattr(store_module, "LINGER_S", 3600.0)
+    store = Store(tmp_path / "r.duckdb")
+    store.schema_version()
+    with store.lease() as lease:
+        write(store, 0)
+        got = read_elsewhere(store.path, 60)
+        assert got.returncode == 0, got.stderr
+        assert got.stdout.split()[0] == "1"
+        assert (lease.asked, lease.held) == (1, False)
