@@ -5,8 +5,9 @@
 
 Every completion is keyed by (model fingerprint, prompt hash, sampling key, sample index), so a
 rerun generates nothing already stored, a run killed at any point loses at most what the engine had
-not finished and what it finished in the last WRITE_EVERY_S (half a second), and raising k from 4 to 8 generates only samples 4..7. The backend is created only when something
-is missing, so a fully cached rerun never loads the model.
+not finished and what it finished in the last WRITE_EVERY_S (half a second), and raising k from 4 to 8
+generates only samples 4..7. The backend is created only when something is missing, so a fully cached
+rerun never loads the model.
 """
 
 from __future__ import annotations
@@ -183,8 +184,8 @@ def run(
     summaries: list[TaskSummary] = []
     graders = Graders()
     # One lease on the store for the run: the file stays open between its operations (opening and
-    # closing it cost more than most of them) except while another process asks for it and while the
-    # store thread has nothing to write (see `Store.lease`).
+    # closing it cost more than most of them) but for another process that asks for it, and while no
+    # operation comes (a model starting, the last items grading; see `Store.lease`).
     leased = ExitStack()
     lease = leased.enter_context(store.lease())
     try:

@@ -13,8 +13,9 @@ each operation and every `WATCH_S` between them; once it changed, it closes the 
 `HANDOFF_S` before its next operation (long enough for the asker's next try), and for `GRACE_S` opens
 the file per operation, as without a lease, so that a process that asked once and tries again later
 finds it free between writes. It also closes the file whenever no operation came for `LINGER_S` (a
-model starting, the last items grading). A reader therefore waits about one write interval at most, however
-busy the writer; a tool that does not ask (the duckdb CLI) gets in at the lease's pauses.
+model starting, the last items grading). A reader that asks therefore waits for the writer's current
+operation and `WATCH_S` at most, however busy the writer; a tool that does not ask (the duckdb CLI)
+gets in at the lease's pauses.
 
 "Opening" the file is an `ATTACH` to one in-memory DuckDB kept for the process, and closing it a
 `DETACH`: the file lock is taken and released exactly as a connection would, but without starting a
