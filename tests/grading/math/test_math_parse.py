@@ -172,3 +172,31 @@ def test_fuzz_random_text_never_raises():
         if p.error is not None and "internal" in p.error:
             raise AssertionError(f"parser bug on {text!r}: {p.error}")
     g.close()
+
+
+def test_names_in_letter_runs_tokenize_as_the_longest_first_name_at_each_position():
+    """Letter runs are split into known names (longest first at each position; "inf" only as the
+    rest of the run) and single letters: checked against that rule spelled out name by name, on
+    runs made of the names' own pieces."""
+    import random
+
+    from harness.grading.math.parse import _PLAIN_NAMES, tokenize
+
+    def by_rule(word: str) -> list[tuple[str, str]]:
+        out, j = [], 0
+        while j < len(word):
+            name = next((n for n in _PLAIN_NAMES if word.startswith(n, j) and (n != "inf" or word[j:] == "inf")), None)
+            if name:
+                out.append(("CMD", {"infinity": "infty", "inf": "infty", "oo": "infty"}.get(name, name)))
+                j += len(name)
+            else:
+                out.append(("LET", word[j]))
+                j += 1
+        return out
+
+    rng = random.Random(0)
+    pieces = list(_PLAIN_NAMES) + ["x", "y", "n", "f", "o", "i", "in", "s", "a", "t"]
+    words = ["inf", "info", "infinity", "sinx", "sqrtpi", "costheta", "oo", "xoo", "pin", "alphabeta"]
+    words += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 4))) for _ in range(2000)]
+    for word in words:
+        assert [(kind, value) for kind, value, _ in tokenize(word) if kind != "EOF"] == by_rule(word), word
