@@ -292,10 +292,11 @@ def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run
             keep(chunk)
 
     def hand_over(chunk: list[Made]) -> None:
+        """Put a chunk in the inbox, and queue a `take` unless one is queued already."""
         with lock:
             inbox.extend(chunk)
-            idle, queued[0] = not queued[0], True
-        if idle:
+            first, queued[0] = not queued[0], True
+        if first:
             storer.submit(take, always=True)
 
     def check() -> None:

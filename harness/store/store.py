@@ -168,9 +168,9 @@ class Lease:
         self._last = time.monotonic()
         self._answer()
 
-    def asking(self, stamp: tuple[int, int] | None) -> None:
+    def asking(self) -> None:
         """This process asked another for the file: its own touch is not a request to itself."""
-        self._seen = stamp
+        self._seen = self._stamp()
 
     def _answer(self) -> None:
         """Under the lock: close the file, and pause the next operation, if another process asked."""
@@ -263,7 +263,7 @@ class Store:
         except OSError:  # a folder this process may not write to: it waits for the lease's pauses
             return
         if self._lease is not None:
-            self._lease.asking(self._lease._stamp())
+            self._lease.asking()
 
     def _acquire(self) -> str:
         """Attach the file unless it is attached already; count one more holder. Under `_PROCESS.lock`."""

@@ -10,6 +10,8 @@ import sys
 import textwrap
 import threading
 import time
+from contextlib import contextmanager
+from typing import Iterator
 
 from harness.records import Completion
 from harness.store import Store
@@ -26,6 +28,27 @@ READER = textwrap.dedent("""
 
 def write(store: Store, i: int) -> None:
     store.put_generations("run", "m", "sk", [(f"p{i}", 0, i, Completion(f"answer {i}", "stop", 3))])
+
+
+@contextmanager
+def writing(store: Store, every_s: float) -> Iterator[None]:
+    """A thread writing one generation every `every_s` for the block (keys 1, 2, ...)."""
+    stop = threading.Event()
+
+    def writer() -> None:
+        i = 1
+        while not stop.is_set():
+            write(store, i)
+            i += 1
+            time.sleep(every_s)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def read_elsewhere(db, timeout_s: float) -> subprocess.CompletedProcess:
@@ -59,28 +82,14 @@ def test_a_process_that_asks_gets_the_file_from_a_writer_that_never_pauses(tmp_p
     monkeypatch.setattr(store_module, "GRACE_S", 0.2)
     store = Store(tmp_path / "r.duckdb")
     write(store, 0)
-    stop = threading.Event()
-    written = [1]
-
-    def writer() -> None:
-        while not stop.is_set():
-            write(store, written[0])
-            written[0] += 1
-            time.sleep(0.05)
-
     with store.lease() as lease:
         write(store, 1000)
         assert lease.held
-        thread = threading.Thread(target=writer)
-        thread.start()
-        try:
+        with writing(store, 0.05):
             got = read_elsewhere(store.path, 60)
             assert got.returncode == 0, got.stderr
             assert lease.asked >= 1
             time.sleep(0.5)
-        finally:
-            stop.set()
-            thread.join()
         assert int(got.stdout.split()[0]) >= 2
         assert lease.held and lease.opens >= 2  # it let go and took the file back
         assert store.waiting_path.exists()
@@ -96,16 +105,7 @@ def test_a_process_that_tries_once_and_again_later_gets_in_the_second_time(tmp_p
     monkeypatch.setattr(store_module, "LINGER_S", 3600.0)  # no pauses: only the request lets it in
     store = Store(tmp_path / "r.duckdb")
     write(store, 0)
-    stop = threading.Event()
-
-    def writer() -> None:
-        i = 1
-        while not stop.is_set():
-            write(store, i)
-            i += 1
-            time.sleep(0.1)
-
-    with store.lease(), ThreadRunning(writer, stop):
+    with store.lease(), writing(store, 0.1):
         time.sleep(0.3)
         refused = read_elsewhere(store.path, 0)
         assert refused.returncode != 0 and "is held" in refused.stderr
@@ -113,18 +113,6 @@ def test_a_process_that_tries_once_and_again_later_gets_in_the_second_time(tmp_p
         # be refused if the lease still held it).
         tries = [read_elsewhere(store.path, 0) for _ in range(3)]
         assert any(t.returncode == 0 for t in tries), [t.stderr for t in tries]
-
-
-class ThreadRunning:
-    def __init__(self, target, stop: threading.Event):
-        self.thread, self.stop = threading.Thread(target=target), stop
-
-    def __enter__(self):
-        self.thread.start()
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.thread.join()
 
 
 def test_a_waiting_file_from_long_ago_is_not_a_request(tmp_path):
