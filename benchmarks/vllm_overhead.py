@@ -14,6 +14,10 @@ and grades, votes and stores them.
     harness CPU      = this process's CPU time (every thread) in a harness pass less in the bare pass
                        beside it, per 1,000 samples: what the harness takes from the engine on a CPU
                        machine; it hardly moves with other load, unlike the wall-clock ratios
+    CPU by part      = the same difference split by thread (main, store, grading, lease watcher, vLLM's
+                       own threads in this process) and by process (the math grader's workers, vLLM's
+                       engine core and workers): where the harness's CPU goes, and whether the engine
+                       got less of it
 
 The harness stores finished samples (a store thread) and grades them (a grading thread) while the
 engine generates, so on a GPU the last figure is what it costs. On a CPU the engine and the harness share the cores, so work
@@ -110,15 +114,19 @@ def main() -> None:
 
     bare, gen, total, tokens = [], [], [], 0
     bare_cpu, harness_cpu = [], []  # this process's CPU seconds (every thread) per pass
+    bare_parts: list[dict[str, float]] = []  # CPU seconds per thread name and child process, per pass
+    harness_parts: list[dict[str, float]] = []
 
     def bare_pass() -> None:
         nonlocal tokens
         llm.reset_prefix_cache()
+        parts = _Parts()
         c = time.process_time()
         t = time.perf_counter()
         outs = llm.generate([{"prompt_token_ids": ids} for ids in token_ids], bare_sp, use_tqdm=False)
         bare.append(time.perf_counter() - t)
         bare_cpu.append(time.process_time() - c)
+        bare_parts.append(parts.done())
         tokens = sum(len(c.token_ids) for o in outs for c in o.outputs)
 
     def harness_pass(i: int) -> None:
@@ -126,12 +134,14 @@ def main() -> None:
         timed = Timed()
         store = Store(Path(tmp) / f"pass{i}.duckdb")
         store.schema_version()  # the file is created before the clock starts: runs append to a store
+        parts = _Parts()
         c = time.process_time()
         t = time.perf_counter()
         summary = run(spec, [task], args.k, store, source, sampling=sampling,
                       backend_factory=lambda _spec: timed, progress=False)
         total.append(time.perf_counter() - t)
         harness_cpu.append(time.process_time() - c)
+        harness_parts.append(parts.done())
         gen.append(timed.seconds)
         assert summary.tasks[0].generated == len(items) * args.k
 
@@ -163,6 +173,11 @@ def main() -> None:
     cpu = [(h - x) / samples * 1000 for h, x in zip(harness_cpu, bare_cpu)]
     print(f"harness CPU              {statistics.median(cpu):8.3f} s per 1,000 samples (median; main process, harness "
           "pass less bare pass)   all: " + ", ".join(f"{x:.3f}" for x in cpu))
+    print("CPU by part, harness pass less bare pass, s per 1,000 samples (median over pairs):")
+    for name in sorted({n for p in bare_parts + harness_parts for n in p}):
+        diffs = [(h.get(name, 0.0) - x.get(name, 0.0)) / samples * 1000 for h, x in zip(harness_parts, bare_parts)]
+        in_bare = statistics.median(x.get(name, 0.0) / samples * 1000 for x in bare_parts)
+        print(f"  {name:30s}{statistics.median(diffs):+8.3f}   (bare pass: {in_bare:.3f})")
     print(f"main process in bare     {statistics.median(c / w for c, w in zip(bare_cpu, bare)):8.2f} CPU s per s "
           "(vLLM's front end: output processing, detokenizing)")
     print(f"ratio generation / bare  {g / b:8.3f}   (minimum over minimum; target <= 1.02)")
@@ -177,6 +192,68 @@ def main() -> None:
             print(f"{label:25s}{statistics.median(ratios):8.3f}   (median of {len(ratios)} pairs, "
                   f"90% bootstrap interval [{low:.3f}, {high:.3f}]; all: " + ", ".join(f"{x:.3f}" for x in ratios) + ")")
         print(f"spread of bare passes    {statistics.pstdev(bare) / statistics.mean(bare):8.1%} (machine noise)")
+
+
+class _Parts:
+    """CPU seconds per part over one pass: this process's threads by name (every thread started during
+    the pass, measured as it ends; the main thread; the rest of the process as "other threads"), the
+    math grader's worker processes, and each child process (vLLM's engine core and its workers)."""
+
+    _ended: dict[str, float] = {}
+    _patched = False
+
+    def __init__(self) -> None:
+        import threading
+
+        import psutil
+
+        from harness.grading.math.pool import WorkerPool
+
+        if not _Parts._patched:  # every thread started from here on adds its CPU time as it ends
+            run_thread = threading.Thread.run
+
+            def run(thread: threading.Thread) -> None:
+                try:
+                    run_thread(thread)
+                finally:
+                    name = thread.name.split(" ")[0].rstrip("0123456789-_")
+                    _Parts._ended[name] = _Parts._ended.get(name, 0.0) + time.thread_time()
+
+            threading.Thread.run = run  # type: ignore[method-assign]
+            _Parts._patched = True
+        self.me = psutil.Process()
+        self.start = self._now(WorkerPool)
+
+    def _now(self, pool: type) -> tuple[dict[str, float], dict[int, tuple[str, float]]]:
+        now = dict(_Parts._ended)
+        now["main thread"] = time.thread_time()
+        now["math grader workers"] = pool.retired_cpu_s
+        now["this process"] = time.process_time()
+        procs = {}
+        for child in self.me.children(recursive=True):
+            try:
+                times = child.cpu_times()
+                procs[child.pid] = (child.name(), times.user + times.system)
+            except Exception:  # gone meanwhile
+                pass
+        return now, procs
+
+    def done(self) -> dict[str, float]:
+        import threading
+
+        from harness.grading.math.pool import WorkerPool
+
+        for t in threading.enumerate():  # the math pool is closed in a thread of its own
+            if t.name.startswith("harness-graders-close"):
+                t.join()
+        (start, start_procs), (end, end_procs) = self.start, self._now(WorkerPool)
+        out = {k: end.get(k, 0.0) - start.get(k, 0.0) for k in end.keys() | start.keys()}
+        threads = sum(v for k, v in out.items() if not k.startswith(("math ", "this ")))
+        out["other threads"] = out.pop("this process") - threads
+        for pid, (name, cpu) in end_procs.items():  # e.g. the math pool's forkserver, when it starts
+            key = f"process {name}" if pid in start_procs else "processes started in the pass"
+            out[key] = out.get(key, 0.0) + cpu - start_procs.get(pid, ("", 0.0))[1]
+        return out
 
 
 def _median_interval(values: list[float], draws: int = 2000) -> tuple[float, float]:

@@ -97,8 +97,22 @@ class _Worker:
     deadline: float = 0.0
 
 
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used, from /proc (0.0 where there is none)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 class WorkerPool:
     """`size` worker processes; `run(jobs)` returns one result per job. Start is lazy."""
+
+    # CPU seconds of every worker this process's pools have stopped or killed, read just before: the
+    # grading work done outside the parent (benchmarks/vllm_overhead.py adds it to the harness's CPU).
+    retired_cpu_s = 0.0
 
     def __init__(self, size: int | None = None, timeout_s: float = 5.0, memory_mb: int | None = 3072,
                  chunk: int = 256):
@@ -121,8 +135,14 @@ class WorkerPool:
         child.close()
         return _Worker(proc, parent)
 
+    @classmethod
+    def _retire(cls, w: _Worker) -> None:
+        if w.process.pid is not None:
+            cls.retired_cpu_s += _cpu_s(w.process.pid)
+
     def _replace(self, i: int) -> None:
         w = self.workers[i]
+        self._retire(w)
         try:
             w.process.kill()
         except Exception:  # pragma: no cover - already gone
@@ -199,6 +219,7 @@ class WorkerPool:
 
     def close(self) -> None:
         for w in self.workers:
+            self._retire(w)  # idle between batches: what it used is final
             try:
                 w.conn.send(None)
             except (OSError, BrokenPipeError):
