@@ -9,12 +9,13 @@ While a model generates, a run writes a chunk a few times a second, and opening 
 file for each (the close checkpoints) cost more CPU than the write itself. So a run takes a `lease`:
 the file stays open between its operations. A process that finds it held asks for it by touching
 `<db>.waiting` each time it retries (every 0.04 s at most). The writer looks at that file's time after
-each operation and every `WATCH_S` between them; once it changed, it closes the file, waits
+each operation and, between them, as soon as it is touched (a thread waits on inotify; where there is
+none it looks every `WATCH_S`); once it changed, it closes the file, waits
 `HANDOFF_S` before its next operation (long enough for the asker's next try), and for `GRACE_S` opens
 the file per operation, as without a lease, so that a process that asked once and tries again later
 finds it free between writes. It also closes the file whenever no operation came for `LINGER_S` (a
 model starting, the last items grading). A reader that asks therefore waits for the writer's current
-operation and `WATCH_S` at most, however busy the writer; a tool that does not ask (the duckdb CLI)
+operation at most (and `WATCH_S` without inotify), however busy the writer; a tool that does not ask (the duckdb CLI)
 gets in at the lease's pauses.
 
 "Opening" the file is an `ATTACH` to one in-memory DuckDB kept for the process, and closing it a
@@ -49,6 +50,7 @@ from harness.errors import HarnessError, StoreLocked
 from harness.records import Completion, Prompt, stable_hash
 import harness.store.queries as queries
 from harness.store.columns import arrow_table, numpy_columns
+from harness.store.notify import Touches
 from harness.store.schema import (ITEM_USAGE_SQL, MIGRATIONS, ROW_TABLES, AuditDisagreementRow, AuditRow, GenerationRow, ItemResultRow, ItemRow, LineageItemRow,
                                    LineageRow, LoopArmRow, LoopRow, ModelRow, NightlyCheckRow, NightRow, NightRunRow,
                                    PivotalPrefixRow, PivotalSearchRow, PivotalTokenRow, PromptRow, QueueRow, RunRow, ScoreRow, TaskReportRow, TaskResultRow, columns_table,
@@ -64,7 +66,7 @@ HANDOFF_S = 0.06  # a lease asked for its file closes it and waits this long bef
 GRACE_S = 2.0  # and then opens it per operation (as without a lease) for this long
 ASK_EVERY_S = 0.04  # a process waiting for the file tries (and asks) at least this often
 LINGER_S = 0.5  # a lease with no operation for this long closes the file
-WATCH_S = 0.05  # how often a lease looks whether a process asked for the file, or it lingered
+WATCH_S = 0.05  # without inotify: how often a lease looks whether a process asked for the file, or it lingered
 
 
 def now() -> datetime:
@@ -140,6 +142,7 @@ class Lease:
                 self._yield_until = time.monotonic() + GRACE_S - age
         self._last = time.monotonic()  # the end of the last operation
         self._ended = threading.Event()
+        self._touches = Touches.open(store.waiting_path)  # None: polled every WATCH_S instead
         self._watcher = threading.Thread(target=self._watch, name="harness-store-lease", daemon=True)
         self._watcher.start()
 
@@ -188,7 +191,15 @@ class Lease:
             self.store._release()
 
     def _watch(self) -> None:
-        while not self._ended.wait(WATCH_S):
+        while True:
+            if self._touches is None:
+                if self._ended.wait(WATCH_S):
+                    return
+            else:  # asleep until a process asks, or until the file has lingered for LINGER_S
+                linger = self._last + LINGER_S - time.monotonic() if self.held else LINGER_S
+                self._touches.wait(max(0.005, linger))
+                if self._ended.is_set():
+                    return
             with _PROCESS.lock:  # never in the middle of an operation: they run under it
                 if self.held:
                     self._answer()
@@ -203,7 +214,11 @@ class Lease:
     def end(self) -> None:
         """Stop watching and close the file."""
         self._ended.set()
+        if self._touches is not None:
+            self._touches.wake()
         self._watcher.join()
+        if self._touches is not None:
+            self._touches.close()
         self.idle()
 
 

@@ -13,8 +13,19 @@ import time
 from contextlib import contextmanager
 from typing import Iterator
 
+import pytest
+
 from harness.records import Completion
 from harness.store import Store
+
+
+@pytest.fixture(autouse=True, params=["inotify", "polling"])
+def watching(request, monkeypatch):
+    """Every test twice: the lease's watcher woken by inotify (Linux), and looking every WATCH_S
+    where there is no inotify."""
+    if request.param == "polling":
+        monkeypatch.setattr("harness.store.store.Touches.open", classmethod(lambda cls, path: None))
+    return request.param
 
 READER = textwrap.dedent("""
     import sys, time
