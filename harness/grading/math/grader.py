@@ -224,7 +224,10 @@ class MathGrader:
                 distinct[p.key] = p
         for p in [gold, *distinct.values()]:
             if p.ast is not None and p.value is None and p.ast not in self._canon:
-                canon.append(p.ast)
+                if p.ast[0] in ("text", "sym"):  # words, or one unknown, spell themselves: no worker needed
+                    self._canon[p.ast] = ("ok", p.ast[1], None)
+                else:
+                    canon.append(p.ast)
         reps = list(distinct.values())
         if gold.ast is not None:
             for p in reps:
@@ -240,13 +243,26 @@ class MathGrader:
                     pairs.append(self._pair_key(p.ast, q.ast))
         return canon, [pk for pk in pairs if pk not in self._equiv]
 
-    @staticmethod
-    def _needs_check(a: Parsed, b: Parsed) -> bool:
+    def _needs_check(self, a: Parsed, b: Parsed) -> bool:
         if a.ast is None or b.ast is None or a.key == b.key:
             return False
         if a.cleaned is not None and a.cleaned == b.cleaned:
             return False
-        return not (a.value is not None and b.value is not None)
+        return not (a.value is not None and b.value is not None) and self._known_apart(a, b) is None
+
+    def _known_apart(self, a: Parsed, b: Parsed) -> bool | None:
+        """False for two different answers that no check could find equal, so no worker is asked: words
+        against anything but a choice letter (other words, a number, an expression), and a plain number
+        against a lone unknown (`5` and `H`: it takes other values at the points checked). None:
+        sympy decides. Both parsed, and not the same text."""
+        assert a.ast is not None and b.ast is not None
+        kinds = (a.ast[0], b.ast[0])
+        if "text" in kinds and "choice" not in kinds:
+            return False
+        if self.options.rel_tol == 0 and ((a.value is not None and kinds[1] == "sym")
+                                          or (b.value is not None and kinds[0] == "sym")):
+            return False
+        return None
 
     def _run_checks(self, canon: list[AST], pairs: list[tuple[AST, AST]]) -> None:
         canon = list(dict.fromkeys(canon))
@@ -282,6 +298,9 @@ class MathGrader:
             return ("ok", False)
         if a.ast is None or b.ast is None:
             return ("ok", False)
+        apart = self._known_apart(a, b)
+        if apart is not None:
+            return ("ok", apart)
         return self._equiv.get(self._pair_key(a.ast, b.ast), ("err", "timeout", "not checked"))
 
     def _canonical(self, p: Parsed) -> tuple[str | None, str | None]:

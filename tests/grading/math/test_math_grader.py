@@ -177,3 +177,51 @@ def test_parsed_answers_are_plain_data():
     import pickle
 
     assert pickle.loads(pickle.dumps(ast)) == ast and hash(ast) is not None
+
+
+# Answers that no check can find equal to each other in these pairs: words against numbers,
+# expressions and other words, a number against a lone unknown. The grader decides them itself.
+APART = ["nswer", "final return", "\\text{Evelyn}", "no solution", "H", "x", "17", "0.5", "\\frac{1}{2}",
+         "50\\%", "x+1", "2\\sqrt{5}", "(1, 2)", "\\text{(B)}", "B", "y = 2x + 3", "[-2,7]"]
+
+
+@pytest.mark.parametrize("options", [{}, {"decimals": "rounded"}, {"percent": "either"}, {"words": True},
+                                     {"rel_tol": 0.5}])
+def test_pairs_decided_without_a_worker_agree_with_the_worker(options):
+    """Every pair the grader keeps from the pool gets the verdict the pool would give it, under each
+    convention: never equal (the worker's "ok, False" or a failed check, which no vote joins)."""
+    from harness.grading.math.symbolic import run_job
+
+    with MathGrader(**options) as g:
+        parsed = [g.parse(f"\\boxed{{{a}}}") for a in APART]
+        decided = 0
+        for a, b in combinations(parsed, 2):
+            if a.key == b.key or a.cleaned == b.cleaned or (a.value is not None and b.value is not None):
+                continue
+            apart = g._known_apart(a, b)
+            if apart is None:
+                continue
+            decided += 1
+            worker = run_job(("equiv", a.ast, b.ast, g._sym_opts))
+            assert worker in (("ok", False),) or worker[:2] == ("err", "unparseable"), (a.cleaned, b.cleaned, worker)
+            assert g._same(a, b) == ("ok", False)
+        assert decided >= 40
+        for p in parsed:  # words or a lone unknown spell themselves, as the worker spells them
+            if p.ast is not None and p.ast[0] in ("text", "sym"):
+                g._plan(p, [p])
+                assert g._canon[p.ast] == run_job(("canon", p.ast, g._sym_opts))
+
+
+def test_words_and_numbers_grade_without_starting_the_pool():
+    """A model answering in words or with a stray letter (a small or untrained model) costs no
+    worker: the verdicts and vote classes come out of the parent alone."""
+    with MathGrader() as g:
+        responses = ["\\boxed{17}", "The answer is 17", "\\boxed{nswer}", "\\boxed{H}", "\\boxed{H}",
+                     "\\boxed{final return}", "\\boxed{3}"]
+        grades = g.grade([(Item("a", "17"), responses), (Item("b", "H"), responses)])
+        assert g._pool is None and g.stats["checks_sent"] == 0
+    assert [x.verdict for x in grades[0]] == ["correct", "correct", "unparseable", "incorrect", "incorrect",
+                                              "unparseable", "incorrect"]
+    assert grades[0][0].cls == grades[0][1].cls and grades[0][3].cls == grades[0][4].cls != grades[0][0].cls
+    assert [x.verdict for x in grades[1]] == ["incorrect", "incorrect", "unparseable", "correct", "correct",
+                                              "unparseable", "incorrect"]
