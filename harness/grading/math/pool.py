@@ -34,7 +34,7 @@ from typing import Any, Sequence
 Job = tuple[Any, ...]
 Result = tuple[Any, ...]
 
-_PRELOAD = ["harness.grading.math.symbolic"]
+_PRELOAD = ["harness.grading.math.warm"]  # sympy imported and warmed up (see warm.py)
 
 
 def _worker_main(conn: Connection, memory_mb: int | None) -> None:
