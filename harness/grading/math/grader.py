@@ -40,7 +40,7 @@ Conventions (each a flag in `MathOptions`):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any, Hashable, Literal, Sequence
 
@@ -84,15 +84,13 @@ class Parsed:
     places: int | None = None  # digits after the point of a decimal literal (for decimals="rounded")
     truncated: bool = False  # written with an ellipsis (`0.666...`): a truncation counts as well as a rounding
     alt: "Parsed | None" = None  # the other reading under decimal_comma="either" (`3,5` as 3.5)
+    # Equal keys are the same answer without any check: ("q", value), ("a", ast) or None. Made once
+    # (grading a batch asks for it tens of times per answer).
+    key: Hashable | None = field(init=False, repr=False, compare=False)
 
-    @property
-    def key(self) -> Hashable | None:
-        """Equal keys are the same answer without any check."""
-        if self.value is not None:
-            return ("q", self.value)
-        if self.ast is not None:
-            return ("a", self.ast)
-        return None
+    def __post_init__(self) -> None:
+        key = ("q", self.value) if self.value is not None else ("a", self.ast) if self.ast is not None else None
+        object.__setattr__(self, "key", key)
 
 
 def _rounded_pair(a: Parsed, b: Parsed) -> bool:

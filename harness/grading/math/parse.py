@@ -215,12 +215,14 @@ def _is_int(node: AST) -> bool:
 class _Parser:
     def __init__(self, tokens: list[Token]):
         self.toks = tokens
+        self.last = len(tokens) - 1  # the EOF token: looking past the end sees it again
         self.pos = 0
         self.depth = 0
 
     # ---- helpers -------------------------------------------------------------------------
     def peek(self, k: int = 0) -> Token:
-        return self.toks[min(self.pos + k, len(self.toks) - 1)]
+        i = self.pos + k
+        return self.toks[i if i < self.last else self.last]
 
     def take(self) -> Token:
         tok = self.toks[self.pos]
@@ -228,7 +230,8 @@ class _Parser:
         return tok
 
     def at(self, kind: str, value: str | None = None) -> bool:
-        tok = self.peek()
+        i = self.pos  # peek(), inlined: the parser asks this most
+        tok = self.toks[i if i < self.last else self.last]
         return tok[0] == kind and (value is None or tok[1] == value)
 
     def expect(self, kind: str, value: str | None = None) -> Token:
