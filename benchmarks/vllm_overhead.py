@@ -2,13 +2,16 @@
 
 One vLLM engine serves both, so start-up is paid once and both see the same engine state; the prefix
 cache is reset before every timed pass, and the passes alternate (bare, harness, bare, harness, ...)
-so neither gets a warmer machine (in pairs, ABBA: bare then harness, harness then bare, ...). Each harness pass writes a fresh DuckDB file (created before the
+so neither gets a warmer machine (in pairs, ABBA: bare then harness, harness then bare, ...; a stream-only pass between them). Each harness pass writes a fresh DuckDB file (created before the
 clock starts, as a run appends to a store that exists), so it generates every sample (nothing cached)
 and grades, votes and stores them.
 
     generation ratio = the harness's generation phase (from its first request to the engine until
                        the last sample came back) / bare LLM.generate time
     end-to-end ratio = whole harness run (load items, cache lookup, generate, store, grade, vote) / bare
+    stream only      = the harness backend's `stream` alone (how the harness feeds the engine and reads
+                       it back, with nothing stored or graded) / bare: what of the generation ratio
+                       is the way requests reach the engine rather than work beside it
     not overlapped   = (end to end - generation phase) per 1,000 samples: the harness's own work that
                        did not run beside the engine (what it adds on a GPU, where the engine is fast)
     harness CPU      = this process's CPU time (every thread) in a harness pass less in the bare pass
@@ -112,7 +115,7 @@ def main() -> None:
         def close(self) -> None:  # the engine outlives each pass
             pass
 
-    bare, gen, total, tokens = [], [], [], 0
+    bare, gen, total, streamed, tokens = [], [], [], [], 0
     bare_cpu, harness_cpu = [], []  # this process's CPU seconds (every thread) per pass
     bare_parts: list[dict[str, float]] = []  # CPU seconds per thread name and child process, per pass
     harness_parts: list[dict[str, float]] = []
@@ -128,6 +131,20 @@ def main() -> None:
         bare_cpu.append(time.process_time() - c)
         bare_parts.append(parts.done())
         tokens = sum(len(c.token_ids) for o in outs for c in o.outputs)
+
+    from harness.records import Request, sample_seed
+
+    stream_requests = [Request(p, tuple(range(args.k)), tuple(sample_seed(0, p.hash, i) for i in range(args.k)))
+                       for p in prompts]
+
+    def stream_pass() -> None:
+        """The harness's way to the engine alone: its backend's stream (prompts tokenized and added a
+        group at a time, samples read back as requests finish), nothing stored or graded."""
+        llm.reset_prefix_cache()
+        t = time.perf_counter()
+        n = sum(len(done) for done in backend.stream(stream_requests, params))
+        streamed.append(time.perf_counter() - t)
+        assert n == len(items) * args.k
 
     def harness_pass(i: int) -> None:
         llm.reset_prefix_cache()
@@ -149,9 +166,11 @@ def main() -> None:
         for i in range(args.passes):  # pairs in ABBA order: a drift of the machine's speed cancels out
             if i % 2 == 0:
                 bare_pass()
+                stream_pass()
                 harness_pass(i)
             else:
                 harness_pass(i)
+                stream_pass()
                 bare_pass()
     backend.close()
 
@@ -164,6 +183,8 @@ def main() -> None:
           + ", ".join(f"{x:.2f}" for x in bare))
     print(f"harness generation phase {g:8.2f} s   all: " + ", ".join(f"{x:.2f}" for x in gen))
     print(f"harness run, end to end  {e:8.2f} s   all: " + ", ".join(f"{x:.2f}" for x in total))
+    print(f"backend stream only      {min(streamed):8.2f} s   all: " + ", ".join(f"{x:.2f}" for x in streamed)
+          + "   (the harness's requests to the engine, nothing stored or graded)")
     print(f"not overlapped           {statistics.median(own):8.3f} s per 1,000 samples (median; target <= 0.25)   all: "
           + ", ".join(f"{x:.3f}" for x in own))
     # The harness's own CPU: this process's CPU time over a harness pass less over the bare pass beside
@@ -186,7 +207,8 @@ def main() -> None:
         # Each harness pass against the bare pass of its pair (run just before or after it).
         pg = sorted(x / y for x, y in zip(gen, bare))
         pe = sorted(x / y for x, y in zip(total, bare))
-        for name, ratios in (("generation", pg), ("end-to-end", pe)):
+        ps = sorted(x / y for x, y in zip(streamed, bare))
+        for name, ratios in (("generation", pg), ("end-to-end", pe), ("stream only", ps)):
             low, high = _median_interval(ratios)
             label = f"paired {name} / bare"
             print(f"{label:25s}{statistics.median(ratios):8.3f}   (median of {len(ratios)} pairs, "
