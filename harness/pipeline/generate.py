@@ -118,17 +118,19 @@ def complete(store: Store, run_id: str, model_id: str, params: Sampling, wanted:
 
     `get_backend` is called only when something is missing, so a fully cached call never loads a
     model; `progress(total)` is called once with the number to generate and returns an advance
-    callback. Returns the samples by (prompt hash, index) and how many were generated."""
-    have, requests = lookup(store, model_id, params, wanted)
-    n_missing = sum(len(r.indices) for r in requests)
-    if not n_missing:
-        return have, 0
-    backend = get_backend()
-    advance = progress(n_missing) if progress else (lambda n: None)
-    skey = params.key()
-    for chunk in chunks(backend, requests, params):
-        advance(len(store_chunk(store, run_id, model_id, skey, chunk, have)))
-    return have, n_missing
+    callback. Returns the samples by (prompt hash, index) and how many were generated. The store is
+    held under a lease for the call (the file stays open between chunk writes; see `Store.lease`)."""
+    with store.lease():
+        have, requests = lookup(store, model_id, params, wanted)
+        n_missing = sum(len(r.indices) for r in requests)
+        if not n_missing:
+            return have, 0
+        backend = get_backend()
+        advance = progress(n_missing) if progress else (lambda n: None)
+        skey = params.key()
+        for chunk in chunks(backend, requests, params):
+            advance(len(store_chunk(store, run_id, model_id, skey, chunk, have)))
+        return have, n_missing
 
 
 class StoredGenerator:

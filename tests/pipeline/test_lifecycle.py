@@ -56,6 +56,23 @@ def test_complete_generates_only_what_is_missing(tmp_path):
     assert made3 == 0
 
 
+def test_complete_opens_the_store_once_for_all_its_chunks(tmp_path, monkeypatch):
+    """Synth rewrites and pivotal rollouts store chunk by chunk through `complete`: under a lease the
+    file is opened once for the lookup and every write, not once per write."""
+    store = Store(tmp_path / "s.duckdb")
+    prompts = [Prompt(text=f"q{i}") for i in range(6)]
+    with run_lifecycle(store, MODEL, k=2, sampling={}, tasks=["t"], command=None) as run_id:
+        attaches = []
+        real = Store._attach
+        monkeypatch.setattr(Store, "_attach", lambda self, con, alias: attaches.append(alias) or real(self, con, alias))
+        have, made = complete(store, run_id, MODEL.model_id, Sampling(seed=1), [(p, i) for p in prompts for i in (0, 1)],
+                              lambda: FakeBackend(batch_size=2))
+        monkeypatch.undo()
+    assert made == 12 and len(have) == 12
+    assert len(attaches) == 1
+    assert store.query("SELECT count(*) AS n FROM generations")[0]["n"] == 12
+
+
 def _answer(prompt: str, rng) -> str:
     if prompt.startswith("Rewrite"):
         n = prompt.split("fact number ")[1][0]
