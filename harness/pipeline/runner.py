@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import threading
 import time
-from contextlib import ExitStack
 from dataclasses import replace
 from typing import Any, Callable, Mapping, Sequence
 
@@ -35,7 +34,6 @@ from harness.pipeline.lifecycle import model_row, run_lifecycle
 from harness.pipeline.overlap import Worker
 from harness.pipeline.results import RunSummary, TaskSummary, item_usage, record_results, stored_summary
 from harness.store import Store
-from harness.store.store import Lease
 from harness.task import Grader, Task
 from harness.thinking import ThinkingFormat
 
@@ -186,18 +184,17 @@ def run(
     # One lease on the store for the run: the file stays open between its operations (opening and
     # closing it cost more than most of them) but for another process that asks for it, and while no
     # operation comes (a model starting, the last items grading; see `Store.lease`).
-    leased = ExitStack()
-    lease = leased.enter_context(store.lease())
     try:
-        with run_lifecycle(store, model, k=k, sampling=run_sampling.to_json(), tasks=[t.name for t in tasks],
-                           command=command, run_key=key) as run_id, _Progress(progress) as bars:
+        with store.lease(), run_lifecycle(store, model, k=k, sampling=run_sampling.to_json(),
+                                          tasks=[t.name for t in tasks], command=command,
+                                          run_key=key) as run_id, _Progress(progress) as bars:
             try:
                 for task, items in loaded:
                     summaries.append(_run_task(task, items, spec.name, model.model_id, run_id, k, n, store,
                                                resolve_sampling(spec, task, overrides), get_backend, bars,
                                                finetuned_from=None if lineage else spec.finetuned_from,
                                                fmt=spec.thinking_format(), math_options=math_options,
-                                               graders=graders, lease=lease,
+                                               graders=graders,
                                                fresh=task.name not in {s.task for s in summaries}))
             finally:
                 # Stopping the math pool's processes need not hold up the end of the run.
@@ -205,8 +202,7 @@ def run(
                 report = getattr(backend, "report", None)
                 if report is not None:  # e.g. requests served and failed per replica
                     store.set_backend_report(run_id, report())
-    finally:
-        leased.close()  # before the engine's shutdown, which may take seconds
+    finally:  # the lease ended first: before the engine's shutdown, which may take seconds
         if backend is not None:
             backend.close()
     return RunSummary(run_id, spec.name, model.model_id, tuple(summaries))
@@ -215,8 +211,7 @@ def run(
 def _run_task(task: Task, items: list[Item], model_name: str, model_id: str, run_id: str, k: int, n: int, store: Store,
               params: Sampling, get_backend: Callable[[], Backend], bars: _Progress,
               finetuned_from: str | None = None, fmt: ThinkingFormat = ThinkingFormat(),
-              math_options: Any = None, graders: "Graders | None" = None, *, lease: Lease,
-              fresh: bool = False) -> TaskSummary:
+              math_options: Any = None, graders: "Graders | None" = None, *, fresh: bool = False) -> TaskSummary:
     """One task: what is stored is graded at once and what is missing is generated in chunks; a store
     thread commits what was handed over (at most once per WRITE_EVERY_S) and a grading thread grades
     each item as soon as its last sample is stored, while the engine generates the rest, so what is
