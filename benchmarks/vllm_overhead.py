@@ -124,12 +124,12 @@ def main() -> None:
         nonlocal tokens
         llm.reset_prefix_cache()
         parts = _Parts()
-        c = time.process_time()
         t = time.perf_counter()
         outs = llm.generate([{"prompt_token_ids": ids} for ids in token_ids], bare_sp, use_tqdm=False)
         bare.append(time.perf_counter() - t)
-        bare_cpu.append(time.process_time() - c)
-        bare_parts.append(parts.done())
+        cpu, by_part = parts.done()
+        bare_cpu.append(cpu)
+        bare_parts.append(by_part)
         tokens = sum(len(c.token_ids) for o in outs for c in o.outputs)
 
     from harness.records import Request, sample_seed
@@ -152,13 +152,13 @@ def main() -> None:
         store = Store(Path(tmp) / f"pass{i}.duckdb")
         store.schema_version()  # the file is created before the clock starts: runs append to a store
         parts = _Parts()
-        c = time.process_time()
         t = time.perf_counter()
         summary = run(spec, [task], args.k, store, source, sampling=sampling,
                       backend_factory=lambda _spec: timed, progress=False)
         total.append(time.perf_counter() - t)
-        harness_cpu.append(time.process_time() - c)
-        harness_parts.append(parts.done())
+        cpu, by_part = parts.done()
+        harness_cpu.append(cpu)
+        harness_parts.append(by_part)
         gen.append(timed.seconds)
         assert summary.tasks[0].generated == len(items) * args.k
 
@@ -229,8 +229,6 @@ class _Parts:
 
         import psutil
 
-        from harness.grading.math.pool import WorkerPool
-
         if not _Parts._patched:  # every thread started from here on adds its CPU time as it ends
             run_thread = threading.Thread.run
 
@@ -244,12 +242,14 @@ class _Parts:
             threading.Thread.run = run  # type: ignore[method-assign]
             _Parts._patched = True
         self.me = psutil.Process()
-        self.start = self._now(WorkerPool)
+        self.start = self._now()
 
-    def _now(self, pool: type) -> tuple[dict[str, float], dict[int, tuple[str, float]]]:
+    def _now(self) -> tuple[dict[str, float], dict[int, tuple[str, float]]]:
+        from harness.grading.math.pool import WorkerPool
+
         now = dict(_Parts._ended)
         now["main thread"] = time.thread_time()
-        now["math grader workers"] = pool.retired_cpu_s
+        now["math grader workers"] = WorkerPool.retired_cpu_s
         now["this process"] = time.process_time()
         procs = {}
         for child in self.me.children(recursive=True):
@@ -260,22 +260,22 @@ class _Parts:
                 pass
         return now, procs
 
-    def done(self) -> dict[str, float]:
+    def done(self) -> tuple[float, dict[str, float]]:
+        """This process's CPU seconds over the pass (every thread), and the CPU seconds per part."""
         import threading
-
-        from harness.grading.math.pool import WorkerPool
 
         for t in threading.enumerate():  # the math pool is closed in a thread of its own
             if t.name.startswith("harness-graders-close"):
                 t.join()
-        (start, start_procs), (end, end_procs) = self.start, self._now(WorkerPool)
+        (start, start_procs), (end, end_procs) = self.start, self._now()
         out = {k: end.get(k, 0.0) - start.get(k, 0.0) for k in end.keys() | start.keys()}
         threads = sum(v for k, v in out.items() if not k.startswith(("math ", "this ")))
-        out["other threads"] = out.pop("this process") - threads
+        process = out.pop("this process")
+        out["other threads"] = process - threads
         for pid, (name, cpu) in end_procs.items():  # e.g. the math pool's forkserver, when it starts
             key = f"process {name}" if pid in start_procs else "processes started in the pass"
             out[key] = out.get(key, 0.0) + cpu - start_procs.get(pid, ("", 0.0))[1]
-        return out
+        return process, out
 
 
 def _median_interval(values: list[float], draws: int = 2000) -> tuple[float, float]:
